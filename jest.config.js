@@ -1,0 +1,10 @@
+/** Jest runs TypeScript through SWC (fast, no type check); `npm test` type-checks with tsc first. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  // Integration tests start redis-server and child processes; two cores do not like more than 2 at a time.
+  maxWorkers: 2,
+  testTimeout: 60000,
+};
