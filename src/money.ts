@@ -1,0 +1,48 @@
+/**
+ * Money at the faces is a decimal string of US dollars (CONTRACT.md: never negative, no exponent,
+ * at most 6 fractional digits). Inside, it is always an integer number of micro-dollars
+ * (1 USD = 1,000,000), so sums are exact. A JS number holds integers exactly up to 2^53, i.e.
+ * about 9 billion dollars in micro-dollars: far beyond any office's texting bill.
+ */
+
+export const MICROS_PER_USD = 1_000_000;
+
+const USD_PATTERN = /^(\d+)(?:\.(\d{1,6}))?$/;
+
+export class MoneyFormatError extends Error {
+  override name = 'MoneyFormatError';
+}
+
+/** True when `value` is a contract-valid money string. */
+export function isUsdString(value: unknown): value is string {
+  return typeof value === 'string' && USD_PATTERN.test(value) && parseUsdToMicrosOrNull(value) !== null;
+}
+
+/** Parses "0.0079" into 7900. Returns null for anything the contract does not allow. */
+export function parseUsdToMicrosOrNull(value: string): number | null {
+  const m = USD_PATTERN.exec(value);
+  if (!m) return null;
+  const whole = Number(m[1]);
+  const frac = Number((m[2] ?? '').padEnd(6, '0'));
+  const micros = whole * MICROS_PER_USD + frac;
+  return Number.isSafeInteger(micros) ? micros : null;
+}
+
+/** Parses a contract money string, throwing MoneyFormatError (without echoing huge input) when invalid. */
+export function parseUsdToMicros(value: string): number {
+  const micros = parseUsdToMicrosOrNull(value);
+  if (micros === null) throw new MoneyFormatError(`not a valid USD amount: ${JSON.stringify(value.slice(0, 32))}`);
+  return micros;
+}
+
+/**
+ * Formats micro-dollars as a decimal string: at least two fractional digits (as money is shown),
+ * up to six, trailing zeros beyond the second trimmed. 7900 -> "0.0079", 50_000_000 -> "50.00".
+ */
+export function formatMicros(micros: number): string {
+  if (!Number.isSafeInteger(micros) || micros < 0) throw new RangeError(`micro-dollars must be a non-negative safe integer, got ${micros}`);
+  const whole = Math.floor(micros / MICROS_PER_USD);
+  let frac = String(micros % MICROS_PER_USD).padStart(6, '0');
+  while (frac.length > 2 && frac.endsWith('0')) frac = frac.slice(0, -1);
+  return `${whole}.${frac}`;
+}
