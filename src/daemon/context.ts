@@ -1,0 +1,20 @@
+import type { Logger } from 'winston';
+import type { Config } from '../config';
+import type { Database } from '../db/orm';
+import type { HqClient } from '../hq/client';
+import type { JobQueues } from '../queues/queues';
+import type { MonthBucketer } from '../usage/month';
+import type { Backoff } from '../util/backoff';
+
+/** What every job handler and the status server may use: built once at start-up. */
+export interface AppContext {
+  config: Readonly<Config>;
+  logger: Logger;
+  db: Database;
+  hq: HqClient;
+  months: MonthBucketer;
+  /** After a failed database write, no HQ page is fetched until this backoff passes. */
+  dbGate: Backoff;
+  queues: JobQueues;
+  startedAt: number;
+}

@@ -1,0 +1,166 @@
+/**
+ * Start-up and ordered shutdown of the whole daemon in one process: embedded services (a
+ * redis-server and the HQ mock, when their URLs are unset), the database and its migrations,
+ * queues and workers, the status server, then the schedule.
+ */
+import { mkdirSync } from 'node:fs';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'winston';
+import { ALL_JOBS } from '../../workers';
+import type { Config } from '../config';
+import { openDatabase, type Database } from '../db/orm';
+import { HqClient } from '../hq/client';
+import { startHqMock, type HqMock } from '../hq-mock/server';
+import { createLogger } from '../log';
+import { JobQueues } from '../queues/queues';
+import { buildRegistry } from '../queues/registry';
+import { startWorkers, type RunningWorkers } from '../queues/workers';
+import { startScheduler, type Scheduler } from '../scheduler';
+import { buildStatusServer } from '../status/server';
+import { markAllUsageDirty } from '../usage/aggregates';
+import { MonthBucketer } from '../usage/month';
+import { Backoff } from '../util/backoff';
+import type { AppContext } from './context';
+import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
+import { readSetting } from '../status/usage-report';
+import { insertRows } from '../db/bulk-sql';
+
+export interface Daemon {
+  app: AppContext;
+  statusUrl: string;
+  hqUrl: string;
+  redisUrl: string;
+  /** Ordered shutdown; resolves when everything is closed. */
+  stop(): Promise<void>;
+}
+
+const SETTING_USAGE_TZ = 'usage_tz';
+
+/** Connects and waits for Redis, with one clear error when it cannot be reached. */
+async function connectRedis(url: string, options: RedisOptions, logger: Logger, role: string): Promise<Redis> {
+  const redis = new Redis(url, { ...options, lazyConnect: true });
+  let lastError = '';
+  redis.on('error', (err: Error) => {
+    // ioredis reconnects by itself; say so once per distinct error, not on every retry.
+    if (err.message !== lastError) logger.warn('redis connection error', { role, error: err.message });
+    lastError = err.message;
+  });
+  redis.on('ready', () => {
+    if (lastError) logger.info('redis connection restored', { role });
+    lastError = '';
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`REDIS_URL: cannot connect to Redis (${(err as Error).message})`);
+  }
+  return redis;
+}
+
+async function checkUsageZone(db: Database, months: MonthBucketer, logger: Logger): Promise<void> {
+  const previous = await readSetting(db.knex, SETTING_USAGE_TZ);
+  if (previous === months.tz) return;
+  if (previous !== null) {
+    const pairs = await markAllUsageDirty(db.knex, months);
+    logger.warn('OFFICE_TZ changed: recomputing every month of usage', { from: previous, to: months.tz, pairs });
+  }
+  await insertRows(db.knex, 'settings', ['key', 'value', 'updated_at'], [[SETTING_USAGE_TZ, months.tz, Date.now()]],
+    'ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
+}
+
+export async function startDaemon(config: Readonly<Config>, opts: { logger?: Logger } = {}): Promise<Daemon> {
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, file: config.log.file, service: 'econnector' });
+  const cleanup: Array<{ name: string; run: () => Promise<unknown> }> = [];
+  const startedAt = Date.now();
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+
+    const redisUrl: string = config.redis.url ?? (await (async () => {
+      const embedded: EmbeddedRedis = await startEmbeddedRedis({
+        dataDir: config.dataDir,
+        log: (level, message, meta) => logger.log(level, message, meta),
+      });
+      cleanup.unshift({ name: 'embedded redis-server', run: () => embedded.stop() });
+      return embedded.url;
+    })());
+
+    const hqUrl: string = config.hq.url ?? (await (async () => {
+      const mock: HqMock = await startHqMock({
+        port: 0,
+        apiKey: config.hq.apiKey,
+        leaseMs: config.hqMock.leaseMs,
+        demo: config.hqMock.demo,
+        logger: { info: (m: string, meta?: object) => logger.info(m, meta), warn: (m: string, meta?: object) => logger.warn(m, meta) },
+      });
+      cleanup.unshift({ name: 'HQ mock', run: () => mock.close() });
+      logger.info('HQ_URL unset: built-in HQ mock started', { url: mock.url });
+      return mock.url;
+    })());
+
+    const registry = buildRegistry(ALL_JOBS);
+    // Producers fail fast while Redis is away (a skipped tick is retried by the next one); workers
+    // must wait for ever on their blocking commands, as BullMQ requires.
+    const producer = await connectRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }, logger, 'producer');
+    cleanup.unshift({ name: 'redis (producer)', run: () => producer.quit().catch(() => producer.disconnect()) });
+    const consumer = await connectRedis(redisUrl, { maxRetriesPerRequest: null }, logger, 'workers');
+    cleanup.unshift({ name: 'redis (workers)', run: () => consumer.quit().catch(() => consumer.disconnect()) });
+
+    const db = await openDatabase(config.database);
+    cleanup.unshift({ name: 'database', run: () => db.close() });
+    const months = new MonthBucketer(config.officeTz);
+    await checkUsageZone(db, months, logger);
+
+    const queues = new JobQueues(registry, producer, config.queue.prefix, logger);
+    cleanup.unshift({ name: 'queues', run: () => queues.close() });
+
+    const hq = new HqClient({
+      baseUrl: hqUrl,
+      apiKey: config.hq.apiKey,
+      timeoutMs: config.hq.timeoutMs,
+      backoff: config.hq.backoff,
+    });
+    const app: AppContext = {
+      config, logger, db, hq, months, queues, startedAt,
+      dbGate: new Backoff(config.hq.backoff),
+    };
+
+    const shutdown = new AbortController();
+    const workers: RunningWorkers = startWorkers(registry, app, consumer, shutdown.signal);
+    cleanup.unshift({ name: 'workers', run: async () => { shutdown.abort(new Error('shutting down')); await workers.close(); } });
+
+    const server: FastifyInstance = buildStatusServer({ app, pingRedis: () => producer.ping() });
+    await server.listen({ host: config.status.host, port: config.status.port });
+    const address = server.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.status.port;
+    const statusUrl = `http://${config.status.host.includes(':') ? `[${config.status.host}]` : config.status.host}:${port}`;
+    // Close the status server right after the workers, before what it reads goes away.
+    cleanup.splice(1, 0, { name: 'status server', run: () => server.close() });
+
+    const scheduler: Scheduler = startScheduler(queues, config.schedule);
+    cleanup.unshift({ name: 'scheduler', run: () => scheduler.stop() });
+
+    logger.info('econnector started', { status: statusUrl, officeTz: config.officeTz, database: config.database.driver, startupMs: Date.now() - startedAt });
+    return {
+      app, statusUrl, hqUrl, redisUrl,
+      stop: () => runCleanup(cleanup, logger),
+    };
+  } catch (err) {
+    await runCleanup(cleanup, logger);
+    throw err;
+  }
+}
+
+/** Runs the shutdown steps in order (cleanup is kept newest-first); a failing step does not stop the rest. */
+async function runCleanup(steps: Array<{ name: string; run: () => Promise<unknown> }>, logger: Logger): Promise<void> {
+  for (const step of steps.splice(0)) {
+    const started = Date.now();
+    try {
+      await step.run();
+      logger.debug('stopped', { component: step.name, durationMs: Date.now() - started });
+    } catch (err) {
+      logger.warn('error while stopping', { component: step.name, error: (err as Error).message });
+    }
+  }
+}

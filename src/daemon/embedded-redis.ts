@@ -1,0 +1,142 @@
+/**
+ * With REDIS_URL unset the daemon starts and owns a redis-server on loopback, its data under
+ * DATA_DIR/redis. A pid file lets the next start clean up a server orphaned by a kill -9 of the
+ * daemon (Node cannot ask the kernel to kill a child when its parent dies). If the server dies
+ * while the daemon runs, it is started again on the same port; BullMQ's connections reconnect.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export interface EmbeddedRedisOptions {
+  dataDir: string;
+  binary?: string;
+  port?: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
+}
+
+export interface EmbeddedRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export class RedisServerMissingError extends Error {
+  override name = 'RedisServerMissingError';
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function isRedisProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server');
+  } catch {
+    return false;
+  }
+}
+
+/** Kills a redis-server left behind by a daemon that died without stopping it. */
+function reapOrphan(pidFile: string): void {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (Number.isInteger(pid) && pid > 0 && isRedisProcess(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  rmSync(pidFile, { force: true });
+}
+
+async function waitForReady(child: ChildProcess, timeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => fail(new Error(`redis-server did not become ready within ${timeoutMs} ms: ${output.trim().split('\n').pop() ?? ''}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-4000);
+      if (output.includes('Ready to accept connections')) done();
+    };
+    const onExit = (code: number | null): void => fail(new Error(`redis-server exited (code ${code}) during start: ${output.trim().split('\n').pop() ?? ''}`));
+    const onError = (err: NodeJS.ErrnoException): void =>
+      fail(err.code === 'ENOENT'
+        ? new RedisServerMissingError('redis-server is not installed: install it (apt-get install redis-server, or npm run setup) or set REDIS_URL')
+        : err);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    };
+    const done = (): void => { cleanup(); resolve(); };
+    const fail = (err: Error): void => { cleanup(); reject(err); };
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+}
+
+export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
+  const dir = join(opts.dataDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const pidFile = join(dir, 'redis-server.pid');
+  reapOrphan(pidFile);
+  const port = opts.port ?? (await freePort());
+  const log = opts.log ?? (() => undefined);
+  let stopping = false;
+  let child: ChildProcess;
+
+  const launch = async (): Promise<void> => {
+    child = spawn(opts.binary ?? 'redis-server', [
+      '--bind', '127.0.0.1', '--port', String(port), '--dir', dir,
+      // Queue state is rebuilt from HQ and the schedule, but keep it across restarts anyway.
+      '--appendonly', 'yes', '--save', '',
+      // BullMQ requires that Redis never evicts its keys.
+      '--maxmemory-policy', 'noeviction',
+      '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'notice',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Redis logs "Ready to accept connections" at notice level; ask for it on stdout.
+    await waitForReady(child, 10_000);
+    writeFileSync(pidFile, String(child.pid));
+    child.stdout?.resume();
+    child.stderr?.resume();
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      log('error', 'embedded redis-server exited; starting it again', { code, signal });
+      setTimeout(() => {
+        if (!stopping) launch().catch((err: Error) => log('error', 'could not restart embedded redis-server', { error: err.message }));
+      }, 1000).unref();
+    });
+  };
+
+  await launch();
+  log('info', 'embedded redis-server started', { port, dir });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          rmSync(pidFile, { force: true });
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * `npm start`: loads the configuration, starts the daemon, tells pm2 it is ready, and shuts down
+ * in order on SIGINT/SIGTERM within the configured deadline. Every start-up failure is one line
+ * on stderr and a non-zero exit.
+ */
+import { ConfigError, loadConfig, type Config } from '../config';
+import { startDaemon, type Daemon } from './daemon';
+
+async function main(): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`econnector: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon(config);
+  } catch (err) {
+    process.stderr.write(`econnector: could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const { logger } = daemon.app;
+  // pm2's wait_ready: only now is the status server answering.
+  process.send?.('ready');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal, deadlineMs: config.shutdown.deadlineMs });
+    const deadline = setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting anyway', { deadlineMs: config.shutdown.deadlineMs });
+      process.exit(1);
+    }, config.shutdown.deadlineMs);
+    deadline.unref();
+    daemon.stop().then(
+      () => {
+        logger.info('stopped');
+        // Let winston flush before leaving.
+        logger.on('finish', () => process.exit(0));
+        logger.end();
+        setTimeout(() => process.exit(0), 500).unref();
+      },
+      (err: Error) => {
+        logger.error('shutdown failed', { error: err.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  // pm2 on Windows and some supervisors send a 'shutdown' message instead of a signal.
+  process.on('message', (msg) => {
+    if (msg === 'shutdown') stop('shutdown message');
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled rejection', { error: reason instanceof Error ? reason.message : String(reason) });
+  });
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`econnector: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

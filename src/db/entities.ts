@@ -1,0 +1,175 @@
+/**
+ * The office database, as MikroORM entities. Times are epoch milliseconds (UTC instants; months are
+ * derived in OFFICE_TZ at read time, so a change of zone never leaves stale buckets in the rows),
+ * money is integer micro-dollars. The schema itself is created by the migrations in ./migrations;
+ * a test checks that these entities and the migrations agree.
+ *
+ * Hot paths (recording a 1,000-item page) write through bulk SQL in src/db/ingest-store.ts, not
+ * through the unit of work: one statement per table per page is what makes a backlog drain fast.
+ */
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+
+export const ClinicSchema = defineEntity({
+  name: 'Clinic',
+  tableName: 'clinics',
+  properties: (p) => ({
+    clinicId: p.integer().primary().autoincrement(false),
+    name: p.string().nullable(),
+    subscribed: p.boolean().default(false),
+    primaryPhone: p.string().nullable(),
+    countryCode: p.string().length(2).nullable(),
+    /** Listed by the latest GET /v1/account. */
+    inAccount: p.boolean().default(false),
+    /** Named by at least one receipt or inbound message (then it shows in /status even when not in the account). */
+    seenInTraffic: p.boolean().default(false),
+    optinTitle: p.string().nullable(),
+    promptOptin: p.boolean().default(true),
+    updatedAt: p.bigint('number').default(0),
+  }),
+});
+export type Clinic = InferEntity<typeof ClinicSchema>;
+
+export const OutboundMessageSchema = defineEntity({
+  name: 'OutboundMessage',
+  tableName: 'outbound_messages',
+  indexes: [{ name: 'outbound_clinic_sent_charge', properties: ['clinicId', 'sentAt', 'chargeMicros'] }],
+  properties: (p) => ({
+    guid: p.string().primary(),
+    clinicId: p.integer(),
+    sentAt: p.bigint('number'),
+    /** pending | delivered | delivery_unconfirmed | failed_with_charge | failed_no_charge | failed (refused by HQ) */
+    status: p.string(),
+    /** The final receipt's charge; null while no receipt has come. */
+    chargeMicros: p.bigint('number').nullable(),
+    segments: p.integer().nullable(),
+    finalReceiptId: p.string().nullable(),
+    finalStatusAt: p.bigint('number').nullable(),
+    /** 'hq' when first seen in a receipt, 'office' when sent through this daemon. */
+    origin: p.string(),
+    createdAt: p.bigint('number'),
+  }),
+});
+export type OutboundMessage = InferEntity<typeof OutboundMessageSchema>;
+
+export const ReceiptSchema = defineEntity({
+  name: 'Receipt',
+  tableName: 'receipts',
+  indexes: [{ name: 'receipts_guid', properties: ['guid'] }],
+  properties: (p) => ({
+    receiptId: p.string().primary(),
+    guid: p.string(),
+    clinicId: p.integer(),
+    status: p.string(),
+    chargeMicros: p.bigint('number'),
+    segments: p.integer(),
+    countryCode: p.string().length(2),
+    sentAt: p.bigint('number'),
+    statusAt: p.bigint('number'),
+    recordedAt: p.bigint('number'),
+  }),
+});
+export type Receipt = InferEntity<typeof ReceiptSchema>;
+
+export const InboundMessageSchema = defineEntity({
+  name: 'InboundMessage',
+  tableName: 'inbound_messages',
+  indexes: [{ name: 'inbound_clinic_received_charge', properties: ['clinicId', 'receivedAt', 'chargeMicros'] }],
+  properties: (p) => ({
+    inboundId: p.string().primary(),
+    clinicId: p.integer(),
+    fromPhone: p.string(),
+    toPhone: p.string(),
+    body: p.text(),
+    receivedAt: p.bigint('number'),
+    chargeMicros: p.bigint('number'),
+    segments: p.integer(),
+    recordedAt: p.bigint('number'),
+  }),
+});
+export type InboundMessage = InferEntity<typeof InboundMessageSchema>;
+
+export const QuarantinedItemSchema = defineEntity({
+  name: 'QuarantinedItem',
+  tableName: 'quarantine',
+  properties: (p) => ({
+    /** 'receipt' | 'inbound' */
+    kind: p.string().primary(),
+    /** The item's own id when it has one, else 'sha256:<hash of raw>': one row per distinct item. */
+    itemKey: p.string().primary(),
+    ackId: p.string().nullable(),
+    /** The item verbatim, as HQ sent it. */
+    raw: p.text(),
+    reason: p.text(),
+    firstSeenAt: p.bigint('number'),
+    lastSeenAt: p.bigint('number'),
+    timesSeen: p.integer().default(1),
+  }),
+});
+export type QuarantinedItem = InferEntity<typeof QuarantinedItemSchema>;
+
+export const MonthlyUsageSchema = defineEntity({
+  name: 'MonthlyUsage',
+  tableName: 'monthly_usage',
+  properties: (p) => ({
+    month: p.string().length(7).primary(),
+    clinicId: p.integer().primary().autoincrement(false),
+    sentCount: p.integer(),
+    sentChargeMicros: p.bigint('number'),
+    receivedCount: p.integer(),
+    receivedChargeMicros: p.bigint('number'),
+    computedAt: p.bigint('number'),
+  }),
+});
+export type MonthlyUsage = InferEntity<typeof MonthlyUsageSchema>;
+
+/** (clinic, month) pairs whose usage must be recomputed. `version` grows on every mark, so a
+ * recompute deletes the mark only if nothing marked it again while it was computing. */
+export const UsageDirtySchema = defineEntity({
+  name: 'UsageDirty',
+  tableName: 'usage_dirty',
+  properties: (p) => ({
+    clinicId: p.integer().primary().autoincrement(false),
+    month: p.string().length(7).primary(),
+    version: p.integer().default(1),
+  }),
+});
+export type UsageDirty = InferEntity<typeof UsageDirtySchema>;
+
+/** Progress of each HQ stream: what readiness and /status report. */
+export const StreamStateSchema = defineEntity({
+  name: 'StreamState',
+  tableName: 'stream_state',
+  properties: (p) => ({
+    /** 'receipts' | 'inbound' | 'account' | 'aggregates' */
+    stream: p.string().primary(),
+    lastOkAt: p.bigint('number').nullable(),
+    lastErrorAt: p.bigint('number').nullable(),
+    lastError: p.text().nullable(),
+    itemsRecorded: p.bigint('number').default(0),
+  }),
+});
+export type StreamState = InferEntity<typeof StreamStateSchema>;
+
+/** Office-wide settings and facts: monthly limit, default clinic, the zone aggregates were computed in. */
+export const SettingSchema = defineEntity({
+  name: 'Setting',
+  tableName: 'settings',
+  properties: (p) => ({
+    key: p.string().primary(),
+    value: p.text(),
+    updatedAt: p.bigint('number'),
+  }),
+});
+export type Setting = InferEntity<typeof SettingSchema>;
+
+export const ALL_ENTITIES = [
+  ClinicSchema,
+  OutboundMessageSchema,
+  ReceiptSchema,
+  InboundMessageSchema,
+  QuarantinedItemSchema,
+  MonthlyUsageSchema,
+  UsageDirtySchema,
+  StreamStateSchema,
+  SettingSchema,
+];

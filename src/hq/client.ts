@@ -1,0 +1,214 @@
+/**
+ * The HQ client: one place for timeouts, backoff with jitter, Retry-After and response-shape checks.
+ *
+ * Each endpoint (method + path) has its own Backoff gate. A 5xx, a network error, a timeout or a
+ * body that is not the expected shape closes the gate for an exponentially growing, jittered wait;
+ * a 429 closes it until Retry-After has passed. While a gate is closed, calls fail fast with
+ * HqBackoffError and make no request, so no endpoint is ever called again sooner than HQ asked.
+ * GETs are not retried in-call (the next scheduled poll is the retry); acknowledgements are,
+ * within a budget, because an unacknowledged page is handed out again when its lease ends.
+ */
+import { Backoff, sleep } from '../util/backoff';
+import { HqBackoffError, HqError, HqRateLimitedError, HqRejectedError, HqUnavailableError } from './errors';
+import { ackAnswerSchema, inboundPageSchema, parserFor, receiptsPageSchema } from './schemas';
+
+export type HqStream = 'receipts' | 'inbound';
+
+export interface HqClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  backoff: { baseMs: number; maxMs: number };
+  /** How long ack() keeps retrying before giving up (the lease is 60 s; the items come back after it). */
+  ackBudgetMs?: number;
+  now?: () => number;
+  random?: () => number;
+  /** Called for every request with its outcome, for metrics and debug logs. */
+  onRequest?: (event: { endpoint: string; outcome: string; status: number | null; durationMs: number }) => void;
+}
+
+export interface Page {
+  items: unknown[];
+  more: boolean;
+}
+
+/** Validates a decoded JSON body; returns null when it is not of the expected shape. */
+export type BodyParser<T> = (body: unknown) => T | null;
+
+const parseReceiptsPage = parserFor(receiptsPageSchema);
+const parseInboundPage = parserFor(inboundPageSchema);
+const parseAckAnswer = parserFor(ackAnswerSchema);
+
+const STREAM_PATHS: Record<HqStream, { page: string; ack: string; idsKey: string; parsePage: BodyParser<Page> }> = {
+  receipts: {
+    page: '/v1/receipts', ack: '/v1/receipts/ack', idsKey: 'receiptIds',
+    parsePage: (body) => { const p = parseReceiptsPage(body); return p && { items: p.receipts, more: p.more }; },
+  },
+  inbound: {
+    page: '/v1/inbound', ack: '/v1/inbound/ack', idsKey: 'inboundIds',
+    parsePage: (body) => { const p = parseInboundPage(body); return p && { items: p.messages, more: p.more }; },
+  },
+};
+
+export const MAX_ACK_IDS = 1000;
+/** Added to every Retry-After: HQ measures on its clock, and arriving a hair early is a violation. */
+const RETRY_AFTER_MARGIN_MS = 100;
+
+export function parseRetryAfter(header: string | null, now: number): number | null {
+  if (header === null) return null;
+  const trimmed = header.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+export class HqClient {
+  private readonly gates = new Map<string, Backoff>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: HqClientOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Milliseconds until the endpoint may be called again (0 when it may be called now). */
+  waitMs(method: string, path: string): number {
+    return this.gate(`${method} ${path}`).waitMs(this.now());
+  }
+
+  async getAccount<T>(parse: BodyParser<T>, signal?: AbortSignal): Promise<T> {
+    return this.request('GET', '/v1/account', undefined, parse, signal);
+  }
+
+  async getPage(stream: HqStream, limit: number, signal?: AbortSignal): Promise<Page> {
+    const paths = STREAM_PATHS[stream];
+    return this.request('GET', paths.page, undefined, paths.parsePage, signal, `?limit=${limit}`);
+  }
+
+  /**
+   * Acknowledges ids (in requests of at most 1000), retrying transient failures with backoff until
+   * `ackBudgetMs` has passed or `signal` aborts. Returns HQ's count of newly acknowledged ids.
+   */
+  async ack(stream: HqStream, ids: readonly string[], signal?: AbortSignal): Promise<number> {
+    const paths = STREAM_PATHS[stream];
+    const deadline = this.now() + (this.opts.ackBudgetMs ?? 45_000);
+    let acked = 0;
+    for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
+      const body = { [paths.idsKey]: ids.slice(i, i + MAX_ACK_IDS) };
+      for (;;) {
+        try {
+          acked += (await this.request('POST', paths.ack, body, parseAckAnswer, signal)).acked;
+          break;
+        } catch (err) {
+          if (!(err instanceof HqError) || !err.transient) throw err;
+          const wait = this.waitMs('POST', paths.ack);
+          if (this.now() + wait > deadline) throw err;
+          await sleep(Math.max(wait, 1), signal);
+        }
+      }
+    }
+    return acked;
+  }
+
+  private gate(endpoint: string): Backoff {
+    let gate = this.gates.get(endpoint);
+    if (!gate) {
+      gate = new Backoff({ ...this.opts.backoff, random: this.opts.random });
+      this.gates.set(endpoint, gate);
+    }
+    return gate;
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body: unknown, parse: BodyParser<T>, signal?: AbortSignal, query = ''): Promise<T> {
+    const endpoint = `${method} ${path}`;
+    const gate = this.gate(endpoint);
+    const wait = gate.waitMs(this.now());
+    if (wait > 0) throw new HqBackoffError(endpoint, wait);
+
+    const started = this.now();
+    const report = (outcome: string, status: number | null): void =>
+      this.opts.onRequest?.({ endpoint, outcome, status, durationMs: this.now() - started });
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${this.opts.baseUrl}${path}${query}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.opts.apiKey}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: combined,
+      });
+      text = await response.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason ?? err; // shutting down: not HQ's fault
+      const timedOut = timeout.aborted;
+      report(timedOut ? 'timeout' : 'network_error', null);
+      const waitMs = gate.fail(this.now());
+      throw new HqUnavailableError(
+        `${endpoint}: ${timedOut ? `no answer within ${this.opts.timeoutMs} ms` : `connection failed (${describeNetworkError(err)})`}; next try in ${waitMs} ms`,
+        endpoint,
+      );
+    }
+
+    const status = response.status;
+    if (status === 429) {
+      const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.now());
+      report('rate_limited', status);
+      if (retryAfter === null) gate.fail(this.now());
+      else gate.holdUntil(this.now() + retryAfter + RETRY_AFTER_MARGIN_MS);
+      const waitMs = gate.waitMs(this.now());
+      throw new HqRateLimitedError(`${endpoint}: HQ answered 429; next try in ${waitMs} ms`, endpoint, waitMs);
+    }
+    if (status >= 500) {
+      report('server_error', status);
+      const waitMs = gate.fail(this.now());
+      throw new HqUnavailableError(`${endpoint}: HQ answered ${status}; next try in ${waitMs} ms`, endpoint);
+    }
+    if (status >= 400) {
+      report('rejected', status);
+      // Repeating a rejected request will not help, but a fixed key or setting might: slow down.
+      gate.fail(this.now());
+      const reason = errorCode(text);
+      const hint = status === 401 ? ' (check HQ_API_KEY)' : '';
+      throw new HqRejectedError(`${endpoint}: HQ answered ${status}${reason ? ` ${reason}` : ''}${hint}`, endpoint, status, reason);
+    }
+
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(text);
+    } catch {
+      report('bad_body', status);
+      const waitMs = gate.fail(this.now());
+      throw new HqUnavailableError(`${endpoint}: HQ answered ${status} with a body that is not JSON; next try in ${waitMs} ms`, endpoint);
+    }
+    const parsed = parse(decoded);
+    if (parsed === null) {
+      report('bad_body', status);
+      const waitMs = gate.fail(this.now());
+      throw new HqUnavailableError(`${endpoint}: HQ answered ${status} with a body not of the expected shape; next try in ${waitMs} ms`, endpoint);
+    }
+    report('ok', status);
+    gate.succeed();
+    return parsed;
+  }
+}
+
+/** HQ's machine-readable error code, if its error body has one (never the whole body). */
+function errorCode(text: string): string | null {
+  try {
+    const value = (JSON.parse(text) as Record<string, unknown>)?.error;
+    return typeof value === 'string' && /^[a-z0-9_]{1,64}$/i.test(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function describeNetworkError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}

@@ -1,0 +1,59 @@
+/**
+ * The handler shared by the two poll jobs (receipts, inbound): drain the stream within the job's
+ * budget. A closed backoff gate (HQ asked us to wait, or HQ or the database failed recently) is
+ * not a failure of this job: it ends quietly and the next tick looks again.
+ */
+import { HqBackoffError } from '../hq/errors';
+import type { HqStream } from '../hq/client';
+import type { JobContext } from '../queues/job';
+import { DatabaseUnavailableError, drainStream, type DrainResult } from './drain';
+import { recordStreamError } from './stream-state';
+
+export type PollResult = DrainResult & { deferredMs?: number };
+
+export async function pollStream(stream: HqStream, ctx: JobContext): Promise<PollResult> {
+  const { app, signal } = ctx;
+  try {
+    const result = await drainStream(
+      {
+        hq: app.hq,
+        knex: app.db.knex,
+        months: app.months,
+        dbGate: app.dbGate,
+        pageSize: app.config.hq.pageSize,
+        onPage: (_stream, page) => {
+          if (page.dirtyPairs > 0) app.queues.kick('recompute-usage');
+          if (page.quarantined > 0) ctx.logger.warn('items quarantined', { stream, quarantined: page.quarantined });
+        },
+      },
+      stream,
+      { maxPages: app.config.ingest.maxPagesPerJob, maxMs: app.config.ingest.maxJobSeconds * 1000, signal },
+    );
+    if (result.pages > 1 || result.more) {
+      const seconds = Math.max(0.001, (Date.now() - ctx.job.processedOn!) / 1000);
+      ctx.logger.info('draining backlog', { stream, items: result.items, itemsPerSecond: Math.round(result.items / seconds), more: result.more });
+    }
+    return result;
+  } catch (err) {
+    if (err instanceof HqBackoffError || (err instanceof DatabaseUnavailableError && !err.attempted)) {
+      return { pages: 0, items: 0, recorded: 0, duplicates: 0, quarantined: 0, acked: 0, more: false, deferredMs: err.waitMs };
+    }
+    await recordStreamError(app.db.knex, stream, err as Error).catch(() => undefined);
+    throw err;
+  }
+}
+
+export function summarizePoll(result: PollResult): Record<string, unknown> {
+  return {
+    pages: result.pages,
+    items: result.items,
+    recorded: result.recorded,
+    duplicates: result.duplicates,
+    quarantined: result.quarantined,
+    acked: result.acked,
+    more: result.more,
+    ...(result.deferredMs !== undefined ? { deferredMs: result.deferredMs } : {}),
+    // An idle poll (nothing waiting at HQ) every two seconds is not news at info level.
+    quiet: result.items === 0,
+  };
+}

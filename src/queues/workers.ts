@@ -1,0 +1,69 @@
+/**
+ * Runs the handlers of the registry as BullMQ workers. Each job gets a child logger carrying its
+ * queue, id and attempt, and ends with one line giving its duration and "attempt a of n". A handler
+ * that throws fails the job (never swallowed); a job whose result says more work waits is queued
+ * again as soon as it is finished.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AppContext } from '../daemon/context';
+import type { AnyJobDefinition } from './job';
+import type { QueueName } from './names';
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Stops taking jobs and waits for running ones (which see `signal` abort) to finish. */
+  close(): Promise<void>;
+}
+
+export function startWorkers(
+  registry: ReadonlyMap<QueueName, AnyJobDefinition>,
+  app: AppContext,
+  connection: Redis,
+  signal: AbortSignal,
+  onJobFinished?: (event: { queue: QueueName; ok: boolean; durationMs: number }) => void,
+): RunningWorkers {
+  const workers: Worker[] = [];
+  for (const def of registry.values()) {
+    const processor = async (job: Job): Promise<unknown> => {
+      const attempts = job.opts.attempts ?? 1;
+      const attempt = `${job.attemptsMade + 1} of ${attempts}`;
+      const logger = app.logger.child({ queue: def.name, jobId: job.id, attempt });
+      const started = Date.now();
+      try {
+        const result = await def.handler(job.data ?? {}, { app, job, logger, signal });
+        const durationMs = Date.now() - started;
+        onJobFinished?.({ queue: def.name, ok: true, durationMs });
+        const summary = def.summarize?.(result) ?? {};
+        const quiet = (summary as { quiet?: boolean }).quiet === true;
+        logger.log(quiet ? 'debug' : 'info', 'job done', { durationMs, ...summary, quiet: undefined });
+        return result;
+      } catch (err) {
+        const durationMs = Date.now() - started;
+        onJobFinished?.({ queue: def.name, ok: false, durationMs });
+        logger.warn('job failed', { durationMs, error: (err as Error).message });
+        throw err;
+      }
+    };
+    const worker = new Worker(def.name, processor, {
+      connection,
+      prefix: app.queues.prefix,
+      concurrency: def.concurrency,
+      // Finished jobs are removed by their options; keep nothing else around.
+      autorun: true,
+    });
+    // Re-queue from 'completed', not from inside the processor: only once BullMQ has moved the job
+    // out (and removed it) is its id free again; adding it earlier would be collapsed and lost.
+    worker.on('completed', (job, result) => {
+      if (def.again?.(result) && !signal.aborted) app.queues.kick(def.name, job.data ?? {});
+    });
+    worker.on('error', (err) => app.logger.debug('worker error', { queue: def.name, error: err.message }));
+    workers.push(worker);
+  }
+  return {
+    workers,
+    close: async () => {
+      await Promise.allSettled(workers.map((w) => w.close()));
+    },
+  };
+}
