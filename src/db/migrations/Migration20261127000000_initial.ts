@@ -6,25 +6,29 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261127000000_initial extends Migration {
   override async up(): Promise<void> {
-    const schema = this.getKnex().schema;
+    // knex's `schema` getter returns a new builder each time; a kept builder would accumulate
+    // every statement and compile them all again on each toSQL().
+    const schema = () => this.getKnex().schema;
+    // Raw defaults: knex quotes literal defaults ('0'), which the ORM's schema diff reads as drift.
+    const raw = (sql: string) => this.getKnex().raw(sql);
 
     this.addSchema(
-      schema.createTable('clinics', (t) => {
+      schema().createTable('clinics', (t) => {
         t.integer('clinic_id').notNullable().primary();
         t.string('name', 255).nullable();
-        t.boolean('subscribed').notNullable().defaultTo(false);
+        t.boolean('subscribed').notNullable().defaultTo(raw('false'));
         t.string('primary_phone', 255).nullable();
         t.string('country_code', 2).nullable();
-        t.boolean('in_account').notNullable().defaultTo(false);
-        t.boolean('seen_in_traffic').notNullable().defaultTo(false);
+        t.boolean('in_account').notNullable().defaultTo(raw('false'));
+        t.boolean('seen_in_traffic').notNullable().defaultTo(raw('false'));
         t.string('optin_title', 255).nullable();
-        t.boolean('prompt_optin').notNullable().defaultTo(true);
-        t.bigInteger('updated_at').notNullable().defaultTo(0);
+        t.boolean('prompt_optin').notNullable().defaultTo(raw('true'));
+        t.bigInteger('updated_at').notNullable().defaultTo(raw('0'));
       }),
     );
 
     this.addSchema(
-      schema.createTable('outbound_messages', (t) => {
+      schema().createTable('outbound_messages', (t) => {
         t.string('guid', 255).notNullable().primary();
         t.integer('clinic_id').notNullable();
         t.bigInteger('sent_at').notNullable();
@@ -41,7 +45,7 @@ export class Migration20261127000000_initial extends Migration {
     );
 
     this.addSchema(
-      schema.createTable('receipts', (t) => {
+      schema().createTable('receipts', (t) => {
         t.string('receipt_id', 255).notNullable().primary();
         t.string('guid', 255).notNullable();
         t.integer('clinic_id').notNullable();
@@ -57,7 +61,7 @@ export class Migration20261127000000_initial extends Migration {
     );
 
     this.addSchema(
-      schema.createTable('inbound_messages', (t) => {
+      schema().createTable('inbound_messages', (t) => {
         t.string('inbound_id', 255).notNullable().primary();
         t.integer('clinic_id').notNullable();
         t.string('from_phone', 255).notNullable();
@@ -72,7 +76,7 @@ export class Migration20261127000000_initial extends Migration {
     );
 
     this.addSchema(
-      schema.createTable('quarantine', (t) => {
+      schema().createTable('quarantine', (t) => {
         t.string('kind', 255).notNullable();
         t.string('item_key', 255).notNullable();
         t.string('ack_id', 255).nullable();
@@ -80,13 +84,13 @@ export class Migration20261127000000_initial extends Migration {
         t.text('reason').notNullable();
         t.bigInteger('first_seen_at').notNullable();
         t.bigInteger('last_seen_at').notNullable();
-        t.integer('times_seen').notNullable().defaultTo(1);
+        t.integer('times_seen').notNullable().defaultTo(raw('1'));
         t.primary(['kind', 'item_key']);
       }),
     );
 
     this.addSchema(
-      schema.createTable('monthly_usage', (t) => {
+      schema().createTable('monthly_usage', (t) => {
         t.string('month', 7).notNullable();
         t.integer('clinic_id').notNullable();
         t.integer('sent_count').notNullable();
@@ -99,26 +103,26 @@ export class Migration20261127000000_initial extends Migration {
     );
 
     this.addSchema(
-      schema.createTable('usage_dirty', (t) => {
+      schema().createTable('usage_dirty', (t) => {
         t.integer('clinic_id').notNullable();
         t.string('month', 7).notNullable();
-        t.integer('version').notNullable().defaultTo(1);
+        t.integer('version').notNullable().defaultTo(raw('1'));
         t.primary(['clinic_id', 'month']);
       }),
     );
 
     this.addSchema(
-      schema.createTable('stream_state', (t) => {
+      schema().createTable('stream_state', (t) => {
         t.string('stream', 255).notNullable().primary();
         t.bigInteger('last_ok_at').nullable();
         t.bigInteger('last_error_at').nullable();
         t.text('last_error').nullable();
-        t.bigInteger('items_recorded').notNullable().defaultTo(0);
+        t.bigInteger('items_recorded').notNullable().defaultTo(raw('0'));
       }),
     );
 
     this.addSchema(
-      schema.createTable('settings', (t) => {
+      schema().createTable('settings', (t) => {
         t.string('key', 255).notNullable().primary();
         t.text('value').notNullable();
         t.bigInteger('updated_at').notNullable();
@@ -133,9 +137,8 @@ export class Migration20261127000000_initial extends Migration {
   }
 
   override async down(): Promise<void> {
-    const schema = this.getKnex().schema;
     for (const table of ['settings', 'stream_state', 'usage_dirty', 'monthly_usage', 'quarantine', 'inbound_messages', 'receipts', 'outbound_messages', 'clinics']) {
-      this.addSchema(schema.dropTableIfExists(table));
+      this.addSchema(this.getKnex().schema.dropTableIfExists(table));
     }
   }
 }

@@ -1,0 +1,110 @@
+/**
+ * Checks and resolves the settings with fixed environment variables (CONTRACT.md section 2).
+ * Each function gets the setting's label (the variable name, or "<file>: <key path>" when the
+ * value came from a file) and throws ConfigError with one line: "<label>: <what is wrong>".
+ * Secrets and URLs (which may carry passwords) are never echoed; other values are, shortened.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { isValidTimeZone } from '../usage/month';
+import { ConfigError, LOG_LEVELS, type DatabaseTarget, type LogLevel } from './types';
+
+/** A value quoted for an error message: one line, at most 60 characters. */
+function quote(value: string): string {
+  const short = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return `'${JSON.stringify(short).slice(1, -1)}'`;
+}
+
+function fail(label: string, problem: string): never {
+  throw new ConfigError(`${label}: ${problem}`);
+}
+
+function parseUrl(value: string): URL | null {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
+/** The system's IANA zone, as Node reports it (UTC when it cannot tell). */
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** A known IANA zone, in its canonical spelling ('america/chicago' -> 'America/Chicago'). */
+export function checkTimeZone(label: string, value: string): string {
+  if (!isValidTimeZone(value)) fail(label, `${quote(value)} is not a known IANA time zone`);
+  return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+}
+
+/** HQ's base URL: http(s), no query or fragment; trailing slashes dropped. */
+export function checkHqUrl(label: string, value: string): string {
+  const url = parseUrl(value);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail(label, 'must be an http:// or https:// URL');
+  if (url.search || url.hash) fail(label, 'must be a base URL without a query or fragment');
+  return url.href.replace(/\/+$/, '');
+}
+
+export function checkRedisUrl(label: string, value: string): string {
+  const url = parseUrl(value);
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+    fail(label, 'must be a redis:// or rediss:// URL');
+  }
+  return value;
+}
+
+/**
+ * sqlite:<path>, sqlite://<path>, file:<path> (relative paths against cwd; 'sqlite:///abs' is
+ * absolute), or a postgres:// / postgresql:// URL.
+ */
+export function checkDatabaseUrl(label: string, value: string, cwd: string): DatabaseTarget {
+  const sqlite = /^(?:sqlite|file):(?:\/\/)?(.*)$/i.exec(value);
+  if (sqlite) {
+    const path = sqlite[1]!;
+    if (path === '') fail(label, 'names no database file');
+    if (path === ':memory:') fail(label, 'an in-memory database cannot hold the office data');
+    return { driver: 'sqlite', path: resolve(cwd, path) };
+  }
+  if (/^postgres(?:ql)?:\/\//i.test(value)) {
+    const url = parseUrl(value);
+    if (!url || !url.hostname) fail(label, 'is not a valid postgres:// URL');
+    return { driver: 'postgresql', url: value };
+  }
+  return fail(label, 'must be sqlite:<path>, file:<path>, or a postgres:// or postgresql:// URL');
+}
+
+export function checkHost(label: string, value: string): string {
+  if (!/^[A-Za-z0-9._:%\[\]-]{1,253}$/.test(value)) fail(label, `${quote(value)} is not a host name or IP address`);
+  return value;
+}
+
+/** 1..65535, or 0 for any free port (tests). */
+export function checkPort(label: string, value: string | number): number {
+  const n = typeof value === 'number' ? value : /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(label, `${quote(String(value))} is not a port number (1-65535)`);
+  return n;
+}
+
+/** Secrets go into HTTP headers: visible ASCII only. Never echoed. */
+export function checkSecret(label: string, value: string): string {
+  if (!/^[\x21-\x7e]+$/.test(value)) fail(label, 'must be printable ASCII without spaces');
+  return value;
+}
+
+export function checkLogLevel(label: string, value: string): LogLevel {
+  const level = value.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    fail(label, `${quote(value)} is not a winston level (${LOG_LEVELS.join(', ')})`);
+  }
+  return level as LogLevel;
+}
+
+export function checkEnvName(label: string, value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value)) fail(label, `${quote(value)} is not a valid environment name`);
+  return value;
+}
+
+/** A path resolved against `base` (absolute paths stay as they are). */
+export function absolutePath(base: string, value: string): string {
+  return isAbsolute(value) ? resolve(value) : resolve(base, value);
+}

@@ -1,0 +1,79 @@
+/**
+ * Splits the items of one good HQ page into valid items and quarantine entries (CONTRACT.md: an
+ * item that breaks the item's shape is stored verbatim in quarantine, then acknowledged; the
+ * rest of the page goes on). Pure: no I/O, so the record-then-ack step can commit both halves
+ * in one transaction.
+ */
+import { createHash } from 'node:crypto';
+import {
+  describeIssues,
+  inboundSchema,
+  MAX_ID_LENGTH,
+  receiptSchema,
+  type ValidInbound,
+  type ValidReceipt,
+} from '../hq/schemas';
+
+export type ItemKind = 'receipt' | 'inbound';
+
+export interface QuarantineEntry {
+  kind: ItemKind;
+  /** Identifies the item for counting distinct quarantined items: its id, or 'sha256:<hex of raw>'. */
+  itemKey: string;
+  /** The id to acknowledge to HQ; null when the item has no usable id and cannot be acknowledged. */
+  ackId: string | null;
+  /** The item verbatim, as JSON. */
+  raw: string;
+  /** Field names and problems only: never the item's values (phones, bodies, amounts). */
+  reason: string;
+}
+
+export interface SplitPage<T> {
+  valid: T[];
+  quarantined: QuarantineEntry[];
+}
+
+/** Ids longer than this are not sent back in an ack (HQ never hands out such ids; a body that size is garbage). */
+const MAX_ACK_ID_LENGTH = 1000;
+
+const ID_FIELD: Record<ItemKind, 'receiptId' | 'inboundId'> = { receipt: 'receiptId', inbound: 'inboundId' };
+
+export function splitPage(kind: 'receipt', items: readonly unknown[]): SplitPage<ValidReceipt>;
+export function splitPage(kind: 'inbound', items: readonly unknown[]): SplitPage<ValidInbound>;
+export function splitPage(kind: ItemKind, items: readonly unknown[]): SplitPage<ValidReceipt> | SplitPage<ValidInbound>;
+export function splitPage(kind: ItemKind, items: readonly unknown[]): SplitPage<ValidReceipt | ValidInbound> {
+  const schema = kind === 'receipt' ? receiptSchema : inboundSchema;
+  const valid: Array<ValidReceipt | ValidInbound> = [];
+  const quarantined: QuarantineEntry[] = [];
+  for (const item of items) {
+    const result = schema.safeParse(item);
+    if (result.success) valid.push(result.data);
+    else quarantined.push(quarantineEntry(kind, item, describeIssues(result.error.issues, item)));
+  }
+  return { valid, quarantined };
+}
+
+/** Builds the quarantine entry of an item that failed validation for `reason`. */
+export function quarantineEntry(kind: ItemKind, item: unknown, reason: string): QuarantineEntry {
+  const raw = rawJson(item);
+  const id = idOf(kind, item);
+  const itemKey = id !== null && id.length <= MAX_ID_LENGTH ? id : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+  const ackId = id !== null && id.length <= MAX_ACK_ID_LENGTH ? id : null;
+  return { kind, itemKey, ackId, raw, reason };
+}
+
+/** The item's own id field when it is a non-empty string (whatever else is wrong with the item). */
+function idOf(kind: ItemKind, item: unknown): string | null {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return null;
+  const id: unknown = (item as Record<string, unknown>)[ID_FIELD[kind]];
+  return typeof id === 'string' && id.length > 0 ? id : null;
+}
+
+/** Items come from JSON.parse, so they stringify back; the fallbacks cover what JSON cannot hold. */
+function rawJson(item: unknown): string {
+  try {
+    return JSON.stringify(item) ?? String(item);
+  } catch {
+    return Object.prototype.toString.call(item);
+  }
+}

@@ -1,0 +1,54 @@
+import { FaultInjector } from '../../src/hq-mock/faults';
+
+describe('FaultInjector', () => {
+  test('no faults unless configured; rates draw from a seeded PRNG (replayable)', () => {
+    const idle = new FaultInjector(1, () => 0);
+    for (let k = 0; k < 100; k++) expect(idle.decide('GET', '/v1/receipts', 'read')).toBeNull();
+
+    const run = () => {
+      const f = new FaultInjector(1, () => 0);
+      f.configure({ rates: { http500: 0.2, truncatedJson: 0.2 }, seed: 99 });
+      return Array.from({ length: 200 }, () => f.decide('GET', '/v1/inbound', 'read')?.kind ?? null);
+    };
+    const a = run();
+    expect(a).toEqual(run());
+    expect(a.filter((k) => k === 'http500').length).toBeGreaterThan(20);
+    expect(a.filter((k) => k === 'truncatedJson').length).toBeGreaterThan(10);
+  });
+
+  test('faults only hit the endpoints they make sense for', () => {
+    const f = new FaultInjector(1, () => 0);
+    f.configure({ rates: { truncatedJson: 1, lostAck: 1, ackResponseLost: 1 } });
+    expect(f.decide('POST', '/v1/messages', 'write')).toBeNull();
+    expect(f.decide('GET', '/v1/receipts', 'read')).toEqual({ kind: 'truncatedJson' });
+    expect(f.decide('POST', '/v1/receipts/ack', 'ack')).toEqual({ kind: 'lostAck' });
+  });
+
+  test('a call inside a Retry-After window is a violation for that method and path only', () => {
+    let now = 1000;
+    const f = new FaultInjector(1, () => now);
+    f.configure({ rates: { http429: 1 }, retryAfterSeconds: 2 });
+    expect(f.decide('GET', '/v1/receipts', 'read')).toEqual({ kind: 'http429', retryAfterSeconds: 2 });
+    f.configure({});
+    now += 1999;
+    expect(f.decide('GET', '/v1/receipts', 'read')).toEqual({ kind: 'retryAfterViolation', retryAfterSeconds: 1 });
+    expect(f.decide('POST', '/v1/receipts/ack', 'ack')).toBeNull();
+    now += 1;
+    expect(f.decide('GET', '/v1/receipts', 'read')).toBeNull();
+    expect(f.retryAfterViolations).toBe(1);
+    expect(Object.fromEntries(f.violations)).toEqual({ 'GET /v1/receipts': 1 });
+    expect(f.counts.http429).toBe(1);
+  });
+
+  test('an outage answers every request until it ends', () => {
+    let now = 0;
+    const f = new FaultInjector(1, () => now);
+    f.configure({ outageMs: 500 });
+    expect(f.decide('GET', '/v1/account', 'read')).toEqual({ kind: 'outage' });
+    expect(f.snapshot().outageRemainingMs).toBe(500);
+    now = 500;
+    expect(f.decide('GET', '/v1/account', 'read')).toBeNull();
+    f.reset();
+    expect(f.counts.outage).toBe(0);
+  });
+});
