@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import { readStreamStates } from '../../ingest/stream-state';
+import { healthDocument, pollAgeCheck, probe, type CheckResult } from '../readiness';
+import type { StatusServerDeps } from '../server';
+
+const PROBE_TIMEOUT_MS = 1000;
+
+/** GET /healthz (liveness) and GET /readyz (readiness, application/health+json), CONTRACT.md §3. */
+export function registerHealthRoutes(server: FastifyInstance, { app, pingRedis }: StatusServerDeps): void {
+  server.get('/healthz', async (_req, reply) => reply.code(200).send({ status: 'pass' }));
+
+  server.get('/readyz', async (_req, reply) => {
+    const now = Date.now();
+    const [redis, database, streams] = await Promise.all([
+      probe(pingRedis, PROBE_TIMEOUT_MS),
+      probe(() => app.db.knex.raw('SELECT 1'), PROBE_TIMEOUT_MS),
+      readStreamStates(app.db.knex).catch(() => null),
+    ]);
+    const { pollWarnSeconds, pollFailSeconds } = app.config.readiness;
+    const stream = (name: 'receipts' | 'inbound'): CheckResult =>
+      streams === null
+        ? { status: 'fail', output: 'database unreadable', time: new Date(now).toISOString() }
+        : pollAgeCheck({
+            lastOkAt: streams.get(name)?.lastOkAt ?? null,
+            lastError: streams.get(name)?.lastError ?? null,
+            startedAt: app.startedAt,
+            now,
+            warnSeconds: pollWarnSeconds,
+            failSeconds: pollFailSeconds,
+          });
+    const doc = healthDocument({ redis, database, 'hq:receipts': stream('receipts'), 'hq:inbound': stream('inbound') });
+    return reply
+      .code(doc.status === 'fail' ? 503 : 200)
+      .header('content-type', 'application/health+json')
+      .header('cache-control', 'no-store')
+      .send(JSON.stringify(doc));
+  });
+}
