@@ -13,12 +13,16 @@ export interface EmbeddedRedisOptions {
   dataDir: string;
   binary?: string;
   port?: number;
+  /** Start the server again when it dies (default true; fault tests turn it off to kill it at will). */
+  restartOnExit?: boolean;
   log?: (level: 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
 }
 
 export interface EmbeddedRedis {
   url: string;
   port: number;
+  /** The server's current process id. */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -112,7 +116,7 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
     child.stdout?.resume();
     child.stderr?.resume();
     child.once('exit', (code, signal) => {
-      if (stopping) return;
+      if (stopping || opts.restartOnExit === false) return;
       log('error', 'embedded redis-server exited; starting it again', { code, signal });
       setTimeout(() => {
         if (!stopping) launch().catch((err: Error) => log('error', 'could not restart embedded redis-server', { error: err.message }));
@@ -125,6 +129,7 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: () => child.pid,
     stop: async () => {
       stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;

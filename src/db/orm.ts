@@ -43,7 +43,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
     dbName: target.path,
     entities: ALL_ENTITIES,
     extensions: [Migrator],
-    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false },
+    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     debug: opts.debug ?? false,
     allowGlobalContext: false,
     pool: {

@@ -1,0 +1,79 @@
+/**
+ * The whole loop against the HQ mock: a backlog spanning months (some of it past HQ's 60-day
+ * retention), malformed items, lost acknowledgements and lost ack answers (so items come twice),
+ * then /status must equal the mock's ground truth for every clinic and month, to the micro-dollar.
+ */
+import { rowsOf } from '../../src/db/bulk-sql';
+import { diffAgainstTruth, startStack, waitFor, type StatusJson, type TestStack } from './../support/stack';
+
+const TZ = 'America/Chicago';
+const DAY = 86_400_000;
+
+describe('connector end to end against the HQ mock', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    // Pages of 100 make ~60 ack calls, so the per-request ack faults surely strike several.
+    stack = await startStack({ tz: TZ, mock: { leaseMs: 1500, seed: 7 }, config: { hq: { pageSize: 100, backoff: { baseMs: 100, maxMs: 2000 }, timeoutMs: 3000 } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('records a multi-month backlog with redeliveries exactly once and reports it as the truth says', async () => {
+    const now = Date.now();
+    // Faults first: the daemon would drain the backlog before a later call could set them.
+    await stack.sim('POST', '/sim/faults', { rates: { lostAck: 0.15, ackResponseLost: 0.1 }, seed: 3 });
+    const traffic = await stack.sim<{ receipts: number; inbound: number }>('POST', '/sim/traffic', {
+      messages: 4000,
+      inbound: 1200,
+      malformed: 12,
+      // Starts beyond HQ's 60-day retention; ends 7 h back so every second receipt has arrived.
+      from: new Date(now - 75 * DAY).toISOString(),
+      to: new Date(now - 7 * 3_600_000).toISOString(),
+      seed: 11,
+    });
+    expect(traffic.receipts).toBeGreaterThan(4000);
+
+    // Drained: nothing left at HQ but the items without an id (they can never be acknowledged).
+    await waitFor('HQ to be drained', async () => {
+      const s = await stack.sim<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>('GET', '/sim/stats');
+      return s.receipts.available + s.receipts.leased <= 1 && s.inbound.available + s.inbound.leased <= 1;
+    }, 90_000, 500);
+    const diffs = await waitFor('status to equal the truth', async () => {
+      const d = await diffAgainstTruth(stack, TZ);
+      return d.length === 0 ? d : undefined;
+    }, 90_000, 1000);
+    expect(diffs).toEqual([]);
+
+    // Lost acks really made HQ hand items out again, and nothing was stored twice.
+    const stats = await stack.sim<{ receipts: { served: number; acked: number }; faults: Record<string, number> }>('GET', '/sim/stats');
+    expect(stats.faults.lostAck! + stats.faults.ackResponseLost!).toBeGreaterThan(0);
+    const redelivered = stack.logs.filter((l) => l.message === 'job done').reduce((n, l) => n + Number(l.duplicates ?? 0), 0);
+    expect(redelivered).toBeGreaterThan(0);
+    const knex = stack.daemon.app.db.knex;
+    const [receipts] = rowsOf<{ n: number; d: number }>(await knex.raw('SELECT COUNT(*) AS n, COUNT(DISTINCT receipt_id) AS d FROM receipts'));
+    expect(receipts!.n).toBe(receipts!.d);
+    const [acked] = rowsOf<{ n: number }>(await knex.raw('SELECT COUNT(*) AS n FROM receipts'));
+    expect(acked!.n).toBeLessThanOrEqual(stats.receipts.acked);
+
+    const current = await stack.status<StatusJson>();
+    expect(current.timezone).toBe(TZ);
+    expect(current.limitUsd).toBe('50.00');
+    expect(current.clinics.map((c) => c.clinicId)).toEqual([...current.clinics.map((c) => c.clinicId)].sort((a, b) => a - b));
+    // Clinic 7 appears only in traffic: listed with no name, not subscribed.
+    const stray = current.clinics.find((c) => c.clinicId === 7);
+    if (stray) expect(stray).toMatchObject({ name: null, subscribed: false });
+  }, 120_000);
+
+  it('answers 400 for an invalid month and serves readiness as health+json', async () => {
+    const bad = await fetch(`${stack.daemon.statusUrl}/status?month=2026-13`);
+    expect(bad.status).toBe(400);
+    const ready = await fetch(`${stack.daemon.statusUrl}/readyz`);
+    expect(ready.headers.get('content-type')).toContain('application/health+json');
+    const doc = (await ready.json()) as { status: string; checks: Record<string, unknown[]> };
+    expect(Object.keys(doc.checks)).toEqual(expect.arrayContaining(['redis', 'database', 'hq:receipts', 'hq:inbound']));
+    expect(ready.status).toBe(200);
+    expect((await fetch(`${stack.daemon.statusUrl}/healthz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * A whole connector stack for integration tests: a real redis-server on a free port, the HQ mock,
+ * and the daemon in this process, each test with its own temporary DATA_DIR and queue prefix.
+ */
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { loadConfig } from '../../src/config';
+import { startDaemon, type Daemon } from '../../src/daemon/daemon';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
+import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
+import { createLogger } from '../../src/log';
+import { tempDir } from './tmp';
+
+export interface TestStack {
+  dir: string;
+  redis: EmbeddedRedis;
+  mock: HqMock;
+  daemon: Daemon;
+  /** Every log line the daemon wrote, as parsed JSON. */
+  logs: Array<Record<string, unknown>>;
+  sim<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  status<T = StatusJson>(path?: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export interface StatusJson {
+  month: string;
+  timezone: string;
+  limitUsd: string | null;
+  overLimit: boolean;
+  defaultClinicId: number | null;
+  totals: Record<string, number | string>;
+  clinics: Array<Record<string, unknown> & { clinicId: number; sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string }>;
+  econnector: Record<string, unknown> & { quarantined: number };
+}
+
+export async function startRedis(dir: string): Promise<EmbeddedRedis> {
+  return startEmbeddedRedis({ dataDir: dir, restartOnExit: false });
+}
+
+export async function startStack(opts: { tz?: string; mock?: HqMockOptions; config?: object; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const tmp = tempDir();
+  const redis = await startRedis(tmp.path);
+  const mock = await startHqMock({ port: 0, ...opts.mock });
+  const logs: Array<Record<string, unknown>> = [];
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const env = {
+    NODE_ENV: 'test',
+    HQ_URL: mock.url,
+    HQ_API_KEY: mock.apiKey,
+    REDIS_URL: redis.url,
+    DATA_DIR: tmp.path,
+    OFFICE_TZ: opts.tz ?? 'America/Chicago',
+    STATUS_PORT: '0',
+    LOG_LEVEL: 'info',
+    ECONNECTOR_CONFIG: JSON.stringify({
+      schedule: { pollEverySeconds: 1, aggregatesEverySeconds: 1 },
+      queue: { prefix: `test-${randomUUID().slice(0, 8)}` },
+      hq: { backoff: { baseMs: 100, maxMs: 2000 }, timeoutMs: 3000 },
+      ...opts.config,
+    }),
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  const logger = createLogger({ level: config.logLevel, stream });
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon(config, { logger });
+  } catch (err) {
+    await mock.close();
+    await redis.stop();
+    tmp.remove();
+    throw err;
+  }
+  const sim = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${mock.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${mock.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  return {
+    dir: tmp.path,
+    redis,
+    mock,
+    daemon,
+    logs,
+    sim,
+    status: async <T>(path = '/status') => (await (await fetch(`${daemon.statusUrl}${path}`)).json()) as T,
+    stop: async () => {
+      await daemon.stop();
+      await mock.close();
+      await redis.stop();
+      tmp.remove();
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface Truth {
+  months: Record<string, { clinics: Record<string, { sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string }>; totals: Record<string, unknown> }>;
+  quarantinable: number;
+}
+
+/**
+ * Differences between the daemon's /status and the mock's ground truth, for every month the
+ * truth knows; an empty list means they agree to the micro-dollar.
+ */
+export async function diffAgainstTruth(stack: TestStack, tz: string): Promise<string[]> {
+  const truth = await stack.sim<Truth>('GET', `/sim/truth?tz=${encodeURIComponent(tz)}`);
+  const diffs: string[] = [];
+  for (const [month, t] of Object.entries(truth.months)) {
+    const status = await stack.status<StatusJson>(`/status?month=${month}`);
+    const byId = new Map(status.clinics.map((c) => [String(c.clinicId), c]));
+    for (const [clinicId, want] of Object.entries(t.clinics)) {
+      const got = byId.get(clinicId);
+      const have = got
+        ? { sentCount: got.sentCount, sentChargesUsd: got.sentChargesUsd, receivedCount: got.receivedCount, receivedChargesUsd: got.receivedChargesUsd }
+        : null;
+      const norm = (u: typeof want | null): string => (u ? `${u.sentCount}/${Number(u.sentChargesUsd).toFixed(6)}/${u.receivedCount}/${Number(u.receivedChargesUsd).toFixed(6)}` : 'absent');
+      if (norm(have) !== norm(want)) diffs.push(`${month} clinic ${clinicId}: status ${norm(have)} truth ${norm(want)}`);
+    }
+    for (const c of status.clinics) {
+      if (!t.clinics[String(c.clinicId)] && (c.sentCount !== 0 || c.receivedCount !== 0)) diffs.push(`${month} clinic ${c.clinicId}: status has usage the truth does not`);
+    }
+  }
+  const current = await stack.status<StatusJson>();
+  if (current.econnector.quarantined !== truth.quarantinable) diffs.push(`quarantined ${current.econnector.quarantined} truth ${truth.quarantinable}`);
+  return diffs;
+}
