@@ -1,21 +1,13 @@
 import { DateTime } from 'luxon';
+import { mulberry32 } from '../../src/hq-mock/prng';
 import { isMonthKey, isValidTimeZone, MonthBucketer } from '../../src/usage/month';
 
 const utc = (iso: string): number => Date.parse(iso);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Small deterministic PRNG (mulberry32), so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG, so a failure reproduces. */
+const prng = mulberry32;
 
 const luxonMonth = (ms: number, tz: string): string => DateTime.fromMillis(ms, { zone: tz }).toFormat('yyyy-MM');
 
