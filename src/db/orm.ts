@@ -34,18 +34,50 @@ export class DatabaseConfigError extends Error {
 }
 
 export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boolean; debug?: boolean } = {}): Promise<Database> {
-  if (target.driver !== 'sqlite') {
-    throw new DatabaseConfigError('DATABASE_URL: PostgreSQL is not supported by this version yet (use a sqlite: URL)');
+  const orm = target.driver === 'postgresql' ? await initPostgres(target.url, opts) : await initSqlite(target.path, opts);
+  if (opts.migrate !== false) await orm.getMigrator().up();
+  const em = orm.em as unknown as SqlEntityManager;
+  return {
+    orm,
+    em: () => em.fork(),
+    knex: em.getKnex(),
+    driver: target.driver,
+    close: () => orm.close(true),
+  };
+}
+
+const COMMON_OPTIONS = {
+  entities: ALL_ENTITIES,
+  extensions: [Migrator],
+  migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+  allowGlobalContext: false,
+};
+
+/** PostgreSQL: for several daemons sharing one database (a group of offices, a central deployment). */
+async function initPostgres(url: string, opts: { debug?: boolean }): Promise<MikroORM> {
+  // Loaded only when used: the SQLite default must not need the pg driver.
+  const { PostgreSqlDriver } = await import('@mikro-orm/postgresql');
+  try {
+    return await MikroORM.init({
+      ...COMMON_OPTIONS,
+      driver: PostgreSqlDriver,
+      clientUrl: url,
+      debug: opts.debug ?? false,
+      pool: { min: 1, max: 10 },
+    });
+  } catch (err) {
+    // The URL may hold a password: name the setting, not its value.
+    throw new DatabaseConfigError(`DATABASE_URL: cannot connect to PostgreSQL (${(err as Error).message.split('\n')[0]})`);
   }
-  mkdirSync(dirname(target.path), { recursive: true });
-  const orm = await MikroORM.init({
+}
+
+async function initSqlite(path: string, opts: { debug?: boolean }): Promise<MikroORM> {
+  mkdirSync(dirname(path), { recursive: true });
+  return MikroORM.init({
+    ...COMMON_OPTIONS,
     driver: SqliteDriver,
-    dbName: target.path,
-    entities: ALL_ENTITIES,
-    extensions: [Migrator],
-    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    dbName: path,
     debug: opts.debug ?? false,
-    allowGlobalContext: false,
     pool: {
       min: 1,
       max: 1,
@@ -65,13 +97,4 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
       },
     },
   });
-  if (opts.migrate !== false) await orm.getMigrator().up();
-  const em = orm.em as unknown as SqlEntityManager;
-  return {
-    orm,
-    em: () => em.fork(),
-    knex: em.getKnex(),
-    driver: target.driver,
-    close: () => orm.close(true),
-  };
 }
