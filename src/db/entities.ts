@@ -32,7 +32,8 @@ export type Clinic = InferEntity<typeof ClinicSchema>;
 export const OutboundMessageSchema = defineEntity({
   name: 'OutboundMessage',
   tableName: 'outbound_messages',
-  indexes: [{ name: 'outbound_clinic_sent_charge', properties: ['clinicId', 'sentAt', 'chargeMicros'] }],
+  // With status: the usage recompute leaves out messages HQ refused ('failed') from the index alone.
+  indexes: [{ name: 'outbound_clinic_sent_charge_status', properties: ['clinicId', 'sentAt', 'chargeMicros', 'status'] }],
   properties: (p) => ({
     guid: p.string().primary(),
     clinicId: p.integer(),
@@ -47,6 +48,15 @@ export const OutboundMessageSchema = defineEntity({
     /** 'hq' when first seen in a receipt, 'office' when sent through this daemon. */
     origin: p.string(),
     createdAt: p.bigint('number'),
+    // Office-sent messages only (src/office/send.ts); receipts never touch these.
+    /** E.164 recipient. */
+    toPhone: p.string().nullable(),
+    body: p.text().nullable(),
+    patientId: p.integer().nullable(),
+    /** Why HQ refused it (status 'failed'): 'hq_403_clinic_not_subscribed', … Never patient data. */
+    failureReason: p.string().nullable(),
+    /** When HQ accepted it (202, or 200 for a repeat): null while it waits in the outbox. */
+    acceptedAt: p.bigint('number').nullable(),
   }),
 });
 export type OutboundMessage = InferEntity<typeof OutboundMessageSchema>;
@@ -54,7 +64,7 @@ export type OutboundMessage = InferEntity<typeof OutboundMessageSchema>;
 export const ReceiptSchema = defineEntity({
   name: 'Receipt',
   tableName: 'receipts',
-  indexes: [{ name: 'receipts_guid', properties: ['guid'] }],
+  // No index on guid: nothing reads receipts by message (Migration20261128100000_perf).
   properties: (p) => ({
     receiptId: p.string().primary(),
     guid: p.string(),
@@ -84,6 +94,12 @@ export const InboundMessageSchema = defineEntity({
     chargeMicros: p.bigint('number'),
     segments: p.integer(),
     recordedAt: p.bigint('number'),
+    /** The patient the reply was assigned to (src/office/matching.ts), or null. */
+    patientId: p.integer().nullable(),
+    /** Patients the assignment was decided among; null for replies recorded before matching existed. */
+    matchCount: p.integer().nullable(),
+    /** 'stop' | 'start' | 'help' when the whole reply is a carrier keyword. */
+    keyword: p.string().nullable(),
   }),
 });
 export type InboundMessage = InferEntity<typeof InboundMessageSchema>;
@@ -162,6 +178,55 @@ export const SettingSchema = defineEntity({
 });
 export type Setting = InferEntity<typeof SettingSchema>;
 
+/** The office's patients, as imported from the practice software (scripts/import-patients.ts). */
+export const PatientSchema = defineEntity({
+  name: 'Patient',
+  tableName: 'patients',
+  indexes: [{ name: 'patients_phone_key', properties: ['phoneKey'] }],
+  properties: (p) => ({
+    patientId: p.integer().primary().autoincrement(false),
+    name: p.string(),
+    /** E.164. */
+    wirelessPhone: p.string().nullable(),
+    /** Digits only, a 10-digit NANP number with its leading 1: what replies are matched by. */
+    phoneKey: p.string().nullable(),
+    /** Null: texted from the default texting clinic. */
+    clinicId: p.integer().nullable(),
+    /** The family's guarantor (the patient themself when they have none). */
+    guarantorId: p.integer(),
+    /** Text OK: 'yes' | 'no' | 'unknown'. */
+    textOk: p.string(),
+    updatedAt: p.bigint('number'),
+  }),
+});
+export type Patient = InferEntity<typeof PatientSchema>;
+
+/** Carrier opt-out state per number (phone key), set by STOP and START replies; latest reply wins. */
+export const OptOutSchema = defineEntity({
+  name: 'OptOut',
+  tableName: 'opt_outs',
+  properties: (p) => ({
+    phoneKey: p.string().primary(),
+    optedOut: p.boolean(),
+    /** receivedAt of the keyword reply that set the state: an older reply arriving late changes nothing. */
+    changedAt: p.bigint('number'),
+    inboundId: p.string().nullable(),
+    updatedAt: p.bigint('number'),
+  }),
+});
+export type OptOut = InferEntity<typeof OptOutSchema>;
+
+/** Office messages recorded but not yet accepted (or finally refused) by HQ: what the send worker owes. */
+export const OutboxSchema = defineEntity({
+  name: 'Outbox',
+  tableName: 'outbox',
+  properties: (p) => ({
+    guid: p.string().primary(),
+    createdAt: p.bigint('number'),
+  }),
+});
+export type Outbox = InferEntity<typeof OutboxSchema>;
+
 export const ALL_ENTITIES = [
   ClinicSchema,
   OutboundMessageSchema,
@@ -172,4 +237,7 @@ export const ALL_ENTITIES = [
   UsageDirtySchema,
   StreamStateSchema,
   SettingSchema,
+  PatientSchema,
+  OptOutSchema,
+  OutboxSchema,
 ];

@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import type { DatabaseTarget } from '../config';
 import { ALL_ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { beginTransactionsImmediately } from './sqlite-immediate';
 
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
@@ -35,7 +36,9 @@ export class DatabaseConfigError extends Error {
 
 export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boolean; debug?: boolean } = {}): Promise<Database> {
   const orm = target.driver === 'postgresql' ? await initPostgres(target.url, opts) : await initSqlite(target.path, opts);
-  if (opts.migrate !== false) await orm.getMigrator().up();
+  // Several processes write one SQLite file: no transaction may fail on a stale read snapshot.
+  if (target.driver === 'sqlite') beginTransactionsImmediately((orm.em as unknown as SqlEntityManager).getKnex());
+  if (opts.migrate !== false) await migrate(orm);
   const em = orm.em as unknown as SqlEntityManager;
   return {
     orm,
@@ -46,11 +49,35 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
   };
 }
 
+const MIGRATE_ATTEMPTS = 6;
+
+/**
+ * Applies pending migrations. Several processes may open a fresh database at the same moment
+ * (under pm2: the status process and N worker processes): each looks for, then creates, the
+ * migrations table and runs what is pending in one transaction, so the loser of that race fails
+ * ('table already exists', a busy lock) and rolls back. The winner's commit makes the next look
+ * find nothing to do, so a failed run is tried again a few times, after a jittered pause.
+ */
+async function migrate(orm: MikroORM): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await orm.getMigrator().up();
+      return;
+    } catch (err) {
+      if (attempt >= MIGRATE_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 300));
+    }
+  }
+}
+
 const COMMON_OPTIONS = {
   entities: ALL_ENTITIES,
   extensions: [Migrator],
   migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
   allowGlobalContext: false,
+  // knex otherwise writes every bound value into a failed query's error message (a message body,
+  // a phone number), and those messages reach logs, stream_state.last_error and /readyz.
+  driverOptions: { compileSqlOnError: false },
 };
 
 /** PostgreSQL: for several daemons sharing one database (a group of offices, a central deployment). */

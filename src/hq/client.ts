@@ -10,7 +10,7 @@
  */
 import { Backoff, sleep } from '../util/backoff';
 import { HqBackoffError, HqError, HqRateLimitedError, HqRejectedError, HqUnavailableError } from './errors';
-import { ackAnswerSchema, inboundPageSchema, parserFor, receiptsPageSchema } from './schemas';
+import { ackAnswerSchema, inboundPageSchema, parserFor, postMessageAnswerSchema, receiptsPageSchema, type PostMessageAnswer } from './schemas';
 
 export type HqStream = 'receipts' | 'inbound';
 
@@ -38,6 +38,15 @@ export type BodyParser<T> = (body: unknown) => T | null;
 const parseReceiptsPage = parserFor(receiptsPageSchema);
 const parseInboundPage = parserFor(inboundPageSchema);
 const parseAckAnswer = parserFor(ackAnswerSchema);
+const parsePostMessageAnswer = parserFor(postMessageAnswerSchema);
+
+/** POST /v1/messages request (CONTRACT.md §1). */
+export interface OutboundText {
+  guid: string;
+  clinicId: number;
+  toPhone: string;
+  body: string;
+}
 
 const STREAM_PATHS: Record<HqStream, { page: string; ack: string; idsKey: string; parsePage: BodyParser<Page> }> = {
   receipts: {
@@ -109,6 +118,20 @@ export class HqClient {
     return acked;
   }
 
+  /**
+   * Sends one text (POST /v1/messages). Idempotent by guid at HQ: sending the same message again
+   * answers 200 with the first answer. Throws HqRejectedError for a final refusal (400, 402, 403,
+   * 404, 409) and a transient HqError (5xx, 429, timeout, backoff) for what a retry may fix. No
+   * retry in-call: the send worker's job retries, with backoff. A refusal of one message (its
+   * clinic, its content, the monthly limit) does not slow the others down: each is refused at
+   * once. A bad key (401) does, since every send would fail the same way until it is fixed.
+   */
+  async sendMessage(text: OutboundText, signal?: AbortSignal): Promise<PostMessageAnswer> {
+    return this.request('POST', '/v1/messages', text, parsePostMessageAnswer, signal, '', {
+      failGateOnReject: (status) => status === 401,
+    });
+  }
+
   private gate(endpoint: string): Backoff {
     let gate = this.gates.get(endpoint);
     if (!gate) {
@@ -118,7 +141,10 @@ export class HqClient {
     return gate;
   }
 
-  private async request<T>(method: 'GET' | 'POST', path: string, body: unknown, parse: BodyParser<T>, signal?: AbortSignal, query = ''): Promise<T> {
+  private async request<T>(
+    method: 'GET' | 'POST', path: string, body: unknown, parse: BodyParser<T>, signal?: AbortSignal, query = '',
+    opts: { failGateOnReject?: (status: number) => boolean } = {},
+  ): Promise<T> {
     const endpoint = `${method} ${path}`;
     const gate = this.gate(endpoint);
     const wait = gate.waitMs(this.now());
@@ -172,7 +198,7 @@ export class HqClient {
     if (status >= 400) {
       report('rejected', status);
       // Repeating a rejected request will not help, but a fixed key or setting might: slow down.
-      gate.fail(this.now());
+      if (opts.failGateOnReject?.(status) ?? true) gate.fail(this.now());
       const reason = errorCode(text);
       const hint = status === 401 ? ' (check HQ_API_KEY)' : '';
       throw new HqRejectedError(`${endpoint}: HQ answered ${status}${reason ? ` ${reason}` : ''}${hint}`, endpoint, status, reason);

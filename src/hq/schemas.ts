@@ -273,3 +273,14 @@ export function parserFor<T>(schema: z.ZodType<T>): (body: unknown) => T | null 
     return result.success ? result.data : null;
   };
 }
+
+/** POST /v1/messages: 202 (accepted) or 200 (the same guid and content again). */
+export interface PostMessageAnswer {
+  guid: string;
+  segments: number;
+  status: 'pending';
+  acceptedAtMs: number;
+}
+export const postMessageAnswerSchema: z.ZodType<PostMessageAnswer> = z
+  .object({ guid: id, segments: positiveInt, status: z.literal('pending'), acceptedAt: timestampMs })
+  .transform((a) => ({ guid: a.guid, segments: a.segments, status: a.status, acceptedAtMs: a.acceptedAt }));

@@ -22,7 +22,10 @@ export async function pollStream(stream: HqStream, ctx: JobContext): Promise<Pol
         dbGate: app.dbGate,
         pageSize: app.config.hq.pageSize,
         onPage: (_stream, page) => {
+          app.metrics.pageRecorded(stream, page);
           if (page.dirtyPairs > 0) app.queues.kick('recompute-usage');
+          // Automatic HELP replies the page recorded (the outbox sweep covers a kick that fails).
+          for (const guid of page.sendGuids ?? []) app.queues.kick('send-message', { guid });
           if (page.quarantined > 0) ctx.logger.warn('items quarantined', { stream, quarantined: page.quarantined });
         },
       },

@@ -4,17 +4,25 @@
  * usage pairs it changed. The caller acknowledges the page to HQ only after this resolves.
  *
  * Replaying any page, in any order, any number of times, changes nothing: receipts and inbound
- * messages are insert-or-ignore by id, and a message's final state is recomputed from ALL its
- * stored receipts by the contract's rule (latest statusAt, then greatest receiptId), never
- * accumulated.
+ * messages are insert-or-ignore by id, and a message's final state is the greatest of ALL its
+ * stored receipts by the contract's rule (latest statusAt, then greatest receiptId). The stored
+ * message row keeps that greatest receipt (final_receipt_id, final_status_at), so only receipts
+ * NEW to the database (the insert's RETURNING) are compared with it: a maximum over a set does not
+ * depend on the order or the repetition of its elements, and no page reads a message's old
+ * receipts again.
+ *
+ * Monthly usage changes by exact deltas in the same transaction (src/usage/aggregates.ts): a
+ * message row that changes moves its contribution from its old (clinic, month) to its new one.
  */
 import type { Knex } from '@mikro-orm/knex';
-import { chunks, insertRows, rowsOf, type SqlValue } from '../db/bulk-sql';
+import { insertRows, insertRowsReturning, selectIn, type SqlValue } from '../db/bulk-sql';
 import type { ValidInbound, ValidReceipt } from '../hq/schemas';
 import type { MonthBucketer } from '../usage/month';
-import { pickFinal } from './final-receipt';
+import { applyUsageDeltas, sentContribution, UsageDeltas } from '../usage/aggregates';
+import { compareReceiptOrder } from './final-receipt';
 import { recordStreamOk } from './stream-state';
 import type { QuarantineEntry } from './validate';
+import { actOnNewInbound, annotateInbound } from '../office/inbound';
 
 export type StreamName = 'receipts' | 'inbound';
 
@@ -26,26 +34,26 @@ export interface PageOutcome {
   quarantined: number;
   /** Ids to acknowledge to HQ once the transaction has committed. */
   ackIds: string[];
+  /** (clinic, month) usage pairs left dirty for the recompute job (0 when the page's deltas covered everything). */
   dirtyPairs: number;
-}
-
-interface StoredReceipt {
-  receipt_id: string;
-  guid: string;
-  clinic_id: number;
-  status: string;
-  charge_micros: number;
-  segments: number;
-  sent_at: number;
-  status_at: number;
+  /** (clinic, month) usage pairs the page updated in place. */
+  usagePairs?: number;
+  /** Office messages this page recorded (automatic HELP replies): queue their sends once committed. */
+  sendGuids?: string[];
 }
 
 interface StoredMessage {
   guid: string;
   clinic_id: number;
-  sent_at: number;
+  sent_at: number | string;
+  status: string;
+  charge_micros: number | string | null;
   final_receipt_id: string | null;
+  final_status_at: number | string | null;
 }
+
+const RECEIPT_COLUMNS = ['receipt_id', 'guid', 'clinic_id', 'status', 'charge_micros', 'segments', 'country_code', 'sent_at', 'status_at', 'recorded_at'];
+const MESSAGE_COLUMNS = ['guid', 'clinic_id', 'sent_at', 'status', 'charge_micros', 'segments', 'final_receipt_id', 'final_status_at', 'origin', 'created_at'];
 
 /** Set of `${clinicId}|${month}` keys. */
 class DirtyPairs {
@@ -93,24 +101,20 @@ async function storeQuarantine(trx: Knex.Transaction, entries: readonly Quaranti
 
 async function markClinicsSeen(trx: Knex.Transaction, clinicIds: Iterable<number>): Promise<void> {
   const ids = [...new Set(clinicIds)];
+  // The WHERE spares rewriting (and syncing) the clinics page on every page once a clinic is known.
   await insertRows(trx, 'clinics', ['clinic_id', 'seen_in_traffic'], ids.map((id) => [id, true]),
-    'ON CONFLICT (clinic_id) DO UPDATE SET seen_in_traffic = excluded.seen_in_traffic');
+    'ON CONFLICT (clinic_id) DO UPDATE SET seen_in_traffic = excluded.seen_in_traffic WHERE NOT clinics.seen_in_traffic');
+}
+
+/** The stream's good poll and the items it stored, in one statement. */
+async function recordStreamProgress(trx: Knex.Transaction, stream: StreamName, now: number, recorded: number): Promise<void> {
+  await insertRows(trx, 'stream_state', ['stream', 'last_ok_at', 'items_recorded'], [[stream, now, recorded]],
+    'ON CONFLICT (stream) DO UPDATE SET last_ok_at = excluded.last_ok_at, items_recorded = stream_state.items_recorded + excluded.items_recorded');
 }
 
 async function markDirty(trx: Knex.Transaction, dirty: DirtyPairs): Promise<void> {
   await insertRows(trx, 'usage_dirty', ['clinic_id', 'month', 'version'], dirty.rows(),
     'ON CONFLICT (clinic_id, month) DO UPDATE SET version = usage_dirty.version + 1');
-}
-
-async function countExisting(trx: Knex.Transaction, table: string, idColumn: string, ids: readonly string[]): Promise<number> {
-  let n = 0;
-  for (const part of chunks(ids)) {
-    const rows = rowsOf<{ n: number | string }>(
-      await trx.raw(`SELECT COUNT(*) AS n FROM ${table} WHERE ${idColumn} IN (${part.map(() => '?').join(', ')})`, part),
-    );
-    n += Number(rows[0]?.n ?? 0);
-  }
-  return n;
 }
 
 export async function recordReceiptsPage(
@@ -121,71 +125,62 @@ export async function recordReceiptsPage(
   now: number = Date.now(),
 ): Promise<PageOutcome> {
   const unique = uniqueBy(receipts, (r) => r.receiptId);
-  const guids = [...new Set(unique.map((r) => r.guid))];
-  const dirty = new DirtyPairs();
+  const deltas = new UsageDeltas();
 
   const outcome = await knex.transaction(async (trx) => {
-    // The first statement is a write: on SQLite it takes the write lock up front (waiting on
-    // busy_timeout), so no later write in this transaction can fail on a stale read snapshot.
-    await recordStreamOk(trx, 'receipts', now);
-    const already = await countExisting(trx, 'receipts', 'receipt_id', unique.map((r) => r.receiptId));
-    await addRecorded(trx, 'receipts', unique.length - already);
-    await storeQuarantine(trx, quarantined, now);
-    await insertRows(
+    // Insert-or-ignore by receiptId; RETURNING names exactly the receipts new to the database.
+    const inserted = await insertRowsReturning<{ receipt_id: string }>(
       trx,
       'receipts',
-      ['receipt_id', 'guid', 'clinic_id', 'status', 'charge_micros', 'segments', 'country_code', 'sent_at', 'status_at', 'recorded_at'],
+      RECEIPT_COLUMNS,
       unique.map((r) => [r.receiptId, r.guid, r.clinicId, r.status, r.chargeMicros, r.segments, r.countryCode, r.sentAtMs, r.statusAtMs, now]),
       'ON CONFLICT (receipt_id) DO NOTHING',
+      'receipt_id',
     );
+    const isNew = new Set(inserted.map((r) => r.receipt_id));
+    const fresh = isNew.size === unique.length ? unique : unique.filter((r) => isNew.has(r.receiptId));
+    await storeQuarantine(trx, quarantined, now);
 
-    // Recompute each touched message's final state from every receipt stored for it.
-    const byGuid = new Map<string, StoredReceipt[]>();
+    // The greatest new receipt of each message, then against the greatest one stored before.
+    const latest = new Map<string, ValidReceipt>();
+    for (const r of fresh) {
+      const best = latest.get(r.guid);
+      if (best === undefined || compareReceiptOrder(r, best) > 0) latest.set(r.guid, r);
+    }
     const existing = new Map<string, StoredMessage>();
-    for (const part of chunks(guids)) {
-      const marks = part.map(() => '?').join(', ');
-      for (const r of rowsOf<StoredReceipt>(await trx.raw(
-        `SELECT receipt_id, guid, clinic_id, status, charge_micros, segments, sent_at, status_at FROM receipts WHERE guid IN (${marks})`, part))) {
-        const list = byGuid.get(r.guid);
-        if (list) list.push(r);
-        else byGuid.set(r.guid, [r]);
-      }
-      for (const m of rowsOf<StoredMessage>(await trx.raw(
-        `SELECT guid, clinic_id, sent_at, final_receipt_id FROM outbound_messages WHERE guid IN (${marks})`, part))) {
-        existing.set(m.guid, m);
-      }
+    for (const m of await selectIn<StoredMessage>(trx,
+      'SELECT guid, clinic_id, sent_at, status, charge_micros, final_receipt_id, final_status_at FROM outbound_messages WHERE guid IN {in}', [...latest.keys()])) {
+      existing.set(m.guid, m);
     }
 
     const changed: SqlValue[][] = [];
-    for (const [guid, list] of byGuid) {
-      const final = pickFinal(list.map((r) => ({ ...r, receiptId: r.receipt_id, statusAtMs: Number(r.status_at) })));
-      if (!final) continue;
+    for (const [guid, r] of latest) {
       const before = existing.get(guid);
-      if (before?.final_receipt_id === final.receipt_id) continue; // a replay: nothing changes
-      const sentAt = Number(final.sent_at);
-      changed.push([guid, final.clinic_id, sentAt, final.status, Number(final.charge_micros), final.segments, final.receipt_id, Number(final.status_at), 'hq', now]);
-      dirty.add(final.clinic_id, months.monthOf(sentAt));
-      if (before) dirty.add(before.clinic_id, months.monthOf(Number(before.sent_at)));
+      if (before !== undefined && before.final_receipt_id !== null
+        && compareReceiptOrder({ statusAtMs: Number(before.final_status_at), receiptId: before.final_receipt_id }, r) >= 0) continue;
+      changed.push([guid, r.clinicId, r.sentAtMs, r.status, r.chargeMicros, r.segments, r.receiptId, r.statusAtMs, 'hq', now]);
+      if (before !== undefined) {
+        const was = sentContribution(before);
+        deltas.sent(before.clinic_id, months.monthOf(Number(before.sent_at)), was.count, was.micros, -1);
+      }
+      const is = sentContribution({ status: r.status, charge_micros: r.chargeMicros });
+      deltas.sent(r.clinicId, months.monthOf(r.sentAtMs), is.count, is.micros, 1);
     }
-    await insertRows(
-      trx,
-      'outbound_messages',
-      ['guid', 'clinic_id', 'sent_at', 'status', 'charge_micros', 'segments', 'final_receipt_id', 'final_status_at', 'origin', 'created_at'],
-      changed,
+    await insertRows(trx, 'outbound_messages', MESSAGE_COLUMNS, changed,
       `ON CONFLICT (guid) DO UPDATE SET clinic_id = excluded.clinic_id, sent_at = excluded.sent_at, status = excluded.status,
          charge_micros = excluded.charge_micros, segments = excluded.segments,
-         final_receipt_id = excluded.final_receipt_id, final_status_at = excluded.final_status_at`,
-    );
+         final_receipt_id = excluded.final_receipt_id, final_status_at = excluded.final_status_at`);
+    const usagePairs = await applyUsageDeltas(trx, deltas, now);
     await markClinicsSeen(trx, unique.map((r) => r.clinicId));
-    await markDirty(trx, dirty);
-    return { recorded: unique.length - already, duplicates: receipts.length - (unique.length - already) };
+    await recordStreamProgress(trx, 'receipts', now, fresh.length);
+    return { recorded: fresh.length, duplicates: receipts.length - fresh.length, usagePairs };
   });
 
   return {
     ...outcome,
     quarantined: quarantined.length,
     ackIds: ackIdsOf(unique.map((r) => r.receiptId), quarantined),
-    dirtyPairs: dirty.size,
+    dirtyPairs: 0,
   };
 }
 
@@ -198,26 +193,38 @@ export async function recordInboundPage(
 ): Promise<PageOutcome> {
   const unique = uniqueBy(messages, (m) => m.inboundId);
   const dirty = new DirtyPairs();
-  for (const m of unique) dirty.add(m.clinicId, months.monthOf(m.receivedAtMs));
+  const deltas = new UsageDeltas();
+  let usagePairs = 0;
 
   const outcome = await knex.transaction(async (trx) => {
     // The first statement is a write: on SQLite it takes the write lock up front (waiting on
     // busy_timeout), so no later write in this transaction can fail on a stale read snapshot.
     await recordStreamOk(trx, 'inbound', now);
-    const already = await countExisting(trx, 'inbound_messages', 'inbound_id', unique.map((m) => m.inboundId));
+    const existing = await existingIds(trx, 'inbound_messages', 'inbound_id', unique.map((m) => m.inboundId));
+    const already = existing.size;
+    // Only replies new to the database are matched and acted on: a replayed page changes nothing.
+    const fresh = unique.filter((m) => !existing.has(m.inboundId));
     await addRecorded(trx, 'inbound', unique.length - already);
     await storeQuarantine(trx, quarantined, now);
+    const notes = await annotateInbound(trx, fresh);
     await insertRows(
       trx,
       'inbound_messages',
-      ['inbound_id', 'clinic_id', 'from_phone', 'to_phone', 'body', 'received_at', 'charge_micros', 'segments', 'recorded_at'],
-      unique.map((m) => [m.inboundId, m.clinicId, m.fromPhone, m.toPhone, m.body, m.receivedAtMs, m.chargeMicros, m.segments, now]),
+      ['inbound_id', 'clinic_id', 'from_phone', 'to_phone', 'body', 'received_at', 'charge_micros', 'segments', 'recorded_at', 'patient_id', 'match_count', 'keyword'],
+      fresh.map((m) => {
+        const note = notes.get(m.inboundId)!;
+        return [m.inboundId, m.clinicId, m.fromPhone, m.toPhone, m.body, m.receivedAtMs, m.chargeMicros, m.segments, now, note.patientId, note.matchCount, note.keyword];
+      }),
       'ON CONFLICT (inbound_id) DO NOTHING',
     );
+    const replies = await actOnNewInbound(trx, fresh, notes, now);
+    for (const r of replies) dirty.add(r.clinicId, months.monthOf(now));
+    // Each reply new to the database adds itself to its (clinic, month): a replay adds nothing.
+    for (const m of fresh) deltas.received(m.clinicId, months.monthOf(m.receivedAtMs), m.chargeMicros);
+    usagePairs = await applyUsageDeltas(trx, deltas, now);
     await markClinicsSeen(trx, unique.map((m) => m.clinicId));
-    // Marking a pair a replay did not change costs one recompute, never a wrong number.
     await markDirty(trx, dirty);
-    return { recorded: unique.length - already, duplicates: messages.length - (unique.length - already) };
+    return { recorded: unique.length - already, duplicates: messages.length - (unique.length - already), sendGuids: replies.map((r) => r.guid) };
   });
 
   return {
@@ -225,7 +232,15 @@ export async function recordInboundPage(
     quarantined: quarantined.length,
     ackIds: ackIdsOf(unique.map((m) => m.inboundId), quarantined),
     dirtyPairs: dirty.size,
+    usagePairs,
   };
+}
+
+/** The ids of `ids` already stored in `table`. */
+async function existingIds(trx: Knex.Transaction, table: string, idColumn: string, ids: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const r of await selectIn<{ id: string }>(trx, `SELECT ${idColumn} AS id FROM ${table} WHERE ${idColumn} IN {in}`, ids)) found.add(r.id);
+  return found;
 }
 
 function ackIdsOf(validIds: readonly string[], quarantined: readonly QuarantineEntry[]): string[] {

@@ -35,12 +35,14 @@ export function startScheduler(queues: JobQueues, settings: ScheduleSettings): S
     { expression: everySeconds(settings.pollEverySeconds), jobs: ['poll-receipts', 'poll-inbound'] },
     { expression: everySeconds(settings.aggregatesEverySeconds), jobs: ['recompute-usage'] },
     { expression: everyMinutes(settings.accountSyncEveryMinutes), jobs: ['sync-account'] },
+    // Office messages whose send job is gone (Redis was away when it was queued, or it ran out of attempts).
+    { expression: everySeconds(30), jobs: ['sweep-outbox'] },
   ];
   const tasks: ScheduledTask[] = plan.map(({ expression, jobs }) =>
     cron.schedule(expression, () => jobs.forEach((job) => queues.kick(job)), { name: jobs.join('+'), noOverlap: true }),
   );
   // Start-up does not wait for the first tick.
-  for (const job of ['sync-account', 'poll-receipts', 'poll-inbound', 'recompute-usage'] as const) queues.kick(job);
+  for (const job of ['sync-account', 'poll-receipts', 'poll-inbound', 'recompute-usage', 'sweep-outbox'] as const) queues.kick(job);
   return {
     stop: async () => {
       await Promise.all(tasks.map((t) => t.destroy()));

@@ -1,11 +1,22 @@
 /**
  * Monthly usage per (clinic, month), precomputed so that /status never scans messages.
  *
- * Ingestion marks the (clinic, month) pairs a page changed in `usage_dirty` inside the page's own
- * transaction; this module recomputes exactly those pairs from the message tables (one grouped,
- * index-only query per month) and clears each mark only if its version is unchanged, so a page
- * committed while we computed leaves its mark for the next run. Recomputing from the rows rather
- * than adding deltas makes the result self-healing: any replay or reorder converges.
+ * Two ways keep `monthly_usage` right, both inside the transaction that changes the messages:
+ *
+ * - The hot paths (recording a page of receipts or inbound messages, src/ingest/record-page.ts)
+ *   apply exact DELTAS: each message row they insert or change moves its contribution (one message
+ *   and its charge, see `sentContribution`) from its old (clinic, month) to its new one. A page of
+ *   1,000 receipts touching every clinic of a 1,000,000-message month costs one small upsert, where
+ *   recomputing those pairs would scan the month (BENCHMARKS.md). Replays change no row, so they
+ *   change no delta: exactly once holds for the sums as for the rows.
+ * - Everything else (office sends, a change of OFFICE_TZ, repairs) marks (clinic, month) pairs in
+ *   `usage_dirty`; this module recomputes exactly those pairs from the message tables (one grouped,
+ *   index-only query per month) and clears each mark if its version is unchanged.
+ *
+ * They never race: a recompute reads and writes in ONE write transaction (SQLite has one writer;
+ * transactions begin IMMEDIATE, src/db/sqlite-immediate.ts), so it sees every committed delta's
+ * rows, and every later delta lands on its result. The recompute stays the self-healing path:
+ * marking a pair dirty always converges it to the rows.
  */
 import type { Knex } from '@mikro-orm/knex';
 import { insertRows, rowsOf, type SqlValue } from '../db/bulk-sql';
@@ -32,6 +43,67 @@ export interface RecomputeOutcome {
 }
 
 const MAX_PAIRS_PER_RUN = 20_000;
+/** outbound_messages.status of an office message that HQ refused (4xx): never sent, never counted. */
+export const REFUSED_STATUS = 'failed';
+
+/** The usage row columns, in the order deltas and recomputes write them. */
+const USAGE_COLUMNS = ['month', 'clinic_id', 'sent_count', 'sent_charge_micros', 'received_count', 'received_charge_micros', 'computed_at'];
+
+/**
+ * What one outbound_messages row adds to its (clinic, month) pair: the recompute's query below,
+ * row by row. A message HQ refused (status 'failed') was never sent and adds nothing; a message
+ * with no receipt yet adds itself with no charge. Keep the two in step.
+ */
+export function sentContribution(row: { status: string; charge_micros: number | string | null }): { count: number; micros: number } {
+  return row.status === REFUSED_STATUS ? { count: 0, micros: 0 } : { count: 1, micros: Number(row.charge_micros ?? 0) };
+}
+
+/** Changes to monthly usage collected while recording one page, applied in the page's transaction. */
+export class UsageDeltas {
+  private readonly byPair = new Map<string, [clinicId: number, month: MonthKey, sentCount: number, sentMicros: number, receivedCount: number, receivedMicros: number]>();
+
+  private entry(clinicId: number, month: MonthKey) {
+    const key = `${clinicId}|${month}`;
+    let e = this.byPair.get(key);
+    if (!e) this.byPair.set(key, (e = [clinicId, month, 0, 0, 0, 0]));
+    return e;
+  }
+
+  /** sign +1 adds a message's contribution, -1 takes it away (the row as it was before the change). */
+  sent(clinicId: number, month: MonthKey, count: number, micros: number, sign: 1 | -1): void {
+    if (count === 0 && micros === 0) return;
+    const e = this.entry(clinicId, month);
+    e[2] += sign * count;
+    e[3] += sign * micros;
+  }
+
+  received(clinicId: number, month: MonthKey, micros: number): void {
+    const e = this.entry(clinicId, month);
+    e[4] += 1;
+    e[5] += micros;
+  }
+
+  /** Pairs whose usage actually changes. */
+  rows(now: number): SqlValue[][] {
+    const out: SqlValue[][] = [];
+    for (const [clinicId, month, sc, sm, rc, rm] of this.byPair.values()) {
+      if (sc !== 0 || sm !== 0 || rc !== 0 || rm !== 0) out.push([month, clinicId, sc, sm, rc, rm, now]);
+    }
+    return out;
+  }
+}
+
+/** Adds the deltas to monthly_usage (a pair with no row yet counts from zero). Returns the pairs changed. */
+export async function applyUsageDeltas(trx: Knex | Knex.Transaction, deltas: UsageDeltas, now: number): Promise<number> {
+  const rows = deltas.rows(now);
+  await insertRows(trx, 'monthly_usage', USAGE_COLUMNS, rows,
+    `ON CONFLICT (month, clinic_id) DO UPDATE SET sent_count = monthly_usage.sent_count + excluded.sent_count,
+       sent_charge_micros = monthly_usage.sent_charge_micros + excluded.sent_charge_micros,
+       received_count = monthly_usage.received_count + excluded.received_count,
+       received_charge_micros = monthly_usage.received_charge_micros + excluded.received_charge_micros,
+       computed_at = excluded.computed_at`);
+  return rows.length;
+}
 
 export async function recomputeDirtyUsage(knex: Knex, months: MonthBucketer, now: number = Date.now()): Promise<RecomputeOutcome> {
   const dirty = rowsOf<DirtyRow>(await knex.raw(`SELECT clinic_id, month, version FROM usage_dirty LIMIT ${MAX_PAIRS_PER_RUN}`));
@@ -42,44 +114,48 @@ export async function recomputeDirtyUsage(knex: Knex, months: MonthBucketer, now
     else byMonth.set(d.month, [d]);
   }
 
-  const usageRows: SqlValue[][] = [];
-  const emptyPairs: DirtyRow[] = [];
-  for (const [month, pairs] of byMonth) {
-    const { startMs, endMs } = months.range(month);
-    const clinicIds = pairs.map((p) => p.clinic_id);
-    const marks = clinicIds.map(() => '?').join(', ');
-    const sent = sumsByClinic(await knex.raw(
+  let remarked = 0;
+  // One write transaction per month: its reads and writes are atomic against every page's deltas,
+  // and no single transaction holds the writer for more than one month's scan.
+  for (const [month, pairs] of byMonth) remarked += await recomputeMonth(knex, months, month, pairs, now);
+  // The heartbeat /status shows as aggregatesComputedAt (deltas keep usage current in between).
+  await knex.transaction((trx) => recordStreamOk(trx, 'aggregates', now));
+  return { pairs: dirty.length, months: byMonth.size, remarked };
+}
+
+async function recomputeMonth(knex: Knex, months: MonthBucketer, month: MonthKey, pairs: DirtyRow[], now: number): Promise<number> {
+  const { startMs, endMs } = months.range(month);
+  const clinicIds = pairs.map((p) => p.clinic_id);
+  const marks = clinicIds.map(() => '?').join(', ');
+  let remarked = 0;
+  await knex.transaction(async (trx) => {
+    // A message HQ refused (status 'failed', set by the send worker) was never sent: it does not count.
+    const sent = sumsByClinic(await trx.raw(
       `SELECT clinic_id, COUNT(*) AS n, SUM(COALESCE(charge_micros, 0)) AS micros FROM outbound_messages
-        WHERE clinic_id IN (${marks}) AND sent_at >= ? AND sent_at < ? GROUP BY clinic_id`, [...clinicIds, startMs, endMs]));
-    const received = sumsByClinic(await knex.raw(
+        WHERE clinic_id IN (${marks}) AND sent_at >= ? AND sent_at < ? AND status <> ? GROUP BY clinic_id`, [...clinicIds, startMs, endMs, REFUSED_STATUS]));
+    const received = sumsByClinic(await trx.raw(
       `SELECT clinic_id, COUNT(*) AS n, SUM(charge_micros) AS micros FROM inbound_messages
         WHERE clinic_id IN (${marks}) AND received_at >= ? AND received_at < ? GROUP BY clinic_id`, [...clinicIds, startMs, endMs]));
+    const usageRows: SqlValue[][] = [];
+    const emptyPairs: DirtyRow[] = [];
     for (const pair of pairs) {
       const s = sent.get(pair.clinic_id) ?? { n: 0, micros: 0 };
       const r = received.get(pair.clinic_id) ?? { n: 0, micros: 0 };
       if (s.n === 0 && r.n === 0) emptyPairs.push(pair);
       else usageRows.push([month, pair.clinic_id, s.n, s.micros, r.n, r.micros, now]);
     }
-  }
-
-  let remarked = 0;
-  await knex.transaction(async (trx) => {
-    // Write first (see record-page.ts): takes SQLite's write lock before anything is read.
-    await recordStreamOk(trx, 'aggregates', now);
-    await insertRows(trx, 'monthly_usage',
-      ['month', 'clinic_id', 'sent_count', 'sent_charge_micros', 'received_count', 'received_charge_micros', 'computed_at'], usageRows,
+    await insertRows(trx, 'monthly_usage', USAGE_COLUMNS, usageRows,
       `ON CONFLICT (month, clinic_id) DO UPDATE SET sent_count = excluded.sent_count, sent_charge_micros = excluded.sent_charge_micros,
          received_count = excluded.received_count, received_charge_micros = excluded.received_charge_micros, computed_at = excluded.computed_at`);
-    for (const pair of emptyPairs) {
-      await trx.raw('DELETE FROM monthly_usage WHERE month = ? AND clinic_id = ?', [pair.month, pair.clinic_id]);
+    if (emptyPairs.length > 0) {
+      await trx.raw(`DELETE FROM monthly_usage WHERE month = ? AND clinic_id IN (${emptyPairs.map(() => '?').join(', ')})`,
+        [month, ...emptyPairs.map((p) => p.clinic_id)]);
     }
-    for (const pair of dirty) {
-      // The query builder (not raw SQL) reports affected rows on every driver.
-      const deleted = await trx('usage_dirty').where({ clinic_id: pair.clinic_id, month: pair.month, version: pair.version }).del();
-      if (deleted === 0) remarked += 1;
-    }
+    // The mark goes only if nobody marked the pair again since it was read (the version is unchanged).
+    const cleared = await trx('usage_dirty').where({ month }).whereIn(['clinic_id', 'version'], pairs.map((p) => [p.clinic_id, p.version])).del();
+    remarked = pairs.length - cleared;
   });
-  return { pairs: dirty.length, months: byMonth.size, remarked };
+  return remarked;
 }
 
 /**

@@ -32,6 +32,6 @@ describe('database schema', () => {
     const pending = await db.orm.getMigrator().getPendingMigrations();
     expect(pending).toEqual([]);
     const executed = await db.orm.getMigrator().getExecutedMigrations();
-    expect(executed.map((m) => m.name)).toEqual(['Migration20261127000000_initial']);
+    expect(executed.map((m) => m.name)).toEqual(['Migration20261127000000_initial', 'Migration20261128000000_office', 'Migration20261128100000_perf']);
   });
 });

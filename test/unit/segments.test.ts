@@ -1,4 +1,4 @@
-import { countSegments } from '../../src/texting/segments';
+import { countSegments, splitParts } from '../../src/texting/segments';
 
 const gsm = (n: number): string => 'a'.repeat(n);
 
@@ -70,5 +70,39 @@ describe('countSegments: UCS-2', () => {
 
   it('extension characters cost one unit, not two, once the message is UCS-2', () => {
     expect(countSegments('€ж')).toEqual({ encoding: 'UCS-2', units: 2, segments: 1 });
+  });
+});
+
+describe('countSegments: a real splitter never cuts a character in two', () => {
+  it('an extension character that would straddle a GSM part boundary moves whole into the next part', () => {
+    // 306 septets would fit 2 x 153, but part 1 can hold only 152 a's: the euro's 2 septets go to part 2.
+    const body = `${gsm(152)}€${gsm(152)}`;
+    expect(countSegments(body)).toEqual({ encoding: 'GSM-7', units: 306, segments: 3 });
+    expect(splitParts(body).parts.map((p) => p.units)).toEqual([152, 153, 1]);
+  });
+
+  it('an extension character that ends exactly on a boundary does not add a part', () => {
+    const body = `${gsm(151)}€${gsm(153)}`;
+    expect(countSegments(body)).toEqual({ encoding: 'GSM-7', units: 306, segments: 2 });
+  });
+
+  it('a surrogate pair that would straddle a UCS-2 part boundary moves whole into the next part', () => {
+    const body = `${'ж'.repeat(66)}😀${'ж'.repeat(66)}`;
+    expect(countSegments(body)).toEqual({ encoding: 'UCS-2', units: 134, segments: 3 });
+    expect(splitParts(body).parts.map((p) => p.units)).toEqual([66, 67, 1]);
+    expect(countSegments(`${'ж'.repeat(65)}😀${'ж'.repeat(67)}`)).toEqual({ encoding: 'UCS-2', units: 134, segments: 2 });
+  });
+
+  it('one emoji in a long message makes it UCS-2 and multiplies the parts', () => {
+    expect(countSegments(gsm(300)).segments).toBe(2);
+    expect(countSegments(`${gsm(300)}😀`)).toEqual({ encoding: 'UCS-2', units: 302, segments: 5 });
+  });
+
+  it('splitParts joins back to the body and agrees with countSegments', () => {
+    for (const body of ['', 'hi', gsm(160), gsm(161), `${'€'.repeat(100)}x`, `${'ж'.repeat(140)}😀😀`, `${gsm(152)}€${gsm(152)}`]) {
+      const { encoding, parts } = splitParts(body);
+      expect(parts.map((p) => p.text).join('')).toBe(body);
+      expect({ encoding, segments: parts.length }).toEqual({ encoding: countSegments(body).encoding, segments: countSegments(body).segments });
+    }
   });
 });

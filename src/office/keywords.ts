@@ -1,0 +1,26 @@
+/**
+ * Carrier keywords (texting-usage.md): the whole trimmed message, case-insensitively.
+ * STOP and its family opt the number out; START, YES, UNSTOP opt it back in; HELP and INFO must get
+ * a reply. "Stop please" or "STOP." is not a keyword: only the whole message counts.
+ */
+export type Keyword = 'stop' | 'start' | 'help';
+
+export const STOP_WORDS = ['STOP', 'END', 'CANCEL', 'UNSUBSCRIBE', 'QUIT', 'STOPALL', 'REVOKE', 'OPTOUT'] as const;
+export const START_WORDS = ['START', 'YES', 'UNSTOP'] as const;
+export const HELP_WORDS = ['HELP', 'INFO'] as const;
+
+const BY_WORD: ReadonlyMap<string, Keyword> = new Map<string, Keyword>([
+  ...STOP_WORDS.map((w) => [w, 'stop'] as const),
+  ...START_WORDS.map((w) => [w, 'start'] as const),
+  ...HELP_WORDS.map((w) => [w, 'help'] as const),
+]);
+
+/** Longest keyword: anything longer is not one, whatever it says. */
+const MAX_KEYWORD_LENGTH = 40;
+
+export function detectKeyword(body: string): Keyword | null {
+  if (typeof body !== 'string' || body.length > MAX_KEYWORD_LENGTH) return null;
+  // toUpperCase without a locale argument is locale-independent (no Turkish dotted I surprises
+  // for ASCII letters); a non-ASCII look-alike simply does not match.
+  return BY_WORD.get(body.trim().toUpperCase()) ?? null;
+}

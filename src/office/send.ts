@@ -1,0 +1,292 @@
+/**
+ * The office's send path. A message is first recorded, in one transaction: an outbound_messages
+ * row (origin 'office', status 'pending', no charge yet, sent_at now), an outbox row (what the send
+ * worker still owes HQ) and its (clinic, month) usage pair marked dirty, so it counts in Sent for
+ * Month at once. The send worker then hands it to HQ (POST /v1/messages, idempotent by guid);
+ * its receipt later brings the charge, through the same upsert as any receipt (which leaves the
+ * office columns alone).
+ *
+ * HQ's final refusal (a 4xx other than 429 and 401) marks the message 'failed' with HQ's reason:
+ * it was never sent, so it no longer counts. A 401 (the office's HQ key is wrong) is not the
+ * message's fault: it stays owed and is retried like a transient failure. Transient failures are retried by the job with backoff; a
+ * message still in the outbox after the job gave up is queued again by the outbox sweep, and one
+ * not accepted within OUTBOX_EXPIRY_MS is given up as failed ('not_sent_expired').
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from '@mikro-orm/knex';
+import { insertRows, rowsOf, type SqlValue } from '../db/bulk-sql';
+import type { HqClient } from '../hq/client';
+import { HqRejectedError } from '../hq/errors';
+import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
+import { countSegments, type Encoding } from '../texting/segments';
+import type { MonthBucketer } from '../usage/month';
+import { REFUSED_STATUS } from '../usage/aggregates';
+import { OfficeError, invalid } from './errors';
+import { phoneMatchKey } from './phone';
+import { getDefaultClinicId } from './settings';
+import { markUsageDirty } from './usage-marks';
+
+/** HQ's limit on a message body (characters). */
+export const MAX_BODY_CHARS = 1600;
+/** An office message HQ has not accepted after this long is given up (a day-old reminder is worse than none). */
+export const OUTBOX_EXPIRY_MS = 24 * 3_600_000;
+/** The sweep re-queues outbox messages older than this (younger ones still have their first job). */
+export const OUTBOX_SWEEP_AGE_MS = 30_000;
+
+export interface SendRequest {
+  clinicId?: number | null;
+  patientId?: number | null;
+  /** E.164, already normalized. */
+  toPhone: string;
+  body: string;
+}
+
+export interface SentMessage {
+  guid: string;
+  clinicId: number;
+  patientId: number | null;
+  toPhone: string;
+  segments: number;
+  encoding: Encoding;
+  status: 'pending';
+  sentAt: string;
+}
+
+/** A message to record as pending and owed to HQ. */
+export interface OfficeMessage {
+  guid: string;
+  clinicId: number;
+  patientId: number | null;
+  toPhone: string;
+  body: string;
+  segments: number;
+}
+
+/**
+ * Inserts pending office messages and their outbox rows (insert-or-ignore by guid, so a replayed
+ * call inserts nothing twice). The caller marks their usage pairs dirty in the same transaction.
+ */
+export async function insertOfficeMessages(trx: Knex | Knex.Transaction, messages: readonly OfficeMessage[], now: number): Promise<void> {
+  if (messages.length === 0) return;
+  await insertRows(trx, 'outbox', ['guid', 'created_at'], messages.map((m) => [m.guid, now]), 'ON CONFLICT (guid) DO NOTHING');
+  await insertRows(
+    trx,
+    'outbound_messages',
+    ['guid', 'clinic_id', 'sent_at', 'status', 'charge_micros', 'segments', 'final_receipt_id', 'final_status_at', 'origin', 'created_at',
+      'to_phone', 'body', 'patient_id', 'failure_reason', 'accepted_at'],
+    messages.map((m): SqlValue[] => [m.guid, m.clinicId, now, 'pending', null, m.segments, null, null, 'office', now, m.toPhone, m.body, m.patientId, null, null]),
+    'ON CONFLICT (guid) DO NOTHING',
+  );
+}
+
+interface PatientRow {
+  patient_id: number;
+  clinic_id: number | null;
+  text_ok: string;
+}
+
+interface ClinicRow {
+  clinic_id: number;
+  in_account: number | boolean;
+  subscribed: number | boolean;
+}
+
+/** The office's charges in the current month (the /status totals) and its limit, in micro-dollars. */
+export async function monthlyCharges(knex: Knex, months: MonthBucketer, now: number): Promise<{ chargesMicros: number; limitMicros: number | null }> {
+  const month = months.monthOf(now);
+  const sum = rowsOf<{ micros: number | string | null }>(await knex.raw(
+    'SELECT SUM(sent_charge_micros + received_charge_micros) AS micros FROM monthly_usage WHERE month = ?', [month]))[0];
+  const limit = rowsOf<{ value: string }>(await knex.raw('SELECT value FROM settings WHERE key = ?', [SETTING_MONTHLY_LIMIT_MICROS]))[0];
+  return { chargesMicros: Number(sum?.micros ?? 0), limitMicros: limit ? Number(limit.value) : null };
+}
+
+/**
+ * Checks and records one message the office asked to send (POST /api/messages). Throws
+ * OfficeError for a refusal; nothing is written then. The caller queues the send job after this
+ * resolves (the outbox sweep covers a queueing that fails).
+ */
+export async function createOfficeMessage(knex: Knex, months: MonthBucketer, req: SendRequest, now: number = Date.now()): Promise<SentMessage> {
+  const guid = randomUUID();
+  const { segments, encoding } = countSegments(req.body);
+  const phoneKey = phoneMatchKey(req.toPhone);
+  if (phoneKey === null) throw invalid('toPhone', 'toPhone is not a phone number');
+
+  return knex.transaction(async (trx) => {
+    // A write first: on SQLite it takes the write lock up front (see record-page.ts), so the
+    // checks below read what the insert will be judged against. Rolled back with any refusal.
+    await insertRows(trx, 'outbox', ['guid', 'created_at'], [[guid, now]], 'ON CONFLICT (guid) DO NOTHING');
+
+    let patient: PatientRow | undefined;
+    if (req.patientId != null) {
+      patient = rowsOf<PatientRow>(await trx.raw('SELECT patient_id, clinic_id, text_ok FROM patients WHERE patient_id = ?', [req.patientId]))[0];
+      if (!patient) throw new OfficeError(404, 'unknown_patient', 'no patient has that id', 'patientId');
+    }
+
+    // The clinic asked for, else the patient's own, else the default texting clinic.
+    const clinicId = req.clinicId ?? patient?.clinic_id ?? (await getDefaultClinicId(trx));
+    if (clinicId == null) {
+      throw invalid('clinicId', req.patientId != null
+        ? 'clinicId is required: the patient has no clinic and no default texting clinic is set'
+        : 'clinicId is required when no default texting clinic is set');
+    }
+    const clinic = rowsOf<ClinicRow>(await trx.raw('SELECT clinic_id, in_account, subscribed FROM clinics WHERE clinic_id = ?', [clinicId]))[0];
+    if (!clinic || !clinic.in_account) throw new OfficeError(404, 'unknown_clinic', `clinic ${clinicId} is not a clinic of this office`, 'clinicId');
+    if (!clinic.subscribed) throw new OfficeError(403, 'clinic_not_subscribed', `clinic ${clinicId} is not subscribed to texting`, 'clinicId');
+
+    const optOut = rowsOf<{ opted_out: number | boolean }>(await trx.raw('SELECT opted_out FROM opt_outs WHERE phone_key = ?', [phoneKey]))[0];
+    if (optOut && Boolean(optOut.opted_out)) {
+      throw new OfficeError(409, 'opted_out', 'the number has opted out of texts (it replied STOP); only a START from it opts it back in', 'toPhone');
+    }
+    if (patient?.text_ok === 'no') {
+      throw new OfficeError(409, 'text_not_ok', 'the patient\'s Text OK is No: the office may not text this patient', 'patientId');
+    }
+
+    const { chargesMicros, limitMicros } = await monthlyCharges(trx, months, now);
+    if (limitMicros !== null && chargesMicros >= limitMicros) {
+      throw new OfficeError(402, 'monthly_limit_reached', 'the office\'s charges this month have reached its monthly limit');
+    }
+
+    const patientId = patient?.patient_id ?? null;
+    await insertOfficeMessages(trx, [{ guid, clinicId, patientId, toPhone: req.toPhone, body: req.body, segments }], now);
+    await markUsageDirty(trx, [[clinicId, months.monthOf(now)]]);
+    return { guid, clinicId, patientId, toPhone: req.toPhone, segments, encoding, status: 'pending' as const, sentAt: new Date(now).toISOString() };
+  });
+}
+
+interface OwedRow {
+  guid: string;
+  clinic_id: number;
+  sent_at: number | string;
+  to_phone: string | null;
+  body: string | null;
+  final_receipt_id: string | null;
+}
+
+export type DeliveryOutcome =
+  | { outcome: 'accepted'; segments: number }
+  | { outcome: 'refused'; httpStatus: number; reason: string }
+  /** Nothing owed: HQ accepted or refused it before (a repeated job). */
+  | { outcome: 'nothing_owed' };
+
+/** HQ's refusal as a reason code: 'hq_403_clinic_not_subscribed'. HQ's code is checked to be a plain word (errorCode in client.ts). */
+function refusalReason(err: HqRejectedError): string {
+  return `hq_${err.status}${err.reason ? `_${err.reason}` : ''}`;
+}
+
+/** Marks an office message HQ will never send as failed (unless a receipt says otherwise) and recounts its month. */
+async function markFailed(knex: Knex, months: MonthBucketer, row: OwedRow, reason: string): Promise<void> {
+  await knex.transaction(async (trx) => {
+    await trx.raw('DELETE FROM outbox WHERE guid = ?', [row.guid]);
+    // A receipt is the truth about a message: never overwrite one.
+    await trx.raw('UPDATE outbound_messages SET status = ?, failure_reason = ? WHERE guid = ? AND final_receipt_id IS NULL', [REFUSED_STATUS, reason, row.guid]);
+    await markUsageDirty(trx, [[row.clinic_id, months.monthOf(Number(row.sent_at))]]);
+  });
+}
+
+/**
+ * Hands one office message to HQ. Idempotent: a message no longer in the outbox is not sent
+ * again, and HQ answers a repeated guid with its first answer. Throws on transient failures (the
+ * job retries); a final refusal is recorded and returned, not thrown.
+ */
+export async function deliverOfficeMessage(
+  deps: { knex: Knex; hq: HqClient; months: MonthBucketer },
+  guid: string,
+  signal?: AbortSignal,
+  now: () => number = Date.now,
+): Promise<DeliveryOutcome> {
+  const { knex, hq, months } = deps;
+  const row = rowsOf<OwedRow>(await knex.raw(
+    `SELECT o.guid, o.clinic_id, o.sent_at, o.to_phone, o.body, o.final_receipt_id
+       FROM outbox x JOIN outbound_messages o ON o.guid = x.guid WHERE x.guid = ?`, [guid]))[0];
+  if (!row) {
+    await knex.raw('DELETE FROM outbox WHERE guid = ?', [guid]);
+    return { outcome: 'nothing_owed' };
+  }
+  if (row.to_phone === null || row.body === null) {
+    await markFailed(knex, months, row, 'not_sendable');
+    return { outcome: 'refused', httpStatus: 0, reason: 'not_sendable' };
+  }
+  try {
+    const answer = await hq.sendMessage({ guid: row.guid, clinicId: row.clinic_id, toPhone: row.to_phone, body: row.body }, signal);
+    await knex.transaction(async (trx) => {
+      await trx.raw('DELETE FROM outbox WHERE guid = ?', [guid]);
+      // HQ's part count is the one it bills; a receipt that came first already set it.
+      await trx.raw(
+        'UPDATE outbound_messages SET accepted_at = ?, segments = CASE WHEN final_receipt_id IS NULL THEN ? ELSE segments END WHERE guid = ?',
+        [now(), answer.segments, guid],
+      );
+    });
+    return { outcome: 'accepted', segments: answer.segments };
+  } catch (err) {
+    // 401 is about the office's HQ_API_KEY, not this message: it stays owed until the key is fixed.
+    if (!(err instanceof HqRejectedError) || err.status === 401) throw err;
+    const reason = refusalReason(err);
+    await markFailed(knex, months, row, reason);
+    return { outcome: 'refused', httpStatus: err.status, reason };
+  }
+}
+
+/** Messages the outbox sweep found: queue these again; `expired` were given up as failed. */
+export interface SweepOutcome {
+  requeue: string[];
+  expired: number;
+}
+
+/** Finds outbox messages whose job may be gone (older than OUTBOX_SWEEP_AGE_MS) and gives up the expired ones. */
+export async function sweepOutbox(knex: Knex, months: MonthBucketer, now: number = Date.now(), limit = 500): Promise<SweepOutcome> {
+  const rows = rowsOf<OwedRow & { created_at: number | string }>(await knex.raw(
+    `SELECT o.guid, o.clinic_id, o.sent_at, o.to_phone, o.body, o.final_receipt_id, x.created_at
+       FROM outbox x JOIN outbound_messages o ON o.guid = x.guid
+      WHERE x.created_at < ? ORDER BY x.created_at LIMIT ?`, [now - OUTBOX_SWEEP_AGE_MS, limit]));
+  const requeue: string[] = [];
+  let expired = 0;
+  for (const row of rows) {
+    if (Number(row.created_at) < now - OUTBOX_EXPIRY_MS) {
+      await markFailed(knex, months, row, 'not_sent_expired');
+      expired += 1;
+    } else requeue.push(row.guid);
+  }
+  // Outbox rows without their message (cannot happen through this code) are dropped.
+  await knex.raw('DELETE FROM outbox WHERE created_at < ? AND guid NOT IN (SELECT guid FROM outbound_messages)', [now - OUTBOX_SWEEP_AGE_MS]);
+  return { requeue, expired };
+}
+
+/** What GET /api/messages/:guid shows: status and money, never the recipient or the text. */
+export interface MessageStatus {
+  guid: string;
+  clinicId: number;
+  patientId: number | null;
+  origin: string;
+  status: string;
+  segments: number | null;
+  chargeMicros: number | null;
+  sentAt: string;
+  acceptedAt: string | null;
+  failureReason: string | null;
+  /** Still owed to HQ (in the outbox). */
+  queued: boolean;
+}
+
+export async function readMessageStatus(knex: Knex, guid: string): Promise<MessageStatus | null> {
+  const row = rowsOf<{
+    guid: string; clinic_id: number; patient_id: number | null; origin: string; status: string; segments: number | null;
+    charge_micros: number | string | null; sent_at: number | string; accepted_at: number | string | null; failure_reason: string | null; queued: number | string | null;
+  }>(await knex.raw(
+    `SELECT o.guid, o.clinic_id, o.patient_id, o.origin, o.status, o.segments, o.charge_micros, o.sent_at, o.accepted_at, o.failure_reason,
+            (SELECT COUNT(*) FROM outbox x WHERE x.guid = o.guid) AS queued
+       FROM outbound_messages o WHERE o.guid = ?`, [guid]))[0];
+  if (!row) return null;
+  return {
+    guid: row.guid,
+    clinicId: Number(row.clinic_id),
+    patientId: row.patient_id === null ? null : Number(row.patient_id),
+    origin: row.origin,
+    status: row.status,
+    segments: row.segments === null ? null : Number(row.segments),
+    chargeMicros: row.charge_micros === null ? null : Number(row.charge_micros),
+    sentAt: new Date(Number(row.sent_at)).toISOString(),
+    acceptedAt: row.accepted_at === null ? null : new Date(Number(row.accepted_at)).toISOString(),
+    failureReason: row.failure_reason,
+    queued: Number(row.queued ?? 0) > 0,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The send path against a real SQLite database with a stand-in HQ client: recording, the limit,
+ * delivery and its idempotence, final refusals, transient failures, the outbox sweep and expiry,
+ * and a receipt arriving for an office message.
+ */
+import { join } from 'node:path';
+import { rowsOf } from '../../src/db/bulk-sql';
+import { openDatabase, type Database } from '../../src/db/orm';
+import type { HqClient } from '../../src/hq/client';
+import { HqRejectedError, HqUnavailableError } from '../../src/hq/errors';
+import { recordReceiptsPage } from '../../src/ingest/record-page';
+import { OfficeError } from '../../src/office/errors';
+import { createOfficeMessage, deliverOfficeMessage, OUTBOX_EXPIRY_MS, sweepOutbox } from '../../src/office/send';
+import { recomputeDirtyUsage } from '../../src/usage/aggregates';
+import { MonthBucketer } from '../../src/usage/month';
+import { tempDir } from '../support/tmp';
+
+const months = new MonthBucketer('America/Chicago');
+const T0 = Date.parse('2026-11-10T15:00:00.000Z');
+
+describe('office send path and outbox', () => {
+  const dir = tempDir();
+  let db: Database;
+  const q = async <T>(sql: string, b: unknown[] = []): Promise<T[]> => rowsOf<T>(await db.knex.raw(sql, b as never));
+  const calls: unknown[] = [];
+  let answer: () => unknown = () => ({ guid: 'x', segments: 1, status: 'pending', acceptedAtMs: T0 });
+  const hq = { sendMessage: async (text: unknown) => { calls.push(text); return answer(); } } as unknown as HqClient;
+  const deps = () => ({ knex: db.knex, hq, months });
+  const create = (body = 'Hello', now = T0) => createOfficeMessage(db.knex, months, { clinicId: 1, toPhone: '+15035550142', body }, now);
+  const usage = async () => {
+    await recomputeDirtyUsage(db.knex, months, T0);
+    return q<{ sent_count: number; sent_charge_micros: number }>('SELECT sent_count, sent_charge_micros FROM monthly_usage WHERE clinic_id = 1 AND month = ?', [months.monthOf(T0)]);
+  };
+
+  beforeAll(async () => {
+    db = await openDatabase({ driver: 'sqlite', path: join(dir.path, 'outbox.sqlite') });
+    await db.knex.raw("INSERT INTO clinics (clinic_id, name, subscribed, in_account) VALUES (1, 'Main', true, true)");
+    await db.knex.raw("INSERT INTO settings (key, value, updated_at) VALUES ('monthly_limit_micros', '50000000', 0)");
+  });
+  afterAll(async () => {
+    await db.close();
+    dir.remove();
+  });
+
+  it('records a pending message that counts with no charge, delivers it once, and its receipt keeps the office columns', async () => {
+    const sent = await create('Hello 😀');
+    expect(sent).toMatchObject({ status: 'pending', segments: 1, encoding: 'UCS-2', clinicId: 1 });
+    expect(await usage()).toEqual([{ sent_count: 1, sent_charge_micros: 0 }]);
+    expect(await q('SELECT guid FROM outbox')).toEqual([{ guid: sent.guid }]);
+
+    // A receipt overtakes the worker's bookkeeping: the worker must not overwrite its segments.
+    await recordReceiptsPage(db.knex, [{
+      receiptId: 'r-1', guid: sent.guid, clinicId: 1, status: 'delivered', chargeMicros: 7900, segments: 1, countryCode: 'US', sentAtMs: T0 + 5, statusAtMs: T0 + 9,
+    }], [], months, T0 + 10);
+    answer = () => ({ guid: sent.guid, segments: 2, status: 'pending', acceptedAtMs: T0 });
+    expect(await deliverOfficeMessage(deps(), sent.guid)).toEqual({ outcome: 'accepted', segments: 2 });
+    expect(calls).toEqual([{ guid: sent.guid, clinicId: 1, toPhone: '+15035550142', body: 'Hello 😀' }]);
+    expect(await deliverOfficeMessage(deps(), sent.guid)).toEqual({ outcome: 'nothing_owed' });
+    expect(calls).toHaveLength(1);
+    expect(await q('SELECT status, charge_micros, segments, origin, to_phone, body, accepted_at IS NOT NULL AS accepted FROM outbound_messages WHERE guid = ?', [sent.guid])).toEqual([
+      { status: 'delivered', charge_micros: 7900, segments: 1, origin: 'office', to_phone: '+15035550142', body: 'Hello 😀', accepted: 1 },
+    ]);
+    expect(await usage()).toEqual([{ sent_count: 1, sent_charge_micros: 7900 }]);
+  });
+
+  it('a final refusal marks the message failed with the reason and it stops counting; a transient failure keeps it owed', async () => {
+    const refused = await create('Refused');
+    expect((await usage())[0]!.sent_count).toBe(2);
+    answer = () => { throw new HqRejectedError('POST /v1/messages: HQ answered 403', 'POST /v1/messages', 403, 'clinic_not_subscribed'); };
+    expect(await deliverOfficeMessage(deps(), refused.guid)).toEqual({ outcome: 'refused', httpStatus: 403, reason: 'hq_403_clinic_not_subscribed' });
+    expect(await q('SELECT status, failure_reason FROM outbound_messages WHERE guid = ?', [refused.guid])).toEqual([{ status: 'failed', failure_reason: 'hq_403_clinic_not_subscribed' }]);
+    expect((await usage())[0]!.sent_count).toBe(1);
+
+    // A bad HQ key is not the message's fault: it stays owed.
+    const keyed = await create('Bad key');
+    answer = () => { throw new HqRejectedError('POST /v1/messages: HQ answered 401', 'POST /v1/messages', 401, 'unauthorized'); };
+    await expect(deliverOfficeMessage(deps(), keyed.guid)).rejects.toBeInstanceOf(HqRejectedError);
+    expect(await q('SELECT status FROM outbound_messages WHERE guid = ?', [keyed.guid])).toEqual([{ status: 'pending' }]);
+    await db.knex.raw('DELETE FROM outbox WHERE guid = ?', [keyed.guid]);
+    await db.knex.raw("UPDATE outbound_messages SET status = 'failed' WHERE guid = ?", [keyed.guid]);
+
+    const later = await create('Later');
+    answer = () => { throw new HqUnavailableError('POST /v1/messages: HQ answered 503', 'POST /v1/messages'); };
+    await expect(deliverOfficeMessage(deps(), later.guid)).rejects.toBeInstanceOf(HqUnavailableError);
+    expect(await q('SELECT guid FROM outbox')).toEqual([{ guid: later.guid }]);
+    expect(await q('SELECT status FROM outbound_messages WHERE guid = ?', [later.guid])).toEqual([{ status: 'pending' }]);
+  });
+
+  it('the sweep queues messages whose job may be lost, and gives up those not accepted within a day', async () => {
+    const owed = (await q<{ guid: string }>('SELECT guid FROM outbox'))[0]!.guid;
+    expect(await sweepOutbox(db.knex, months, T0 + 10_000)).toEqual({ requeue: [], expired: 0 });
+    expect(await sweepOutbox(db.knex, months, T0 + 31_000)).toEqual({ requeue: [owed], expired: 0 });
+    const before = (await usage())[0]!.sent_count;
+    expect(await sweepOutbox(db.knex, months, T0 + OUTBOX_EXPIRY_MS + 1)).toEqual({ requeue: [], expired: 1 });
+    expect(await q('SELECT status, failure_reason FROM outbound_messages WHERE guid = ?', [owed])).toEqual([{ status: 'failed', failure_reason: 'not_sent_expired' }]);
+    expect(await q('SELECT COUNT(*) AS n FROM outbox')).toEqual([{ n: 0 }]);
+    expect((await usage())[0]!.sent_count).toBe(before - 1);
+  });
+
+  it('refuses with 402 once the month\'s charges reach the limit, writing nothing', async () => {
+    await db.knex.raw("UPDATE settings SET value = '7900' WHERE key = 'monthly_limit_micros'");
+    const rows = (await q<{ n: number }>('SELECT COUNT(*) AS n FROM outbound_messages'))[0]!.n;
+    const err = await create('Over').then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OfficeError);
+    expect(err).toMatchObject({ status: 402, code: 'monthly_limit_reached' });
+    expect(await q('SELECT COUNT(*) AS n FROM outbound_messages')).toEqual([{ n: rows }]);
+    expect(await q('SELECT COUNT(*) AS n FROM outbox')).toEqual([{ n: 0 }]);
+    await db.knex.raw("UPDATE settings SET value = '50000000' WHERE key = 'monthly_limit_micros'");
+  });
+});

@@ -1,0 +1,54 @@
+import { HqBackoffError, HqRateLimitedError } from '../src/hq/errors';
+import { deliverOfficeMessage, type DeliveryOutcome } from '../src/office/send';
+import type { JobDefinition } from '../src/queues/job';
+import { sleep } from '../src/util/backoff';
+
+export interface SendMessagePayload {
+  guid: string;
+}
+
+/** Longest HQ-imposed wait (429 Retry-After, or the client's backoff gate) sat out inside one attempt. */
+export const MAX_INLINE_WAIT_MS = 120_000;
+export const SEND_ATTEMPTS = 10;
+export const SEND_BACKOFF_BASE_MS = 1_000;
+
+/**
+ * Hands one office message to HQ (POST /v1/messages), by guid; the text and number stay in the
+ * database, never in Redis or the logs.
+ *
+ * - jobId `send-<guid>`: a message is never queued twice while its job waits or runs.
+ * - A final refusal (4xx other than 429 and 401) is recorded as failed and the job completes.
+ * - 429 Retry-After (and the HQ client's backoff gate) is sat out inside the attempt, since the
+ *   client refuses to call sooner anyway; other transient failures (5xx, timeouts, resets) fail
+ *   the attempt and BullMQ retries it with exponential backoff and jitter, SEND_ATTEMPTS times.
+ * - A message still owed after that stays in the outbox: the sweep-outbox job queues it again.
+ *   Retrying is safe: HQ answers a repeated guid with its first answer.
+ */
+export const sendMessageJob: JobDefinition<SendMessagePayload, DeliveryOutcome> = {
+  name: 'send-message',
+  jobId: (p) => `send-${p.guid}`,
+  options: {
+    attempts: SEND_ATTEMPTS,
+    backoff: { type: 'exponential', delay: SEND_BACKOFF_BASE_MS, jitter: 0.5 },
+  },
+  concurrency: 4,
+  handler: async ({ guid }, { app, signal, logger }) => {
+    if (typeof guid !== 'string' || guid.length === 0 || guid.length > 200) throw new Error('send-message: payload has no guid');
+    const deadline = Date.now() + MAX_INLINE_WAIT_MS;
+    for (;;) {
+      try {
+        const outcome = await deliverOfficeMessage({ knex: app.db.knex, hq: app.hq, months: app.months }, guid, signal);
+        if (outcome.outcome === 'refused') {
+          app.queues.kick('recompute-usage');
+          logger.warn('HQ refused an office message: recorded as failed', { guid, httpStatus: outcome.httpStatus, reason: outcome.reason });
+        }
+        return outcome;
+      } catch (err) {
+        const waitMs = err instanceof HqRateLimitedError ? err.retryAfterMs : err instanceof HqBackoffError ? err.waitMs : null;
+        if (waitMs === null || Date.now() + waitMs > deadline) throw err;
+        await sleep(Math.max(waitMs, 1) + Math.floor(Math.random() * 100), signal);
+      }
+    }
+  },
+  summarize: (r) => ({ outcome: r.outcome, ...(r.outcome === 'accepted' ? { segments: r.segments } : {}), ...(r.outcome === 'refused' ? { httpStatus: r.httpStatus, reason: r.reason } : {}) }),
+};
