@@ -125,7 +125,7 @@ export interface Truth {
  * Differences between the daemon's /status and the mock's ground truth, for every month the
  * truth knows; an empty list means they agree to the micro-dollar.
  */
-export async function diffAgainstTruth(stack: TestStack, tz: string): Promise<string[]> {
+export async function diffAgainstTruth(stack: Pick<TestStack, 'sim' | 'status'>, tz: string): Promise<string[]> {
   const truth = await stack.sim<Truth>('GET', `/sim/truth?tz=${encodeURIComponent(tz)}`);
   const diffs: string[] = [];
   for (const [month, t] of Object.entries(truth.months)) {

@@ -1,0 +1,200 @@
+/**
+ * Issue #3, shutdown: SIGTERM to the real daemon while a page is in flight (its GET on the wire,
+ * its transaction running, its ack on the wire, a GET hanging at HQ) must complete or abandon the
+ * page cleanly within the shutdown deadline: exit code 0, nothing left running, nothing acked that
+ * is not stored, and after a restart nothing lost. Then the project's own pm2 set-up
+ * (ecosystem.config.js: a scheduler/status process and worker processes) is reloaded while it
+ * drains, with a private PM2_HOME so no global pm2 is ever touched; the pm2 daemon is killed at
+ * the end and must leave no process behind.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { FaultRig, hookHq, reportFigures, ROOT, sleep } from '../support/fault-rig';
+import { processesInGroup } from '../support/processes';
+import { waitFor } from '../support/stack';
+
+const run = promisify(execFile);
+const DAY = 86_400_000;
+const DEADLINE_MS = 10_000;
+
+async function addTraffic(rig: FaultRig, messages: number, inbound: number, seed: number): Promise<number> {
+  const now = Date.now();
+  const t = await rig.sim<{ receipts: number; inbound: number }>('POST', '/sim/traffic', {
+    messages, inbound, malformed: 4, from: new Date(now - 30 * DAY).toISOString(), to: new Date(now - 7 * 3_600_000).toISOString(), seed,
+  });
+  return t.receipts + t.inbound + 4;
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A few consecutive free ports (the workers' /metrics ports are base + instance number). */
+async function freePorts(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    let ok = true;
+    for (let k = 0; k < count && ok; k++) ok = await portIsFree(base + k);
+    if (ok) return base;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+describe('shutdown', () => {
+  const rigs: FaultRig[] = [];
+  afterAll(async () => {
+    const leftovers: string[] = [];
+    for (const rig of rigs) leftovers.push(...(await rig.stop()));
+    expect(leftovers).toEqual([]);
+  });
+
+  it('SIGTERM with a page in flight exits 0 within the deadline and loses nothing', async () => {
+    const rig = await FaultRig.start({ mock: { leaseMs: 1500, seed: 51 }, config: { hq: { pageSize: 20, timeoutMs: 5000 }, shutdown: { deadlineMs: DEADLINE_MS } } });
+    rigs.push(rig);
+    let items = await addTraffic(rig, 2000, 600, 1);
+    const stops: Array<{ moment: string; code: number | null; ms: number }> = [];
+
+    for (const moment of ['fetch', 'transaction', 'ack', 'hanging fetch', 'transaction', 'ack'] as const) {
+      const s = await rig.stats();
+      if (s.receipts.available + s.inbound.available < 300) items += await addTraffic(rig, 400, 100, stops.length + 2);
+      const daemon = await rig.startDaemon();
+      await waitFor('draining', async () => (await rig.stats()).receipts.served > s.receipts.served, 60_000, 50);
+      const term = (): void => {
+        try {
+          process.kill(daemon.pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      };
+      let sent = false;
+      const signalled = new Promise<void>((resolve) => {
+        const fire = (delayMs: number): void => {
+          if (sent) return;
+          sent = true;
+          setTimeout(() => {
+            term();
+            resolve();
+          }, delayMs);
+        };
+        const unhook = hookHq(rig.mock, {
+          page: (_stream, page) => {
+            if (page.count === 0) return;
+            if (moment === 'fetch') fire(0); // before HQ's answer leaves
+            if (moment === 'transaction') fire(Math.floor(Math.random() * 6));
+          },
+          beforeAck: () => {
+            if (moment === 'ack') fire(0); // the ack is on the wire; HQ records it
+            return true;
+          },
+        });
+        void daemon.exited.then(unhook);
+        if (moment === 'hanging fetch') {
+          // Every request now hangs far longer than the deadline: the daemon must abandon them.
+          void rig.sim('POST', '/sim/faults', { rates: { hang: 1 }, hangMs: 60_000 }).then(() => sleep(1500)).then(() => fire(0));
+        }
+      });
+      await signalled;
+      const exit = await rig.signalAndWait('SIGTERM', DEADLINE_MS + 5000); // a second SIGTERM is ignored
+      if (moment === 'hanging fetch') await rig.sim('POST', '/sim/faults', {});
+      stops.push({ moment, code: exit.code, ms: exit.ms });
+      expect(exit.code).toBe(0);
+      expect(exit.ms).toBeLessThan(DEADLINE_MS);
+      expect(rig.ackedButNotStored()).toEqual([]);
+      expect(rig.duplicates()).toEqual({ receipts: 0, inbound: 0, quarantine: 0 });
+    }
+
+    await rig.startDaemon();
+    expect(await rig.waitConverged(120_000)).toEqual([]);
+    expect(rig.duplicates()).toEqual({ receipts: 0, inbound: 0, quarantine: 0 });
+    expect(rig.ackedButNotStored()).toEqual([]);
+    reportFigures('sigterm', { items, stops, lost: 0, storedTwice: 0 });
+  }, 240_000);
+
+  it('a pm2 reload of the project ecosystem while draining loses nothing', async () => {
+    const rig = await FaultRig.start({ mock: { leaseMs: 1500, seed: 53 }, config: { hq: { pageSize: 20 }, shutdown: { deadlineMs: DEADLINE_MS } } });
+    rigs.push(rig);
+    const pm2Home = join(rig.dir, 'pm2');
+    const statusPort = await freePorts(1);
+    const metricsPort = await freePorts(3);
+    const env = {
+      ...rig.env(),
+      PM2_HOME: pm2Home,
+      STATUS_PORT: String(statusPort),
+      ECONNECTOR_WORKERS: '2',
+      ECONNECTOR_METRICS_PORT: String(metricsPort),
+    };
+    const pm2 = (...args: string[]) => run(join(ROOT, 'node_modules/.bin/pm2'), args, { cwd: ROOT, env, timeout: 120_000 });
+    const appPids = new Set<number>();
+    const listPids = async (): Promise<Array<{ name: string; pid: number; restarts: number; status: string }>> => {
+      const { stdout } = await pm2('jlist');
+      const apps = (JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ name: string; pid: number; pm2_env: { restart_time: number; status: string } }>)
+        .map((a) => ({ name: a.name, pid: a.pid, restarts: a.pm2_env.restart_time, status: a.pm2_env.status }));
+      for (const a of apps) if (a.pid > 0) appPids.add(a.pid);
+      return apps;
+    };
+    rig.statusBase = `http://127.0.0.1:${statusPort}`;
+    let items = await addTraffic(rig, 2500, 700, 7);
+    let reloads = 0;
+    let godPid: number | undefined;
+    try {
+      await pm2('start', join(ROOT, 'ecosystem.config.js'));
+      godPid = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8'));
+      const first = await listPids();
+      expect(first.length).toBeGreaterThanOrEqual(2);
+      await waitFor('the status server under pm2', async () => (await fetch(`${rig.statusBase}/healthz`)).ok, 60_000, 200);
+
+      for (let k = 0; k < 2; k++) {
+        const before = await rig.stats();
+        await waitFor('draining', async () => (await rig.stats()).receipts.acked > before.receipts.acked, 60_000, 50);
+        await pm2('reload', join(ROOT, 'ecosystem.config.js'));
+        reloads++;
+        items += await addTraffic(rig, 300, 100, 8 + k);
+        expect(rig.ackedButNotStored()).toEqual([]);
+      }
+      const after = await listPids();
+      expect(after.every((a) => a.status === 'online')).toBe(true);
+      // Reloaded: every process is a new one.
+      expect(after.some((a) => first.some((f) => f.pid === a.pid))).toBe(false);
+
+      expect(await rig.waitConverged(120_000)).toEqual([]);
+      expect(rig.duplicates()).toEqual({ receipts: 0, inbound: 0, quarantine: 0 });
+      expect(rig.ackedButNotStored()).toEqual([]);
+      // pm2 stopped the old processes with SIGINT; each closed in order ("stopped"), none was killed.
+      const logDir = join(pm2Home, 'logs');
+      const out = readdirSync(logDir).filter((f) => f.includes('-out')).map((f) => readFileSync(join(logDir, f), 'utf8')).join('\n');
+      const stoppedCleanly = out.split('\n').filter((l) => l.includes('"message":"stopped"')).length;
+      if (stoppedCleanly < first.length * reloads) console.log(readdirSync(logDir), out.slice(-5000));
+      expect(stoppedCleanly).toBeGreaterThanOrEqual(first.length * reloads);
+      reportFigures('pm2-reload', { items, processes: first.length, reloads, stoppedCleanly, lost: 0, storedTwice: 0 });
+    } finally {
+      await pm2('kill').catch(() => undefined);
+      // Nothing of pm2 is left: its daemon and every app process are gone.
+      await waitFor('pm2 and its apps to be gone', async () => ![...appPids, ...(godPid ? [godPid] : [])].some(alive), 15_000, 100).catch(() => undefined);
+      const survivors = [...appPids, ...(godPid ? [godPid] : [])].filter(alive);
+      for (const pid of survivors) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      expect(survivors).toEqual([]);
+      if (godPid) expect(processesInGroup(godPid)).toEqual([]);
+    }
+  }, 240_000);
+});
