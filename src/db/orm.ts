@@ -17,6 +17,7 @@ import type { DatabaseTarget } from '../config';
 import { ALL_ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { beginTransactionsImmediately } from './sqlite-immediate';
+import { serializeTransactions } from './pg-serialized';
 
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
@@ -38,6 +39,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
   const orm = target.driver === 'postgresql' ? await initPostgres(target.url, opts) : await initSqlite(target.path, opts);
   // Several processes write one SQLite file: no transaction may fail on a stale read snapshot.
   if (target.driver === 'sqlite') beginTransactionsImmediately((orm.em as unknown as SqlEntityManager).getKnex());
+  else serializeTransactions((orm.em as unknown as SqlEntityManager).getKnex());
   if (opts.migrate !== false) await migrate(orm);
   const em = orm.em as unknown as SqlEntityManager;
   return {
