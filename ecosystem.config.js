@@ -1,25 +1,59 @@
 /**
- * pm2: `npx pm2 start ecosystem.config.js` (after `npm run build`).
- * - wait_ready: pm2 counts the daemon online only once it sends 'ready' (its status server answers).
+ * pm2: `npm run build`, then `npx pm2 start ecosystem.config.js` (docs/operations.md).
+ *
+ * Two apps share one Redis (REDIS_URL) and one database:
+ * - `econnector`: the scheduler and the status server, ONE process (ECONNECTOR_ROLES=scheduler,status);
+ * - `econnector-workers`: the ingestion workers, ECONNECTOR_WORKERS processes (default 2, fork
+ *   mode), each serving its own /metrics on ECONNECTOR_METRICS_PORT + its pm2 instance number
+ *   (default 7390, 7391, ...).
+ * With several processes REDIS_URL, HQ_URL and HQ_API_KEY must be set (in the shell that runs
+ * pm2, or in config/production.json): the embedded redis-server and the built-in HQ mock only
+ * exist in the all-in-one mode. ECONNECTOR_WORKERS=0 gives that mode: one `econnector` process
+ * running every role, as `npm start` does.
+ *
+ * - wait_ready: pm2 counts a process online only once it sends 'ready' (it has started).
  * - kill_timeout: pm2 sends SIGINT, then SIGKILL after this many ms. It must exceed the daemon's
  *   shutdown deadline (config shutdown.deadlineMs, 10 s by default), which itself covers the
  *   longest page (HQ timeout) plus closing everything.
+ * - stop_exit_codes: exit code 2 is a bad setting (one line in the error log); restarting cannot
+ *   fix it, so pm2 does not try.
  */
+function workerCount() {
+  const raw = process.env.ECONNECTOR_WORKERS;
+  if (raw === undefined || raw === '') return 2;
+  if (!/^\d{1,2}$/.test(raw)) throw new Error(`ECONNECTOR_WORKERS: '${raw}' is not a number of worker processes (0-99)`);
+  return Number(raw);
+}
+
+const workers = workerCount();
+
+const common = {
+  script: 'dist/src/daemon/main.js',
+  cwd: __dirname,
+  exec_mode: 'fork',
+  wait_ready: true,
+  listen_timeout: 30000,
+  kill_timeout: 15000,
+  // Back off between crash restarts instead of spinning.
+  exp_backoff_restart_delay: 1000,
+  stop_exit_codes: [2],
+  max_memory_restart: '500M',
+};
+
 module.exports = {
-  apps: [
-    {
-      name: 'econnector',
-      script: 'dist/src/daemon/main.js',
-      cwd: __dirname,
-      exec_mode: 'fork',
-      instances: 1,
-      wait_ready: true,
-      listen_timeout: 30000,
-      kill_timeout: 15000,
-      // Back off between crash restarts instead of spinning.
-      exp_backoff_restart_delay: 1000,
-      max_memory_restart: '500M',
-      env: { NODE_ENV: 'production' },
-    },
-  ],
+  apps: workers === 0
+    ? [{ ...common, name: 'econnector', instances: 1, env: { NODE_ENV: 'production', ECONNECTOR_ROLES: 'all' } }]
+    : [
+        { ...common, name: 'econnector', instances: 1, env: { NODE_ENV: 'production', ECONNECTOR_ROLES: 'scheduler,status' } },
+        {
+          ...common,
+          name: 'econnector-workers',
+          instances: workers,
+          env: {
+            NODE_ENV: 'production',
+            ECONNECTOR_ROLES: 'workers',
+            ECONNECTOR_METRICS_PORT: process.env.ECONNECTOR_METRICS_PORT || '7390',
+          },
+        },
+      ],
 };

@@ -5,6 +5,7 @@
  * values are checked in settings.ts, the same way whether they came from a file or the environment.
  */
 import { z } from 'zod';
+import { ROLES } from './types';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 /** A string setting that may be left unset: null (or an empty string) means "not set". */
@@ -45,7 +46,14 @@ export const fileSettingsSchema = z.strictObject({
     accountSyncEveryMinutes: int(1, 1440),
   }),
   ingest: z.strictObject({ maxPagesPerJob: int(1, 10_000), maxJobSeconds: int(1, 3600) }),
-  readiness: z.strictObject({ pollWarnSeconds: int(1, 86_400), pollFailSeconds: int(1, 86_400) }),
+  readiness: z.strictObject({
+    pollWarnSeconds: int(1, 86_400),
+    pollFailSeconds: int(1, 86_400),
+    queueWarnSeconds: int(1, 86_400),
+    queueFailSeconds: int(1, 86_400),
+  }),
+  roles: z.array(z.enum(ROLES)).min(1),
+  metrics: z.strictObject({ port: z.number().nullable() }),
   shutdown: z.strictObject({ deadlineMs: int(100, 600_000) }),
 });
 

@@ -20,11 +20,12 @@ import {
   checkLogLevel,
   checkPort,
   checkRedisUrl,
+  checkRoles,
   checkSecret,
   checkTimeZone,
   systemTimeZone,
 } from './settings';
-import { ConfigError, type Config } from './types';
+import { ConfigError, ROLES, type Config } from './types';
 
 export interface LoadConfigOptions {
   /** Folder of the JSON files; default: config/ at the project root. */
@@ -118,6 +119,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   const portPick = pick('STATUS_PORT', file.status.port, 'status', 'port')!;
   const tokenPick = pick('API_TOKEN', file.apiToken, 'apiToken');
   const levelPick = pick('LOG_LEVEL', file.logLevel, 'logLevel')!;
+  const rolesFromEnv = envValue(env, 'ECONNECTOR_ROLES');
+  const roles = rolesFromEnv !== undefined ? checkRoles('ECONNECTOR_ROLES', rolesFromEnv) : checkRoles(fileLabel('roles'), file.roles);
+  // The embedded redis-server and the built-in HQ mock belong to one process: a process that runs
+  // only some roles shares Redis and HQ with the others, so both must be named.
+  if (roles.length < ROLES.length) {
+    const why = `must be set when a process runs only some roles (ECONNECTOR_ROLES=${roles.join(',')}); the embedded one serves the all-in-one mode only`;
+    if (!redisPick) throw new ConfigError(`REDIS_URL: ${why}`);
+    if (!hqUrlPick) throw new ConfigError(`HQ_URL: ${why}`);
+  }
+  const metricsPortPick = pick('ECONNECTOR_METRICS_PORT', file.metrics.port, 'metrics', 'port');
 
   const config: Config = {
     env: envName,
@@ -136,6 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     schedule: { ...file.schedule },
     ingest: { ...file.ingest },
     readiness: { ...file.readiness },
+    roles,
+    metrics: { port: metricsPortPick ? checkPort(metricsPortPick.label, metricsPortPick.value) : null },
     shutdown: { ...file.shutdown },
   };
   return deepFreeze(config);
@@ -155,6 +168,9 @@ function validateFileSettings(merged: Merged): FileSettings {
   if (s.hq.backoff.maxMs < s.hq.backoff.baseMs) fail(['hq', 'backoff', 'maxMs'], 'must be at least hq.backoff.baseMs');
   if (s.readiness.pollFailSeconds < s.readiness.pollWarnSeconds) {
     fail(['readiness', 'pollFailSeconds'], 'must be at least readiness.pollWarnSeconds');
+  }
+  if (s.readiness.queueFailSeconds < s.readiness.queueWarnSeconds) {
+    fail(['readiness', 'queueFailSeconds'], 'must be at least readiness.queueWarnSeconds');
   }
   return s;
 }

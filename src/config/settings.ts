@@ -6,7 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { isValidTimeZone } from '../usage/month';
-import { ConfigError, LOG_LEVELS, type DatabaseTarget, type LogLevel } from './types';
+import { ConfigError, LOG_LEVELS, ROLES, type DatabaseTarget, type LogLevel, type Role } from './types';
 
 /** A value quoted for an error message: one line, at most 60 characters. */
 function quote(value: string): string {
@@ -107,4 +107,20 @@ export function checkEnvName(label: string, value: string): string {
 /** A path resolved against `base` (absolute paths stay as they are). */
 export function absolutePath(base: string, value: string): string {
   return isAbsolute(value) ? resolve(value) : resolve(base, value);
+}
+
+/**
+ * The roles of this process: a comma-separated list (ECONNECTOR_ROLES=scheduler,status) or an
+ * array (config `roles`); 'all' stands for every role. Returned in ROLES order, without duplicates.
+ */
+export function checkRoles(label: string, value: string | readonly string[]): Role[] {
+  const names = (typeof value === 'string' ? value.split(',') : [...value]).map((r) => r.trim().toLowerCase()).filter((r) => r !== '');
+  if (names.length === 0) fail(label, `names no role (use ${ROLES.join(', ')} or all)`);
+  const wanted = new Set<string>();
+  for (const name of names) {
+    if (name === 'all') ROLES.forEach((r) => wanted.add(r));
+    else if ((ROLES as readonly string[]).includes(name)) wanted.add(name);
+    else fail(label, `${quote(name)} is not a role (${ROLES.join(', ')}, or all)`);
+  }
+  return ROLES.filter((r) => wanted.has(r));
 }

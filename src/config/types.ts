@@ -4,6 +4,13 @@
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * What one process runs (src/daemon/roles.ts). All three in one process is the all-in-one mode
+ * (`npm start`); under pm2 the scheduler and status server run once and the workers N times.
+ */
+export const ROLES = ['scheduler', 'status', 'workers'] as const;
+export type Role = (typeof ROLES)[number];
+
 export type DatabaseTarget = { driver: 'sqlite'; path: string /* absolute */ } | { driver: 'postgresql'; url: string };
 
 export interface DemoTraffic {
@@ -47,7 +54,22 @@ export interface Config {
   queue: { prefix: string };
   schedule: { pollEverySeconds: number; aggregatesEverySeconds: number; accountSyncEveryMinutes: number };
   ingest: { maxPagesPerJob: number; maxJobSeconds: number };
-  readiness: { pollWarnSeconds: number; pollFailSeconds: number };
+  readiness: {
+    pollWarnSeconds: number;
+    pollFailSeconds: number;
+    /** A queue whose oldest waiting job is this old warns... */
+    queueWarnSeconds: number;
+    /** ...and fails when, besides, no job of the queue has completed for this long. */
+    queueFailSeconds: number;
+  };
+  /** ECONNECTOR_ROLES: what this process runs, in ROLES order, without duplicates. */
+  roles: readonly Role[];
+  /**
+   * ECONNECTOR_METRICS_PORT: a process without the status role serves /metrics and /healthz on
+   * this port (plus pm2's NODE_APP_INSTANCE, so N instances get N ports); null: it serves none.
+   * A process with the status role serves /metrics on the status server instead.
+   */
+  metrics: { port: number | null };
   shutdown: { deadlineMs: number };
 }
 

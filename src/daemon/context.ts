@@ -2,6 +2,7 @@ import type { Logger } from 'winston';
 import type { Config } from '../config';
 import type { Database } from '../db/orm';
 import type { HqClient } from '../hq/client';
+import type { Metrics } from '../metrics/metrics';
 import type { JobQueues } from '../queues/queues';
 import type { MonthBucketer } from '../usage/month';
 import type { Backoff } from '../util/backoff';
@@ -16,5 +17,7 @@ export interface AppContext {
   /** After a failed database write, no HQ page is fetched until this backoff passes. */
   dbGate: Backoff;
   queues: JobQueues;
+  /** This process's Prometheus metrics (src/metrics). */
+  metrics: Metrics;
   startedAt: number;
 }

@@ -1,7 +1,8 @@
 /**
- * Start-up and ordered shutdown of the whole daemon in one process: embedded services (a
- * redis-server and the HQ mock, when their URLs are unset), the database and its migrations,
- * queues and workers, the status server, then the schedule.
+ * Start-up and ordered shutdown of the daemon: embedded services (a redis-server and the HQ mock,
+ * when their URLs are unset: all-in-one mode only), the database and its migrations, queues, and
+ * then what this process's roles ask for (src/daemon/roles.ts): workers, the status server (or,
+ * without it, a metrics-only server), the schedule. Shutdown runs in the reverse order.
  */
 import { mkdirSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -24,11 +25,18 @@ import { Backoff } from '../util/backoff';
 import type { AppContext } from './context';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
 import { readSetting } from '../status/usage-report';
+import { createMetrics, packageVersion, registerSharedStateMetrics, startMetricsServer } from '../metrics';
+import { recordCompletion, snapshotQueues } from '../queues/progress';
+import { hasRole, isAllInOne, logFileFor, metricsPortFor, processInstance, rolesName, type Role } from './roles';
 import { insertRows } from '../db/bulk-sql';
 
 export interface Daemon {
   app: AppContext;
+  /** Base URL of the status server; '' when this process has no status role. */
   statusUrl: string;
+  /** Where this process serves its Prometheus metrics; null when it serves none. */
+  metricsUrl: string | null;
+  roles: readonly Role[];
   hqUrl: string;
   redisUrl: string;
   /** Ordered shutdown; resolves when everything is closed. */
@@ -71,12 +79,18 @@ async function checkUsageZone(db: Database, months: MonthBucketer, logger: Logge
 }
 
 export async function startDaemon(config: Readonly<Config>, opts: { logger?: Logger } = {}): Promise<Daemon> {
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, file: config.log.file, service: 'econnector' });
+  const roles = config.roles;
+  const instance = processInstance();
+  const allInOne = isAllInOne(roles);
+  const baseLogger = opts.logger ?? createLogger({ level: config.logLevel, file: logFileFor(config.log.file, roles, instance), service: 'econnector' });
+  // Under pm2 several processes write lines: each carries its roles (and pm2 instance).
+  const logger = allInOne ? baseLogger : baseLogger.child({ role: rolesName(roles), ...(instance !== null ? { instance } : {}) });
   const cleanup: Array<{ name: string; run: () => Promise<unknown> }> = [];
   const startedAt = Date.now();
   try {
     mkdirSync(config.dataDir, { recursive: true });
 
+    // Embedded services only in the all-in-one mode (loadConfig insists on the URLs otherwise).
     const redisUrl: string = config.redis.url ?? (await (async () => {
       const embedded: EmbeddedRedis = await startEmbeddedRedis({
         dataDir: config.dataDir,
@@ -104,8 +118,8 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
     // must wait for ever on their blocking commands, as BullMQ requires.
     const producer = await connectRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }, logger, 'producer');
     cleanup.unshift({ name: 'redis (producer)', run: () => producer.quit().catch(() => producer.disconnect()) });
-    const consumer = await connectRedis(redisUrl, { maxRetriesPerRequest: null }, logger, 'workers');
-    cleanup.unshift({ name: 'redis (workers)', run: () => consumer.quit().catch(() => consumer.disconnect()) });
+    const consumer = hasRole(roles, 'workers') ? await connectRedis(redisUrl, { maxRetriesPerRequest: null }, logger, 'workers') : null;
+    if (consumer) cleanup.unshift({ name: 'redis (workers)', run: () => consumer.quit().catch(() => consumer.disconnect()) });
 
     const db = await openDatabase(config.database);
     cleanup.unshift({ name: 'database', run: () => db.close() });
@@ -115,35 +129,69 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
     const queues = new JobQueues(registry, producer, config.queue.prefix, logger);
     cleanup.unshift({ name: 'queues', run: () => queues.close() });
 
+    const metrics = createMetrics({ roles, version: packageVersion() });
     const hq = new HqClient({
       baseUrl: hqUrl,
       apiKey: config.hq.apiKey,
       timeoutMs: config.hq.timeoutMs,
       backoff: config.hq.backoff,
+      onRequest: (event) => metrics.hqRequest(event),
     });
     const app: AppContext = {
-      config, logger, db, hq, months, queues, startedAt,
+      config, logger, db, hq, months, queues, metrics, startedAt,
       dbGate: new Backoff(config.hq.backoff),
     };
 
-    const shutdown = new AbortController();
-    const workers: RunningWorkers = startWorkers(registry, app, consumer, shutdown.signal);
-    cleanup.unshift({ name: 'workers', run: async () => { shutdown.abort(new Error('shutting down')); await workers.close(); } });
+    if (consumer) {
+      const shutdown = new AbortController();
+      const workers: RunningWorkers = startWorkers(registry, app, consumer, shutdown.signal, ({ queue, ok, durationMs }) => {
+        metrics.jobFinished(queue, ok, durationMs);
+        // Readiness (in whichever process serves it) judges queue progress from this.
+        if (ok) recordCompletion(producer, queues.prefix, queue).catch(() => undefined);
+      });
+      cleanup.unshift({ name: 'workers', run: async () => { shutdown.abort(new Error('shutting down')); await workers.close(); } });
+    }
 
-    const server: FastifyInstance = buildStatusServer({ app, pingRedis: () => producer.ping() });
-    await server.listen({ host: config.status.host, port: config.status.port });
-    const address = server.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.status.port;
-    const statusUrl = `http://${config.status.host.includes(':') ? `[${config.status.host}]` : config.status.host}:${port}`;
-    // Close the status server right after the workers, before what it reads goes away.
-    cleanup.splice(1, 0, { name: 'status server', run: () => server.close() });
+    let statusUrl = '';
+    let metricsUrl: string | null = null;
+    if (hasRole(roles, 'status')) {
+      registerSharedStateMetrics(metrics, { queues, redis: producer, knex: db.knex });
+      const server: FastifyInstance = buildStatusServer({
+        app,
+        pingRedis: () => producer.ping(),
+        queueSnapshot: () => snapshotQueues(queues, producer),
+      });
+      await server.listen({ host: config.status.host, port: config.status.port });
+      const address = server.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.status.port;
+      statusUrl = `http://${config.status.host.includes(':') ? `[${config.status.host}]` : config.status.host}:${port}`;
+      metricsUrl = `${statusUrl}/metrics`;
+      // Close the status server right after the workers, before what it reads goes away.
+      cleanup.splice(consumer ? 1 : 0, 0, { name: 'status server', run: () => server.close() });
+    } else {
+      const port = metricsPortFor(config.metrics.port, instance);
+      if (port !== null) {
+        const server = await startMetricsServer(metrics, config.status.host, port, (err) => logger.warn('metrics server error', { error: err.message }));
+        metricsUrl = `${server.url}/metrics`;
+        cleanup.splice(consumer ? 1 : 0, 0, { name: 'metrics server', run: () => server.close() });
+      }
+    }
 
-    const scheduler: Scheduler = startScheduler(queues, config.schedule);
-    cleanup.unshift({ name: 'scheduler', run: () => scheduler.stop() });
+    if (hasRole(roles, 'scheduler')) {
+      const scheduler: Scheduler = startScheduler(queues, config.schedule);
+      cleanup.unshift({ name: 'scheduler', run: () => scheduler.stop() });
+    }
 
-    logger.info('econnector started', { status: statusUrl, officeTz: config.officeTz, database: config.database.driver, startupMs: Date.now() - startedAt });
+    logger.info('econnector started', {
+      roles: roles.join(','),
+      ...(statusUrl ? { status: statusUrl } : {}),
+      ...(metricsUrl ? { metrics: metricsUrl } : {}),
+      officeTz: config.officeTz,
+      database: config.database.driver,
+      startupMs: Date.now() - startedAt,
+    });
     return {
-      app, statusUrl, hqUrl, redisUrl,
+      app, statusUrl, metricsUrl, roles, hqUrl, redisUrl,
       stop: () => runCleanup(cleanup, logger),
     };
   } catch (err) {

@@ -23,7 +23,9 @@ export async function pollStream(stream: HqStream, ctx: JobContext): Promise<Pol
         pageSize: app.config.hq.pageSize,
         onPage: (_stream, page) => {
           app.metrics.pageRecorded(stream, page);
-          if (page.dirtyPairs > 0) app.queues.kick('recompute-usage');
+          // Pages update usage in place (deltas); pairs they leave dirty (office replies) wait for the
+          // scheduled recompute (every few seconds) rather than one per page, which would hold the
+          // writer with a month's scan after every page of a drain.
           // Automatic HELP replies the page recorded (the outbox sweep covers a kick that fails).
           for (const guid of page.sendGuids ?? []) app.queues.kick('send-message', { guid });
           if (page.quarantined > 0) ctx.logger.warn('items quarantined', { stream, quarantined: page.quarantined });

@@ -8,6 +8,9 @@ export type HealthStatus = 'pass' | 'warn' | 'fail';
 
 export interface CheckResult {
   status: HealthStatus;
+  /** Which instance of the component this result is about (e.g. a queue name). */
+  componentId?: string;
+  componentType?: string;
   observedValue?: number | string;
   observedUnit?: string;
   output?: string;
@@ -27,10 +30,11 @@ export function worst(statuses: Iterable<HealthStatus>): HealthStatus {
   return out;
 }
 
-export function healthDocument(checks: Record<string, CheckResult>): HealthDocument {
+export function healthDocument(checks: Record<string, CheckResult | CheckResult[]>): HealthDocument {
+  const lists = Object.entries(checks).map(([k, v]): [string, CheckResult[]] => [k, Array.isArray(v) ? v : [v]]);
   return {
-    status: worst(Object.values(checks).map((c) => c.status)),
-    checks: Object.fromEntries(Object.entries(checks).map(([k, v]) => [k, [v]])),
+    status: worst(lists.flatMap(([, list]) => list.map((c) => c.status))),
+    checks: Object.fromEntries(lists),
   };
 }
 
@@ -84,4 +88,37 @@ export async function probe(run: () => Promise<unknown>, timeoutMs: number, now:
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Judges a queue by progress, from state every process shares (Redis): a queue is stuck when a
+ * job has waited for `failSeconds` and no job of the queue has completed in that time either, in
+ * any process (no worker running, or all wedged). A job waiting for `warnSeconds` warns (workers
+ * are slow or busy). An empty queue passes, however long ago its last job ran.
+ */
+export function queueProgressCheck(opts: {
+  queue: string;
+  waiting: number;
+  oldestWaitingAt: number | null;
+  lastCompletedAt: number | null;
+  now: number;
+  warnSeconds: number;
+  failSeconds: number;
+}): CheckResult {
+  const time = new Date(opts.now).toISOString();
+  const base = { componentId: opts.queue, componentType: 'queue', observedUnit: 's', time };
+  if (opts.waiting === 0 || opts.oldestWaitingAt === null) return { status: 'pass', ...base, observedValue: 0 };
+  const age = Math.max(0, (opts.now - opts.oldestWaitingAt) / 1000);
+  const observedValue = Math.round(age * 10) / 10;
+  if (age < opts.warnSeconds) return { status: 'pass', ...base, observedValue };
+  const sinceCompletion = opts.lastCompletedAt === null ? null : Math.max(0, (opts.now - opts.lastCompletedAt) / 1000);
+  const stalled = age >= opts.failSeconds && (sinceCompletion === null || sinceCompletion >= opts.failSeconds);
+  const jobs = `${opts.waiting} job${opts.waiting === 1 ? '' : 's'} waiting, the oldest for ${Math.round(age)} s`;
+  const last = sinceCompletion === null ? 'no job completed yet' : `last job completed ${Math.round(sinceCompletion)} s ago`;
+  return {
+    status: stalled ? 'fail' : 'warn',
+    ...base,
+    observedValue,
+    output: `${jobs}; ${last}${stalled ? ' (are the workers running?)' : ''}`,
+  };
 }

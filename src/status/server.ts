@@ -4,13 +4,19 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppContext } from '../daemon/context';
+import type { QueueSnapshot } from '../queues/progress';
+import { registerApiRoutes } from './routes/api';
 import { registerHealthRoutes } from './routes/health';
+import { registerMetricsRoutes } from './routes/metrics';
+import { registerPageRoutes } from './routes/page';
 import { registerUsageRoutes } from './routes/usage';
 
 export interface StatusServerDeps {
   app: AppContext;
   /** Pings Redis (the queues' connection). */
   pingRedis: () => Promise<unknown>;
+  /** Counts, oldest waiting job and last completion per queue, from Redis (readiness: queue progress). */
+  queueSnapshot?: () => Promise<QueueSnapshot[]>;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -19,7 +25,10 @@ export function buildStatusServer(deps: StatusServerDeps): FastifyInstance {
   const server = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, keepAliveTimeout: 65_000 });
 
   registerHealthRoutes(server, deps);
+  registerMetricsRoutes(server, deps);
   registerUsageRoutes(server, deps);
+  registerApiRoutes(server, deps);
+  registerPageRoutes(server, deps);
 
   server.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not_found' }));
   server.setErrorHandler((err: { statusCode?: number; message?: string }, _req, reply) => {

@@ -58,7 +58,9 @@ describe('defaults', () => {
       queue: { prefix: 'econnector' },
       schedule: { pollEverySeconds: 2, aggregatesEverySeconds: 3, accountSyncEveryMinutes: 5 },
       ingest: { maxPagesPerJob: 50, maxJobSeconds: 10 },
-      readiness: { pollWarnSeconds: 30, pollFailSeconds: 120 },
+      readiness: { pollWarnSeconds: 30, pollFailSeconds: 120, queueWarnSeconds: 30, queueFailSeconds: 120 },
+      roles: ['scheduler', 'status', 'workers'],
+      metrics: { port: null },
       shutdown: { deadlineMs: 10_000 },
     });
   });

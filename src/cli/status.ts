@@ -1,0 +1,117 @@
+/**
+ * `npm run status -- [--month YYYY-MM] [--json]`: the month's usage grid in the terminal, read
+ * from the running daemon's status server (STATUS_HOST / STATUS_PORT, through loadConfig, so the
+ * same settings as the daemon's). Exit codes: 0 shown, 1 the daemon cannot be reached or failed,
+ * 2 a bad option or setting. Every failure is one line on stderr.
+ */
+import { ConfigError, loadConfig } from '../config';
+import type { StatusDocument } from '../status/usage-report';
+import { renderUsage } from './usage-table';
+
+const HELP = `Usage: npm run status -- [--month YYYY-MM] [--json]
+
+Shows the texting usage of every location for a month (default: this month, in OFFICE_TZ),
+read from the running econnector's status server at STATUS_HOST:STATUS_PORT.
+
+Options:
+  --month YYYY-MM   the month to show, e.g. 2026-11
+  --json            print the status document as JSON instead of the table
+  -h, --help        show this help`;
+
+const REQUEST_TIMEOUT_MS = 5000;
+
+export class UsageError extends Error {}
+
+export interface StatusArgs {
+  month: string | null;
+  json: boolean;
+}
+
+/** YYYY-MM with a month from 01 to 12 and a year from 2000 to 2999. */
+export function checkMonth(value: string): string {
+  if (!/^2\d{3}-(0[1-9]|1[0-2])$/.test(value)) {
+    throw new UsageError(`--month must be YYYY-MM with a month from 01 to 12, e.g. 2026-11 (got ${JSON.stringify(value.slice(0, 40))})`);
+  }
+  return value;
+}
+
+export function parseArgs(argv: readonly string[]): StatusArgs | 'help' {
+  const args: StatusArgs = { month: null, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--json') args.json = true;
+    else if (arg === '--month') {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith('-')) throw new UsageError('--month needs a value: YYYY-MM, e.g. 2026-11');
+      args.month = checkMonth(value);
+    } else if (arg.startsWith('--month=')) args.month = checkMonth(arg.slice('--month='.length));
+    else throw new UsageError(`unknown option ${JSON.stringify(arg.slice(0, 40))} (see --help)`);
+  }
+  return args;
+}
+
+/** Where to reach a server listening on `host`: a wildcard address is reached on loopback. */
+export function statusBaseUrl(host: string, port: number): string {
+  const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' || host === '[::]' ? '::1' : host;
+  return `http://${reach.includes(':') && !reach.startsWith('[') ? `[${reach}]` : reach}:${port}`;
+}
+
+export class StatusUnavailableError extends Error {}
+
+export async function fetchStatus(baseUrl: string, month: string | null, timeoutMs = REQUEST_TIMEOUT_MS): Promise<StatusDocument> {
+  const url = `${baseUrl}/status${month ? `?month=${month}` : ''}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+  } catch (err) {
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if ((err as Error).name === 'TimeoutError') throw new StatusUnavailableError(`no answer from the status server at ${baseUrl} within ${timeoutMs / 1000} s`);
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' || code === 'ECONNRESET') {
+      throw new StatusUnavailableError(`econnector is not running: nothing answers at ${baseUrl} (start it with npm start, or npx pm2 start ecosystem.config.js)`);
+    }
+    throw new StatusUnavailableError(`cannot reach the status server at ${baseUrl} (${code ?? (err as Error).message})`);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new StatusUnavailableError(`${baseUrl} answered ${res.status} with something that is not econnector's status (is another program on that port?)`);
+  }
+  if (res.status === 400) throw new UsageError(`the daemon refused the month: ${String((body as { message?: unknown }).message ?? 'bad request')}`);
+  if (!res.ok) throw new StatusUnavailableError(`the status server at ${baseUrl} answered ${res.status}`);
+  const doc = body as Partial<StatusDocument>;
+  if (typeof doc.month !== 'string' || !Array.isArray(doc.clinics) || typeof doc.totals !== 'object') {
+    throw new StatusUnavailableError(`${baseUrl}/status is not econnector's status document (is another program on that port?)`);
+  }
+  return doc as StatusDocument;
+}
+
+export async function main(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const fail = (code: number, message: string): number => {
+    process.stderr.write(`econnector status: ${message}\n`);
+    return code;
+  };
+  try {
+    const args = parseArgs(argv);
+    if (args === 'help') {
+      out.write(`${HELP}\n`);
+      return 0;
+    }
+    const config = loadConfig();
+    const doc = await fetchStatus(statusBaseUrl(config.status.host, config.status.port), args.month);
+    out.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : renderUsage(doc));
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) return fail(2, err.message);
+    if (err instanceof StatusUnavailableError) return fail(1, err.message);
+    return fail(1, (err as Error).message.split('\n')[0] ?? 'failed');
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

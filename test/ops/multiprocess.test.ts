@@ -1,0 +1,223 @@
+/**
+ * The pm2 layout without pm2: one `scheduler,status` process and three `workers` processes
+ * (spawned `node dist/src/daemon/main.js`, as ecosystem.config.js runs them), sharing one
+ * redis-server and one SQLite file, drain one backlog at the HQ mock with lost acknowledgements.
+ * Nothing may be recorded twice, the totals must equal the mock's ground truth, no page write may
+ * fail on SQLite's single-writer lock, and each process's /metrics must add up.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { freePort, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
+import { startHqMock, type HqMock } from '../../src/hq-mock/server';
+import { killAllTracked } from '../support/processes';
+import { diffAgainstTruth, startRedis, waitFor, type StatusJson } from '../support/stack';
+import { tempDir } from '../support/tmp';
+import { runNode, spawnDaemon, sumSamples, type DaemonProcess } from './support/daemon-process';
+
+const TZ = 'America/Chicago';
+const DAY = 86_400_000;
+let mockKey = '';
+
+describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite file', () => {
+  const tmp = tempDir('econnector-ops-');
+  const dbPath = join(tmp.path, 'econnector.sqlite');
+  let redis: EmbeddedRedis;
+  let mock: HqMock;
+  let main: DaemonProcess;
+  const workers: DaemonProcess[] = [];
+  let env: (extra: Record<string, string>) => Record<string, string>;
+
+  beforeAll(async () => {
+    redis = await startRedis(tmp.path);
+    mock = await startHqMock({ port: 0, leaseMs: 1500, seed: 5 });
+    mockKey = mock.apiKey;
+    const config = {
+      schedule: { pollEverySeconds: 1, aggregatesEverySeconds: 1 },
+      queue: { prefix: `ops-${randomUUID().slice(0, 8)}` },
+      hq: { pageSize: 100, backoff: { baseMs: 100, maxMs: 2000 }, timeoutMs: 3000 },
+      // Short jobs (3 pages each) hand the streams from process to process many times.
+      ingest: { maxPagesPerJob: 3 },
+    };
+    env = (extra) => ({
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      NODE_ENV: 'test',
+      HQ_URL: mock.url,
+      HQ_API_KEY: mock.apiKey,
+      REDIS_URL: redis.url,
+      DATA_DIR: tmp.path,
+      DATABASE_URL: `sqlite:${dbPath}`,
+      OFFICE_TZ: TZ,
+      LOG_LEVEL: 'info',
+      ECONNECTOR_CONFIG: JSON.stringify(config),
+      ...extra,
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all([main, ...workers].filter(Boolean).map((p) => p.stop()));
+    const leftovers = await killAllTracked();
+    await mock?.close();
+    await redis?.stop();
+    tmp.remove();
+    expect(leftovers).toEqual([]);
+  });
+
+  it('a worker-only process without REDIS_URL stops at once with one clear line', async () => {
+    const { REDIS_URL: _unused, ...noRedis } = env({ ECONNECTOR_ROLES: 'workers' });
+    const r = await runNode('dist/src/daemon/main.js', [], noRedis);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^econnector: REDIS_URL: must be set when a process runs only some roles \(ECONNECTOR_ROLES=workers\)/);
+  });
+
+  it('drains a backlog with lost acks exactly once across 3 worker processes', async () => {
+    // All four start at once, as pm2 starts them: migrations of a fresh file must not race.
+    const statusPort = await freePort();
+    const started = Date.now();
+    const settled = await Promise.allSettled([
+      spawnDaemon('scheduler+status', env({ ECONNECTOR_ROLES: 'scheduler,status', STATUS_PORT: String(statusPort) })),
+      ...[0, 1, 2].map((i) => spawnDaemon(`workers #${i}`, env({ ECONNECTOR_ROLES: 'workers', NODE_APP_INSTANCE: String(i), ECONNECTOR_METRICS_PORT: '0' }))),
+    ]);
+    const up = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    if (failed.length > 0) {
+      await Promise.all(up.map((p) => p.stop()));
+      throw new Error(failed.join('\n'));
+    }
+    main = up[0]!;
+    workers.push(...up.slice(1));
+    const startupMs = Date.now() - started;
+    expect(main.statusUrl).toBe(`http://127.0.0.1:${statusPort}`);
+    for (const w of workers) {
+      expect(w.statusUrl).toBe('');
+      expect(w.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    }
+    // The worker processes serve no status routes, the status process runs no workers.
+    expect(main.logs.some((l) => l.message === 'job done')).toBe(false);
+
+    await fetchJson(`${mock.url}/sim/faults`, { rates: { lostAck: 0.15, ackResponseLost: 0.1 }, seed: 3 });
+    const now = Date.now();
+    const traffic = await fetchJson<{ receipts: number; inbound: number }>(`${mock.url}/sim/traffic`, {
+      messages: 3000, inbound: 1000, malformed: 10,
+      from: new Date(now - 75 * DAY).toISOString(), to: new Date(now - 7 * 3_600_000).toISOString(), seed: 21,
+    });
+    // On a timeout, say what the processes were doing.
+    const explain = (err: unknown, extra: string): Error => {
+      const recent = [main, ...workers].flatMap((p) => p.logs.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(-5).map((l) => `${p.label}: ${JSON.stringify(l)}`));
+      return new Error(`${(err as Error).message}\n${extra}\n${recent.join('\n')}`);
+    };
+    const drainStarted = Date.now();
+    let lastStats: unknown;
+    await waitFor('HQ to be drained', async () => {
+      const s = await fetchJson<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>(`${mock.url}/sim/stats`);
+      lastStats = s;
+      return s.receipts.available + s.receipts.leased <= 1 && s.inbound.available + s.inbound.leased <= 1;
+    }, 90_000, 250).catch((err) => {
+      throw explain(err, `last HQ stats: ${JSON.stringify(lastStats)}`);
+    });
+    const drainMs = Date.now() - drainStarted;
+
+    const stack = {
+      sim: <T>(method: 'GET' | 'POST', path: string, body?: unknown) => fetchJson<T>(`${mock.url}${path}`, body, method),
+      status: <T>(path = '/status') => fetchJson<T>(`${main.statusUrl}${path}`, undefined, 'GET'),
+    };
+    let lastDiff: string[] = [];
+    const diffs = await waitFor('status to equal the truth', async () => {
+      const d = await diffAgainstTruth(stack, TZ);
+      lastDiff = d;
+      return d.length === 0 ? d : undefined;
+    }, 60_000, 500).catch((err) => {
+      throw explain(err, `last differences: ${lastDiff.slice(0, 10).join('; ')}`);
+    });
+    expect(diffs).toEqual([]);
+
+    // Nothing stored twice, and each process's count of newly recorded items adds up exactly:
+    // an item counted as new by two processes would make the sum exceed the rows.
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    let rows: { receipts: number; inbound: number; dupReceipts: number; dupInbound: number };
+    let phones: string[] = [];
+    try {
+      db.pragma('busy_timeout = 10000');
+      const one = (sql: string): number => Number((db.prepare(sql).get() as { n: number }).n);
+      rows = {
+        receipts: one('SELECT COUNT(*) AS n FROM receipts'),
+        inbound: one('SELECT COUNT(*) AS n FROM inbound_messages'),
+        dupReceipts: one('SELECT COUNT(*) - COUNT(DISTINCT receipt_id) AS n FROM receipts'),
+        dupInbound: one('SELECT COUNT(*) - COUNT(DISTINCT inbound_id) AS n FROM inbound_messages'),
+      };
+      phones = (db.prepare('SELECT DISTINCT from_phone AS p FROM inbound_messages').all() as Array<{ p: string }>).map((r) => r.p);
+    } finally {
+      db.close();
+    }
+    expect(rows.dupReceipts).toBe(0);
+    expect(rows.dupInbound).toBe(0);
+
+    const scrapes = await Promise.all(workers.map(async (w) => {
+      const t0 = performance.now();
+      const text = await (await fetch(w.metricsUrl!)).text();
+      return { text, ms: performance.now() - t0 };
+    }));
+    const sum = (name: string, kind: string): number => scrapes.reduce((n, s) => n + sumSamples(s.text, name, { kind }), 0);
+    expect(sum('econnector_items_recorded_total', 'receipts')).toBe(rows.receipts);
+    expect(sum('econnector_items_recorded_total', 'inbound')).toBe(rows.inbound);
+    // The same figures from the logs ('job done' lines of every process).
+    const logged = (queue: string): number =>
+      workers.reduce((n, w) => n + w.logs.filter((l) => l.message === 'job done' && l.queue === queue).reduce((m, l) => m + Number(l.recorded ?? 0), 0), 0);
+    expect(logged('poll-receipts')).toBe(rows.receipts);
+    expect(logged('poll-inbound')).toBe(rows.inbound);
+    // Redeliveries happened (lost acks), and were recognised as such.
+    expect(sum('econnector_items_duplicate_total', 'receipts') + sum('econnector_items_duplicate_total', 'inbound')).toBeGreaterThan(0);
+
+    // The work was spread: more than one process recorded pages.
+    const busy = workers.filter((w) => w.logs.some((l) => l.message === 'job done' && Number(l.recorded ?? 0) > 0));
+    expect(busy.length).toBeGreaterThanOrEqual(2);
+
+    // SQLite's one writer: no page write failed on the lock (busy_timeout waits; each page's
+    // transaction takes the write lock with its first statement), and no job failed at all.
+    const problems = workers.flatMap((w) => w.logs.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => `${w.label}: ${l.message} ${String(l.error ?? '')}`));
+    expect(problems.filter((p) => /SQLITE_BUSY|database is locked|could not record/i.test(p))).toEqual([]);
+    expect(problems.filter((p) => /job failed/.test(p))).toEqual([]);
+
+    // The spawned processes' own stdout holds no patient phone number either.
+    expect(phones.length).toBeGreaterThan(100);
+    const leaked = [main, ...workers].flatMap((p) => p.logs.map((l) => JSON.stringify(l)).filter((t) => phones.some((ph) => t.includes(ph))));
+    expect(leaked).toEqual([]);
+
+    // Readiness of the status process judges the workers' progress from Redis and the database.
+    const ready = await fetch(`${main.statusUrl}/readyz`);
+    const doc = (await ready.json()) as { status: string; checks: Record<string, Array<{ status: string; componentId?: string }>> };
+    expect(ready.status).toBe(200);
+    expect(Object.keys(doc.checks)).toEqual(expect.arrayContaining(['redis', 'database', 'hq:receipts', 'hq:inbound', 'queue:poll-receipts', 'queue:poll-inbound', 'queue:recompute-usage', 'queue:sync-account']));
+    expect(doc.checks['hq:receipts']![0]!.status).toBe('pass');
+
+    // The status process's /metrics holds the shared gauges; the workers' do not.
+    const t0 = performance.now();
+    const mainMetrics = await (await fetch(`${main.statusUrl}/metrics`)).text();
+    const mainScrapeMs = performance.now() - t0;
+    expect(mainMetrics).toMatch(/^econnector_queue_jobs\{queue="poll-receipts",state="waiting"\} \d+$/m);
+    expect(mainMetrics).toMatch(/^econnector_stream_last_poll_age_seconds\{stream="receipts"\} [\d.e-]+$/m);
+    for (const s of scrapes) expect(s.text).not.toContain('econnector_queue_jobs{');
+
+    const status = await stack.status<StatusJson>();
+    process.stdout.write(`[ops] 3 workers: startup ${startupMs} ms (4 processes at once); ${traffic.receipts} receipts + ${traffic.inbound} inbound served, ` +
+      `drained in ${drainMs} ms; stored ${rows.receipts} receipts, ${rows.inbound} inbound, quarantined ${status.econnector.quarantined}; ` +
+      `processes that recorded: ${busy.length}/3; /metrics scrape: status ${mainScrapeMs.toFixed(1)} ms, workers ${scrapes.map((s) => s.ms.toFixed(1)).join('/')} ms\n`);
+  }, 150_000);
+
+  it('stops every process in order on SIGTERM', async () => {
+    expect(main).toBeDefined();
+    const exits = await Promise.all([...workers, main].map((p) => p.stop()));
+    expect(exits.map((e) => e.code)).toEqual([0, 0, 0, 0]);
+  }, 40_000);
+});
+
+async function fetchJson<T = unknown>(url: string, body?: unknown, method: 'GET' | 'POST' = body === undefined ? 'GET' : 'POST'): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${mockKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}

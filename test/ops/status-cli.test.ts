@@ -1,0 +1,148 @@
+/**
+ * `npm run status`: the usage grid in the terminal, against a running stack (the daemon in this
+ * process, the CLI spawned as `node dist/src/cli/status.js`, as npm runs it).
+ */
+import { freePort } from '../../src/daemon/embedded-redis';
+import { COLUMNS, dollars, layout, renderUsage, usageRows } from '../../src/cli/usage-table';
+import { checkMonth, parseArgs, statusBaseUrl, UsageError } from '../../src/cli/status';
+import type { StatusDocument } from '../../src/status/usage-report';
+import { killAllTracked } from '../support/processes';
+import { startStack, waitFor, type TestStack } from '../support/stack';
+import { runNode } from './support/daemon-process';
+
+const TZ = 'America/Chicago';
+const CLI = 'dist/src/cli/status.js';
+
+describe('usage table (unit)', () => {
+  it('formats money as dollars from decimal strings, exactly', () => {
+    expect(dollars('12.5')).toBe('$12.50');
+    expect(dollars('0.0079')).toBe('$0.0079');
+    expect(dollars('50.00')).toBe('$50.00');
+    expect(dollars('1234567.000001')).toBe('$1,234,567.000001');
+    expect(dollars('0')).toBe('$0.00');
+    expect(dollars(null)).toBe('-');
+  });
+
+  const doc = (clinics: number): StatusDocument => ({
+    month: '2026-11', timezone: TZ, limitUsd: '50.00', overLimit: false, defaultClinicId: 1,
+    totals: { sentCount: 1200, sentChargesUsd: '9.48', receivedCount: 4, receivedChargesUsd: '0.0316', chargesUsd: '9.5116' },
+    clinics: Array.from({ length: clinics }, (_, i) => ({
+      clinicId: i + 1, name: i === 2 ? null : `Clinic ${i + 1}`, isDefault: i === 0, subscribed: i !== 1,
+      primaryPhone: i === 2 ? null : `+1503555010${i}`, countryCode: 'US',
+      sentCount: 1200 / clinics, sentChargesUsd: '3.16', receivedCount: 1, receivedChargesUsd: '0.0079',
+    })),
+    econnector: { lastReceiptsPollAt: null, lastInboundPollAt: null, lastAccountSyncAt: null, aggregatesComputedAt: null, quarantined: 0 },
+  });
+
+  it('has the columns of the Texting Services window, and a total row only for several clinics', () => {
+    expect(COLUMNS).toEqual(['Default', 'Location', 'Subscribed', 'Primary Phone Number', 'Country Code', 'Limit', 'Sent for Month', 'Sent Charges', 'Received for Month', 'Received Charges']);
+    expect(usageRows(doc(1))).toHaveLength(1);
+    const rows = usageRows(doc(3));
+    expect(rows).toHaveLength(4);
+    // Each money column shows every amount exactly, with its decimal points lined up.
+    expect(rows[0]).toEqual(['X', 'Clinic 1', 'Yes', '+15035550100', 'US', '$50.00', '400', '$3.16', '1', '$0.0079']);
+    expect(rows[1]![2]).toBe('No');
+    expect(rows[2]![1]).toBe('(clinic 3, not in the account)');
+    expect(rows[3]).toEqual(['', 'Total', '', '', '', '$50.00', '1,200', '$9.48', '4', '$0.0316']);
+    expect(usageRows({ ...doc(2), totals: { ...doc(2).totals, sentChargesUsd: '6.3248' } }).map((r) => r[7])).toEqual(['$3.1600', '$3.1600', '$6.3248']);
+    const lines = layout(COLUMNS, rows, true);
+    expect(lines).toHaveLength(2 + 3 + 1 + 1); // header, rule, clinics, rule, total
+    expect(lines[0]).toMatch(/^Default {2}Location +Subscribed {2}Primary Phone Number {2}Country Code +Limit {2}Sent for Month {2}Sent Charges {2}Received for Month {2}Received Charges$/);
+    // Numbers line up on the right under their headers.
+    const at = lines[0]!.indexOf('Received Charges') + 'Received Charges'.length;
+    for (const line of [lines[2]!, lines[6]!]) expect(line.length).toBe(at);
+    expect(renderUsage({ ...doc(2), overLimit: true })).toContain('LIMIT REACHED');
+  });
+
+  it('parses its options and refuses bad ones with a clear message', () => {
+    expect(parseArgs([])).toEqual({ month: null, json: false });
+    expect(parseArgs(['--month', '2026-02', '--json'])).toEqual({ month: '2026-02', json: true });
+    expect(parseArgs(['--month=2025-12'])).toEqual({ month: '2025-12', json: false });
+    expect(parseArgs(['-h'])).toBe('help');
+    for (const bad of ['2026-13', '2026-00', '2026-1', '26-11', 'november', '2026-11-01']) expect(() => checkMonth(bad)).toThrow(UsageError);
+    expect(() => parseArgs(['--month'])).toThrow('--month needs a value');
+    expect(() => parseArgs(['--verbose'])).toThrow('unknown option "--verbose"');
+    expect(statusBaseUrl('0.0.0.0', 7380)).toBe('http://127.0.0.1:7380');
+    expect(statusBaseUrl('::', 7380)).toBe('http://[::1]:7380');
+  });
+});
+
+describe('npm run status against a running stack', () => {
+  let stack: TestStack;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    stack = await startStack({ tz: TZ, mock: { seed: 3 } });
+    const port = new URL(stack.daemon.statusUrl).port;
+    env = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'test', STATUS_HOST: '127.0.0.1', STATUS_PORT: port, OFFICE_TZ: TZ };
+    const now = Date.now();
+    await stack.sim('POST', '/sim/traffic', { messages: 300, inbound: 60, from: new Date(now - 40 * 86_400_000).toISOString(), to: new Date(now - 3_600_000).toISOString(), seed: 4 });
+    await waitFor('usage to be computed', async () => {
+      const s = await stack.status<StatusDocument>();
+      return s.clinics.length > 1 && s.totals.sentCount > 0 && s.econnector.aggregatesComputedAt !== null && s;
+    }, 30_000);
+    // Everything drained and aggregated, so two reads agree.
+    await waitFor('HQ to be drained', async () => {
+      const st = await stack.sim<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>('GET', '/sim/stats');
+      return st.receipts.available + st.receipts.leased + st.inbound.available + st.inbound.leased === 0;
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    expect(await killAllTracked()).toEqual([]);
+  });
+
+  it('prints the grid of this month with a total row, in dollars', async () => {
+    const doc = await stack.status<StatusDocument>();
+    const r = await runNode(CLI, [], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^Texting usage for \\w+ \\d{4} \\(${TZ}\\)$`));
+    expect(r.stdout).toContain('Primary Phone Number');
+    for (const c of doc.clinics) {
+      const row = lines.find((l) => l.includes(c.name ?? `(clinic ${c.clinicId},`));
+      expect(row).toBeDefined();
+      expect(row).toContain(dollars(c.sentChargesUsd));
+    }
+    const total = lines.find((l) => /^\s+Total\s/.test(l));
+    expect(total).toBeDefined();
+    expect(total).toContain(dollars(doc.totals.sentChargesUsd));
+    expect(total).toContain(dollars(doc.totals.receivedChargesUsd));
+    expect(r.stdout).toContain(`Charges for the month: ${dollars(doc.totals.chargesUsd)}; limit $50.00 for all locations together`);
+  });
+
+  it('--json prints the status document; --month picks the month', async () => {
+    const month = (await stack.status<StatusDocument>()).month;
+    const [y, m] = month.split('-').map(Number) as [number, number];
+    const previous = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+    const want = await stack.status<StatusDocument>(`/status?month=${previous}`);
+    const r = await runNode(CLI, ['--month', previous, '--json'], env);
+    expect(r.code).toBe(0);
+    const got = JSON.parse(r.stdout) as StatusDocument;
+    expect(got.month).toBe(previous);
+    expect(got.totals).toEqual(want.totals);
+    expect(got.clinics).toEqual(want.clinics);
+  });
+
+  it('refuses a bad --month with one line and exit code 2', async () => {
+    const r = await runNode(CLI, ['--month', '2026-13'], env);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('econnector status: --month must be YYYY-MM with a month from 01 to 12, e.g. 2026-11 (got "2026-13")\n');
+  });
+
+  it('says in one line that the daemon is not running, with exit code 1', async () => {
+    const port = await freePort();
+    const r = await runNode(CLI, [], { ...env, STATUS_PORT: String(port) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`econnector status: econnector is not running: nothing answers at http://127.0.0.1:${port} (start it with npm start, or npx pm2 start ecosystem.config.js)\n`);
+  });
+
+  it('names a bad setting in one line, exit code 2', async () => {
+    const r = await runNode(CLI, [], { ...env, STATUS_PORT: 'seventy' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("econnector status: STATUS_PORT: 'seventy' is not a port number (1-65535)\n");
+  });
+});
