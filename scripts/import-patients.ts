@@ -8,7 +8,7 @@
  * given; then the good rows are imported and the bad ones listed. --dry-run only checks.
  * Re-importing updates patients by patientId. The database is the daemon's (DATABASE_URL, or
  * DATA_DIR/econnector.sqlite); the daemon may keep running. Columns: see src/office/patients.ts
- * or docs/office.md; scripts/demo-patients.csv is an example.
+ * or the README (The office side of texting); scripts/demo-patients.csv is an example.
  *
  * Exit codes: 0 imported (or checked, with --dry-run) without problems, or imported with
  * --skip-bad-rows; 1 bad rows and nothing imported; 2 usage or configuration error.
