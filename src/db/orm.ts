@@ -4,7 +4,16 @@
  * - WAL, so /status reads never wait for a page being written;
  * - synchronous=FULL, because a page is acknowledged to HQ right after commit: with NORMAL a power
  *   cut could drop a commit HQ was already told about, and HQ would never send those items again;
- * - busy_timeout, so a second writer (a backup, another worker process) makes us wait, not fail.
+ * - busy_timeout, so a second writer (a backup, another worker process) makes us wait, not fail;
+ * - temp_store=MEMORY: a page is recorded by multi-row statements, and SQLite keeps a statement
+ *   journal of every page such a statement changes (to undo that statement alone); past 64 KiB it
+ *   goes to a temp FILE, which for a 1,000-receipt page meant ~4 MB of extra file writes per page
+ *   (nearly half of all bytes a backlog drain wrote). In memory it is a few MB, freed at once;
+ * - wal_autocheckpoint=10000 pages (~40 MB of WAL) instead of 1000: a page of receipts dirties
+ *   ~1,000 pages of the guid index, so the default checkpointed after nearly every commit, writing
+ *   each of those pages to the database file (and syncing it) once per commit; a larger WAL writes
+ *   a page dirtied by several commits back once. Durability is unchanged: every commit still
+ *   syncs the WAL (synchronous=FULL). Figures in BENCHMARKS.md.
  */
 import { MikroORM } from '@mikro-orm/core';
 import { SqliteDriver } from '@mikro-orm/sqlite';
@@ -20,6 +29,8 @@ import { beginTransactionsImmediately } from './sqlite-immediate';
 import { serializeTransactions } from './pg-serialized';
 
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** WAL pages before an automatic checkpoint (SQLite's default is 1000). */
+export const SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 export interface Database {
   orm: MikroORM;
@@ -27,6 +38,12 @@ export interface Database {
   em(): SqlEntityManager;
   /** The knex instance behind the ORM, for the bulk statements of the hot paths. */
   knex: Knex;
+  /**
+   * For reads that must not queue behind writes (GET /status): on SQLite a second connection
+   * (WAL lets it read while the writer's connection holds a page's transaction, fsync included);
+   * on PostgreSQL the same pool as `knex`.
+   */
+  reader: Knex;
   driver: DatabaseTarget['driver'];
   close(): Promise<void>;
 }
@@ -46,6 +63,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
     orm,
     em: () => em.fork(),
     knex: em.getKnex(),
+    reader: target.driver === 'sqlite' ? em.getKnex('read') : em.getKnex(),
     driver: target.driver,
     close: () => orm.close(true),
   };
@@ -107,6 +125,10 @@ async function initSqlite(path: string, opts: { debug?: boolean }): Promise<Mikr
     driver: SqliteDriver,
     dbName: path,
     debug: opts.debug ?? false,
+    // The status server's reader (Database.reader): a "replica" on the same file, used only when
+    // asked for by name; the ORM's own queries all stay on the writer.
+    replicas: [{ name: 'reader' }],
+    preferReadReplicas: false,
     pool: {
       min: 1,
       max: 1,
@@ -117,6 +139,8 @@ async function initSqlite(path: string, opts: { debug?: boolean }): Promise<Mikr
           'PRAGMA synchronous = FULL',
           `PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`,
           'PRAGMA foreign_keys = OFF',
+          'PRAGMA temp_store = MEMORY',
+          `PRAGMA wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT_PAGES}`,
         ];
         const next = (i: number): void => {
           if (i === pragmas.length) return done(null, conn);

@@ -141,30 +141,43 @@ export async function recordReceiptsPage(
     const fresh = isNew.size === unique.length ? unique : unique.filter((r) => isNew.has(r.receiptId));
     await storeQuarantine(trx, quarantined, now);
 
-    // The greatest new receipt of each message, then against the greatest one stored before.
+    // The greatest new receipt of each message.
     const latest = new Map<string, ValidReceipt>();
     for (const r of fresh) {
       const best = latest.get(r.guid);
       if (best === undefined || compareReceiptOrder(r, best) > 0) latest.set(r.guid, r);
     }
+    const messageRow = (r: ValidReceipt): SqlValue[] => [r.guid, r.clinicId, r.sentAtMs, r.status, r.chargeMicros, r.segments, r.receiptId, r.statusAtMs, 'hq', now];
+    const addsToUsage = (r: ValidReceipt): void => {
+      const is = sentContribution({ status: r.status, charge_micros: r.chargeMicros });
+      deltas.sent(r.clinicId, months.monthOf(r.sentAtMs), is.count, is.micros, 1);
+    };
+
+    // Messages new to the database (nearly all, in a backlog) are inserted outright: their greatest
+    // new receipt is their final one. RETURNING names them; the insert's own key lookup is the only one.
+    const created = await insertRowsReturning<{ guid: string }>(trx, 'outbound_messages', MESSAGE_COLUMNS,
+      [...latest.values()].map(messageRow), 'ON CONFLICT (guid) DO NOTHING', 'guid');
+    for (const { guid } of created) {
+      addsToUsage(latest.get(guid)!);
+      latest.delete(guid);
+    }
+
+    // Messages already stored: a new receipt wins only over the greatest one stored before.
     const existing = new Map<string, StoredMessage>();
     for (const m of await selectIn<StoredMessage>(trx,
       'SELECT guid, clinic_id, sent_at, status, charge_micros, final_receipt_id, final_status_at FROM outbound_messages WHERE guid IN {in}', [...latest.keys()])) {
       existing.set(m.guid, m);
     }
-
     const changed: SqlValue[][] = [];
     for (const [guid, r] of latest) {
       const before = existing.get(guid);
-      if (before !== undefined && before.final_receipt_id !== null
+      if (before === undefined) throw new Error('a message neither inserted nor found'); // cannot happen: fail the page, never miscount
+      if (before.final_receipt_id !== null
         && compareReceiptOrder({ statusAtMs: Number(before.final_status_at), receiptId: before.final_receipt_id }, r) >= 0) continue;
-      changed.push([guid, r.clinicId, r.sentAtMs, r.status, r.chargeMicros, r.segments, r.receiptId, r.statusAtMs, 'hq', now]);
-      if (before !== undefined) {
-        const was = sentContribution(before);
-        deltas.sent(before.clinic_id, months.monthOf(Number(before.sent_at)), was.count, was.micros, -1);
-      }
-      const is = sentContribution({ status: r.status, charge_micros: r.chargeMicros });
-      deltas.sent(r.clinicId, months.monthOf(r.sentAtMs), is.count, is.micros, 1);
+      changed.push(messageRow(r));
+      const was = sentContribution(before);
+      deltas.sent(before.clinic_id, months.monthOf(Number(before.sent_at)), was.count, was.micros, -1);
+      addsToUsage(r);
     }
     await insertRows(trx, 'outbound_messages', MESSAGE_COLUMNS, changed,
       `ON CONFLICT (guid) DO UPDATE SET clinic_id = excluded.clinic_id, sent_at = excluded.sent_at, status = excluded.status,

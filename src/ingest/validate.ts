@@ -13,6 +13,7 @@ import {
   type ValidInbound,
   type ValidReceipt,
 } from '../hq/schemas';
+import { fastReceipt } from './fast-receipt';
 
 export type ItemKind = 'receipt' | 'inbound';
 
@@ -46,6 +47,12 @@ export function splitPage(kind: ItemKind, items: readonly unknown[]): SplitPage<
   const valid: Array<ValidReceipt | ValidInbound> = [];
   const quarantined: QuarantineEntry[] = [];
   for (const item of items) {
+    // Well-formed receipts take the fast path (same result); the schema decides everything else.
+    const fast = kind === 'receipt' ? fastReceipt(item) : null;
+    if (fast !== null) {
+      valid.push(fast);
+      continue;
+    }
     const result = schema.safeParse(item);
     if (result.success) valid.push(result.data);
     else quarantined.push(quarantineEntry(kind, item, describeIssues(result.error.issues, item)));

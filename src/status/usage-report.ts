@@ -4,9 +4,8 @@
  * whatever the size of the database.
  */
 import type { Knex } from '@mikro-orm/knex';
-import { rowsOf } from '../db/bulk-sql';
+import { isSqlite, rowsOf } from '../db/bulk-sql';
 import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
-import { readStreamStates } from '../ingest/stream-state';
 import { formatMicros } from '../money';
 import type { MonthKey } from '../usage/month';
 
@@ -43,7 +42,7 @@ export interface StatusDocument {
 }
 
 interface ClinicRow {
-  clinic_id: number;
+  clinic_id: number | null;
   name: string | null;
   subscribed: number | boolean;
   primary_phone: string | null;
@@ -62,25 +61,95 @@ export async function readSetting(knex: Knex, key: string): Promise<string | nul
   return row?.value ?? null;
 }
 
-export async function buildStatus(knex: Knex, month: MonthKey, timezone: string): Promise<StatusDocument> {
-  const [rows, limitSetting, defaultSetting, streams, quarantine] = await Promise.all([
-    knex.raw(
-      `SELECT c.clinic_id, c.name, c.subscribed, c.primary_phone, c.country_code, c.in_account,
-              u.sent_count, u.sent_charge_micros, u.received_count, u.received_charge_micros
-         FROM clinics c LEFT JOIN monthly_usage u ON u.clinic_id = c.clinic_id AND u.month = ?
-        WHERE c.in_account = ? OR c.seen_in_traffic = ?
-        ORDER BY c.clinic_id`,
-      [month, true, true],
-    ),
-    readSetting(knex, SETTING_MONTHLY_LIMIT_MICROS),
-    readSetting(knex, SETTING_DEFAULT_CLINIC_ID),
-    readStreamStates(knex),
-    knex.raw('SELECT COUNT(*) AS n FROM quarantine'),
-  ]);
-  const defaultClinicId = defaultSetting === null ? null : Number(defaultSetting);
+interface StatusRow extends ClinicRow {
+  limit_micros: string | null;
+  default_clinic: string | null;
+  receipts_at: number | string | null;
+  inbound_at: number | string | null;
+  account_at: number | string | null;
+  aggregates_at: number | string | null;
+  quarantined: number | string;
+}
+
+/**
+ * Everything /status shows, in ONE statement: a one-row derived table of the office-wide facts
+ * (settings, the streams' last good polls, the quarantine count) joined with each clinic and its
+ * usage row for the month. One round trip to the database instead of five: on SQLite through the
+ * async driver each round trip is a thread hop, and five of them queued behind one another were
+ * most of a request's time.
+ */
+const STATUS_SQL = `
+  SELECT c.clinic_id, c.name, c.subscribed, c.primary_phone, c.country_code, c.in_account,
+         u.sent_count, u.sent_charge_micros, u.received_count, u.received_charge_micros,
+         f.limit_micros, f.default_clinic, f.receipts_at, f.inbound_at, f.account_at, f.aggregates_at, f.quarantined
+    FROM (SELECT (SELECT value FROM settings WHERE key = ?) AS limit_micros,
+                 (SELECT value FROM settings WHERE key = ?) AS default_clinic,
+                 (SELECT last_ok_at FROM stream_state WHERE stream = 'receipts') AS receipts_at,
+                 (SELECT last_ok_at FROM stream_state WHERE stream = 'inbound') AS inbound_at,
+                 (SELECT last_ok_at FROM stream_state WHERE stream = 'account') AS account_at,
+                 (SELECT last_ok_at FROM stream_state WHERE stream = 'aggregates') AS aggregates_at,
+                 (SELECT COUNT(*) FROM quarantine) AS quarantined) f
+    LEFT JOIN clinics c ON c.in_account = ? OR c.seen_in_traffic = ?
+    LEFT JOIN monthly_usage u ON u.clinic_id = c.clinic_id AND u.month = ?
+   ORDER BY c.clinic_id`;
+
+interface Flights {
+  running?: Promise<StatusDocument>;
+  queued?: Promise<StatusDocument>;
+  /** The last document built, with the database's data_version it was read at. */
+  cached?: { version: number; at: number; doc: StatusDocument };
+}
+
+/** How long a cached document may be served without a rebuild, even if data_version says nothing changed. */
+const CACHE_MAX_AGE_MS = 1000;
+
+const flightsByKnex = new WeakMap<Knex, Map<string, Flights>>();
+
+/**
+ * The /status document. Requests never read the same thing twice at once: while a read runs, the
+ * requests that arrive share the NEXT read (which starts after they arrived, so a request always
+ * sees every write committed before it came). On SQLite a read first asks `PRAGMA data_version`,
+ * which changes whenever another connection (the writer) commits, and reuses the last document
+ * when nothing changed: one tiny statement instead of the document's query, exact, not a TTL.
+ */
+export function buildStatus(knex: Knex, month: MonthKey, timezone: string): Promise<StatusDocument> {
+  let byKey = flightsByKnex.get(knex);
+  if (!byKey) flightsByKnex.set(knex, (byKey = new Map()));
+  const key = `${month} ${timezone}`;
+  let f = byKey.get(key);
+  if (!f) byKey.set(key, (f = {}));
+  const flights = f;
+  if (!flights.running) {
+    flights.running = readCached(knex, flights, month, timezone).finally(() => {
+      flights.running = undefined;
+    });
+    return flights.running;
+  }
+  flights.queued ??= flights.running.catch(() => undefined).then(() => {
+    flights.queued = undefined;
+    return buildStatus(knex, month, timezone);
+  });
+  return flights.queued;
+}
+
+async function readCached(knex: Knex, flights: Flights, month: MonthKey, timezone: string): Promise<StatusDocument> {
+  const version = isSqlite(knex) ? Number(rowsOf<{ data_version: number }>(await knex.raw('PRAGMA data_version'))[0]?.data_version ?? NaN) : NaN;
+  const now = Date.now();
+  const c = flights.cached;
+  if (c && c.version === version && now - c.at < CACHE_MAX_AGE_MS) return c.doc;
+  const doc = await readStatus(knex, month, timezone);
+  flights.cached = Number.isFinite(version) ? { version, at: now, doc } : undefined;
+  return doc;
+}
+
+async function readStatus(knex: Knex, month: MonthKey, timezone: string): Promise<StatusDocument> {
+  const rows = rowsOf<StatusRow>(await knex.raw(STATUS_SQL, [SETTING_MONTHLY_LIMIT_MICROS, SETTING_DEFAULT_CLINIC_ID, true, true, month]));
+  const facts = rows[0];
+  const num = (v: number | string | null | undefined): number | null => (v == null ? null : Number(v));
+  const defaultClinicId = facts?.default_clinic == null ? null : Number(facts.default_clinic);
 
   let sentCount = 0, sentMicros = 0, receivedCount = 0, receivedMicros = 0;
-  const clinics = rowsOf<ClinicRow>(rows).map((r): ClinicUsage => {
+  const clinics = rows.filter((r) => r.clinic_id != null).map((r): ClinicUsage => {
     const inAccount = Boolean(r.in_account);
     const s = Number(r.sent_count ?? 0), sm = Number(r.sent_charge_micros ?? 0);
     const rc = Number(r.received_count ?? 0), rm = Number(r.received_charge_micros ?? 0);
@@ -99,7 +168,7 @@ export async function buildStatus(knex: Knex, month: MonthKey, timezone: string)
       receivedChargesUsd: formatMicros(rm),
     };
   });
-  const limitMicros = limitSetting === null ? null : Number(limitSetting);
+  const limitMicros = facts?.limit_micros == null ? null : Number(facts.limit_micros);
   const chargesMicros = sentMicros + receivedMicros;
   return {
     month,
@@ -116,11 +185,11 @@ export async function buildStatus(knex: Knex, month: MonthKey, timezone: string)
     },
     clinics,
     econnector: {
-      lastReceiptsPollAt: iso(streams.get('receipts')?.lastOkAt),
-      lastInboundPollAt: iso(streams.get('inbound')?.lastOkAt),
-      lastAccountSyncAt: iso(streams.get('account')?.lastOkAt),
-      aggregatesComputedAt: iso(streams.get('aggregates')?.lastOkAt),
-      quarantined: Number(rowsOf<{ n: number | string }>(quarantine)[0]?.n ?? 0),
+      lastReceiptsPollAt: iso(num(facts?.receipts_at)),
+      lastInboundPollAt: iso(num(facts?.inbound_at)),
+      lastAccountSyncAt: iso(num(facts?.account_at)),
+      aggregatesComputedAt: iso(num(facts?.aggregates_at)),
+      quarantined: Number(facts?.quarantined ?? 0),
     },
   };
 }

@@ -38,7 +38,7 @@ interface SumRow {
 export interface RecomputeOutcome {
   pairs: number;
   months: number;
-  /** Pairs left dirty because a page marked them again while we computed. */
+  /** Pairs left dirty because something marked them again while we computed (0 on SQLite, where the recompute holds the writer). */
   remarked: number;
 }
 
@@ -106,29 +106,34 @@ export async function applyUsageDeltas(trx: Knex | Knex.Transaction, deltas: Usa
 }
 
 export async function recomputeDirtyUsage(knex: Knex, months: MonthBucketer, now: number = Date.now()): Promise<RecomputeOutcome> {
-  const dirty = rowsOf<DirtyRow>(await knex.raw(`SELECT clinic_id, month, version FROM usage_dirty LIMIT ${MAX_PAIRS_PER_RUN}`));
-  const byMonth = new Map<MonthKey, DirtyRow[]>();
-  for (const d of dirty) {
-    const list = byMonth.get(d.month);
-    if (list) list.push(d);
-    else byMonth.set(d.month, [d]);
-  }
-
+  const dirtyMonths = rowsOf<{ month: MonthKey }>(await knex.raw('SELECT DISTINCT month FROM usage_dirty ORDER BY month'));
+  let pairs = 0;
   let remarked = 0;
-  // One write transaction per month: its reads and writes are atomic against every page's deltas,
-  // and no single transaction holds the writer for more than one month's scan.
-  for (const [month, pairs] of byMonth) remarked += await recomputeMonth(knex, months, month, pairs, now);
+  let done = 0;
+  for (const { month } of dirtyMonths) {
+    if (pairs >= MAX_PAIRS_PER_RUN) break;
+    const outcome = await recomputeMonth(knex, months, month, MAX_PAIRS_PER_RUN - pairs, now);
+    pairs += outcome.pairs;
+    remarked += outcome.remarked;
+    done++;
+  }
   // The heartbeat /status shows as aggregatesComputedAt (deltas keep usage current in between).
   await knex.transaction((trx) => recordStreamOk(trx, 'aggregates', now));
-  return { pairs: dirty.length, months: byMonth.size, remarked };
+  return { pairs, months: done, remarked };
 }
 
-async function recomputeMonth(knex: Knex, months: MonthBucketer, month: MonthKey, pairs: DirtyRow[], now: number): Promise<number> {
+/**
+ * Recomputes a month's dirty pairs in ONE write transaction: the marks, the message rows and the
+ * result are read and written atomically against every page's deltas, and no transaction holds
+ * the writer for more than one month's scan.
+ */
+async function recomputeMonth(knex: Knex, months: MonthBucketer, month: MonthKey, limit: number, now: number): Promise<{ pairs: number; remarked: number }> {
   const { startMs, endMs } = months.range(month);
-  const clinicIds = pairs.map((p) => p.clinic_id);
-  const marks = clinicIds.map(() => '?').join(', ');
-  let remarked = 0;
-  await knex.transaction(async (trx) => {
+  return knex.transaction(async (trx) => {
+    const pairs = rowsOf<DirtyRow>(await trx.raw('SELECT clinic_id, month, version FROM usage_dirty WHERE month = ? LIMIT ?', [month, limit]));
+    if (pairs.length === 0) return { pairs: 0, remarked: 0 };
+    const clinicIds = pairs.map((p) => p.clinic_id);
+    const marks = clinicIds.map(() => '?').join(', ');
     // A message HQ refused (status 'failed', set by the send worker) was never sent: it does not count.
     const sent = sumsByClinic(await trx.raw(
       `SELECT clinic_id, COUNT(*) AS n, SUM(COALESCE(charge_micros, 0)) AS micros FROM outbound_messages
@@ -151,11 +156,10 @@ async function recomputeMonth(knex: Knex, months: MonthBucketer, month: MonthKey
       await trx.raw(`DELETE FROM monthly_usage WHERE month = ? AND clinic_id IN (${emptyPairs.map(() => '?').join(', ')})`,
         [month, ...emptyPairs.map((p) => p.clinic_id)]);
     }
-    // The mark goes only if nobody marked the pair again since it was read (the version is unchanged).
+    // The mark goes only if its version is the one read (always, inside this transaction; the check is cheap insurance).
     const cleared = await trx('usage_dirty').where({ month }).whereIn(['clinic_id', 'version'], pairs.map((p) => [p.clinic_id, p.version])).del();
-    remarked = pairs.length - cleared;
+    return { pairs: pairs.length, remarked: pairs.length - cleared };
   });
-  return remarked;
 }
 
 /**

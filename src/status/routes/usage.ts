@@ -10,6 +10,7 @@ export function registerUsageRoutes(server: FastifyInstance, { app }: StatusServ
     if (typeof month !== 'string' || !isMonthKey(month)) {
       return reply.code(400).send({ error: 'invalid_month', message: 'month must be YYYY-MM' });
     }
-    return reply.send(await buildStatus(app.db.knex, month, app.months.tz));
+    // The reader connection: /status never waits behind a page being written.
+    return reply.send(await buildStatus(app.db.reader, month, app.months.tz));
   });
 }

@@ -1,0 +1,374 @@
+/**
+ * `npm run bench` (issue #6): builds, then measures the daemon against its performance targets and
+ * writes the figures into BENCHMARKS.md (between the bench:begin/bench:end markers; the rest of the
+ * file is prose kept as it is). `npm run bench -- --smoke` runs everything small (a few thousand
+ * items, well under a minute), checks correctness, and writes nothing: for CI.
+ *
+ * Run `node dist/scripts/bench/main.js --help` for the flags.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadavg } from 'node:os';
+import Database from 'better-sqlite3';
+import { runAggregates, type AggregatesResult } from './aggregates';
+import { runBaseline, type BaselineResult } from './baseline';
+import { runDrain, type DrainResult } from './drain';
+import { buildMonthDb, copyMonthDb, type MonthDb } from './month-db';
+import { hasBuild, ROOT } from './procs';
+import { runSoak, runStartup, runStatus, type SoakResult, type StartupResult, type StatusResult } from './status';
+import { load1, machineInfo, median, round, type MachineInfo } from './util';
+import { openDatabase } from '../../src/db/orm';
+import { recomputeDirtyUsage } from '../../src/usage/aggregates';
+import { MonthBucketer } from '../../src/usage/month';
+import { systemTimeZone } from '../../src/config/settings';
+
+const HELP = `Usage: npm run bench -- [options]
+
+Measures the daemon (dist/, built first by npm run bench) against issue #6's targets and writes
+the figures into BENCHMARKS.md. Every figure is the median of --runs runs.
+
+Options:
+  --smoke                 small and quick (a few thousand items, ~30 s): checks that everything
+                          runs and counts right; writes nothing (for .ci/run)
+  --runs N                runs per figure (default 3; 1 with --smoke)
+  --only LIST             some of: drain,memory,aggregates,status,startup (default: all)
+  --receipts N            receipts waiting at the mock for the drain (default 1000000)
+  --inbound N             inbound messages waiting at the mock for the drain (default 200000)
+  --month-messages N      messages in the month database (default 1000000)
+  --clinics N             clinics in the month database (default 100)
+  --soak-seconds N        steady-traffic duration of the memory check (default 180)
+  --soak-rate N           items per second of that traffic (default 25)
+  --dir DIR               where runs keep their files (default /var/tmp); removed afterwards
+  --keep                  keep the run's files
+  --out FILE              report file (default BENCHMARKS.md at the project root)
+  --json FILE             also write every raw figure as JSON
+  --daemon-root DIR       measure another build (a tree with package.json, config/ and dist/)
+  --label TEXT            name of this build in the report (default "current")
+  --strict                exit 1 when a target is missed (correctness failures always exit 1)
+  -h, --help              this text`;
+
+interface Options {
+  smoke: boolean;
+  runs: number;
+  only: Set<string>;
+  receipts: number;
+  inbound: number;
+  monthMessages: number;
+  clinics: number;
+  soakSeconds: number;
+  soakRate: number;
+  dir: string;
+  keep: boolean;
+  out: string;
+  json: string | null;
+  daemonRoot: string | undefined;
+  label: string;
+  strict: boolean;
+}
+
+const SECTIONS = ['drain', 'memory', 'aggregates', 'status', 'startup'];
+
+function parseArgs(argv: string[]): Options | 'help' {
+  const o: Options = {
+    smoke: false, runs: 3, only: new Set(SECTIONS), receipts: 1_000_000, inbound: 200_000, monthMessages: 1_000_000, clinics: 100,
+    soakSeconds: 180, soakRate: 25, dir: '/var/tmp', keep: false, out: join(ROOT, 'BENCHMARKS.md'), json: null, daemonRoot: undefined, label: 'current', strict: false,
+  };
+  let runsSet = false;
+  const explicit = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${name} needs a value`);
+      return v;
+    };
+    const int = (min: number): number => {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} needs an integer of at least ${min}`);
+      return Number(v);
+    };
+    explicit.add(name);
+    switch (name) {
+      case '-h': case '--help': return 'help';
+      case '--smoke': o.smoke = true; break;
+      case '--runs': o.runs = int(1); runsSet = true; break;
+      case '--only': {
+        const list = value().split(',').map((s) => s.trim()).filter(Boolean);
+        for (const s of list) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s} (${SECTIONS.join(', ')})`);
+        o.only = new Set(list);
+        break;
+      }
+      case '--receipts': o.receipts = int(0); break;
+      case '--inbound': o.inbound = int(0); break;
+      case '--month-messages': o.monthMessages = int(1); break;
+      case '--clinics': o.clinics = int(1); break;
+      case '--soak-seconds': o.soakSeconds = int(1); break;
+      case '--soak-rate': o.soakRate = int(1); break;
+      case '--dir': o.dir = resolve(value()); break;
+      case '--keep': o.keep = true; break;
+      case '--out': o.out = resolve(value()); break;
+      case '--json': o.json = resolve(value()); break;
+      case '--daemon-root': o.daemonRoot = resolve(value()); break;
+      case '--label': o.label = value(); break;
+      case '--strict': o.strict = true; break;
+      default: throw new Error(`unknown option ${arg} (try --help)`);
+    }
+  }
+  if (o.smoke) {
+    if (!runsSet) o.runs = 1;
+    if (!explicit.has('--receipts')) o.receipts = 3000;
+    if (!explicit.has('--inbound')) o.inbound = 600;
+    if (!explicit.has('--month-messages')) o.monthMessages = 20_000;
+    if (!explicit.has('--clinics')) o.clinics = 20;
+    if (!explicit.has('--soak-seconds')) o.soakSeconds = 5;
+  }
+  return o;
+}
+
+interface Results {
+  label: string;
+  startedAt: string;
+  smoke: boolean;
+  options: Record<string, unknown>;
+  machine: MachineInfo;
+  loadAtEnd?: number[];
+  drain?: Array<DrainResult & { baseline: BaselineResult; loadAtStart: number }>;
+  monthDb?: Omit<MonthDb, 'path'>;
+  aggregates?: AggregatesResult;
+  startup?: StartupResult;
+  status?: StatusResult;
+  soak?: SoakResult;
+}
+
+interface Check {
+  what: string;
+  target: string;
+  measured: string;
+  ok: boolean;
+}
+
+function sqliteVersions(): string {
+  const mem = new Database(':memory:');
+  const better = (mem.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+  mem.close();
+  const pkg = (name: string): string => {
+    try {
+      return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return '?';
+    }
+  };
+  return `sqlite3 ${pkg('sqlite3')} (used by @mikro-orm/sqlite ${pkg('@mikro-orm/sqlite')}), better-sqlite3 ${pkg('better-sqlite3')} (SQLite ${better})`;
+}
+
+function checks(r: Results): Check[] {
+  const out: Check[] = [];
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  if (r.drain?.length) {
+    const rate = median(r.drain.map((d) => d.itemsPerSecond));
+    const base = median(r.drain.map((d) => d.baseline.itemsPerSecond));
+    const ratio = median(r.drain.map((d) => d.itemsPerSecond / d.baseline.itemsPerSecond));
+    out.push({ what: 'drain: items recorded and acknowledged per second', target: '≥ 25,000/s', measured: `${fmt(rate)}/s`, ok: rate >= 25_000 });
+    out.push({ what: 'drain: rate ÷ raw better-sqlite3 baseline (same run)', target: '≥ 0.50', measured: `${round(ratio, 2)} (baseline ${fmt(base)}/s)`, ok: ratio >= 0.5 });
+    const correct = r.drain.every((d) => d.statusDiffs.length === 0);
+    out.push({ what: 'drain: /status equals the mock\'s ground truth; every item stored once', target: 'no difference', measured: correct ? 'equal' : r.drain.flatMap((d) => d.statusDiffs).slice(0, 2).join('; '), ok: correct });
+    const peak = Math.max(...r.drain.map((d) => d.peakRssMb));
+    out.push({ what: 'memory: peak RSS of the daemon during the drain (worst run)', target: '< 250 MB', measured: `${peak} MB`, ok: peak < 250 });
+  }
+  if (r.soak) {
+    const growth = r.soak.floorLastMb - r.soak.floorFirstMb;
+    out.push({ what: `memory: RSS growth over ${r.soak.seconds} s of steady traffic (floor of last fifth − first fifth)`, target: '≈ 0 (≤ 10 MB)',
+      measured: `${round(growth, 1)} MB (RSS ${r.soak.rssStartMb} → ${r.soak.rssEndMb} MB)`, ok: growth <= 10 });
+  }
+  if (r.aggregates) {
+    const full = median(r.aggregates.fullRecomputeMs);
+    const inc = median(r.aggregates.incrementalMs);
+    out.push({ what: 'aggregates: full recompute of a month (1M messages, 100 clinics)', target: '< 500 ms', measured: `${round(full, 1)} ms`, ok: full < 500 });
+    out.push({ what: 'aggregates: incremental update after one 1,000-item page', target: '< 20 ms', measured: `${round(inc, 1)} ms`, ok: inc < 20 });
+    out.push({ what: 'aggregates: monthly_usage equals a GROUP BY over the rows', target: 'equal', measured: r.aggregates.correct ? 'equal' : r.aggregates.problems[0] ?? 'differs', ok: r.aggregates.correct });
+  }
+  if (r.status) {
+    const p99 = median(r.status.sequential.map((s) => s.p99));
+    const rps = median(r.status.concurrent.map((c) => c.rps));
+    out.push({ what: 'status: GET /status p99, 2,000 sequential keep-alive requests', target: '< 5 ms', measured: `${p99} ms`, ok: p99 < 5 });
+    out.push({ what: 'status: GET /status from 20 concurrent clients', target: '≥ 4,000 req/s', measured: `${fmt(rps)} req/s`, ok: rps >= 4000 });
+  }
+  if (r.startup) {
+    const ms = median(r.startup.readyMs);
+    out.push({ what: 'start-up to the first 200 from /readyz', target: '< 2,000 ms', measured: `${fmt(ms)} ms`, ok: ms < 2000 });
+  }
+  return out;
+}
+
+function reportSection(r: Results, o: Options, list: Check[]): string {
+  const m = r.machine;
+  const lines: string[] = [];
+  const runsOf = (xs: number[], unit = ''): string => xs.map((x) => `${x}${unit}`).join(', ');
+  lines.push(`Generated by \`npm run bench\` (${r.label} build) on ${r.startedAt}.`, '');
+  lines.push('### Machine', '');
+  lines.push(`- CPU: ${m.cpuModel}, ${m.cores} cores; memory ${m.memoryGb} GB; ${m.os}`);
+  lines.push(`- Node ${m.node}; ${m.sqlite3Driver}`);
+  lines.push(`- load average (1/5/15 min) at start ${m.loadAtStart.join(' / ')}, at end ${(r.loadAtEnd ?? []).join(' / ')} (other work shares this machine)`);
+  lines.push('', '### Commands', '');
+  lines.push('```', `npm run bench${o.runs !== 3 ? ` -- --runs ${o.runs}` : ''}    # = npm run build && node dist/scripts/bench/main.js`, '```', '');
+  lines.push(`Every figure is the median of ${o.runs} run(s); each run's own figure is listed after it.`, '');
+  lines.push('### Results against the targets', '');
+  lines.push('| what | target | measured | |', '| --- | --- | --- | --- |');
+  for (const c of list) lines.push(`| ${c.what} | ${c.target} | ${c.measured} | ${c.ok ? 'met' : '**missed**'} |`);
+  if (r.drain?.length) {
+    const d = r.drain;
+    lines.push('', '### 1. Drain', '');
+    lines.push(`${d[0]!.receipts.toLocaleString('en-US')} receipts and ${d[0]!.inbound.toLocaleString('en-US')} inbound messages wait at the HQ mock (its own process, no faults);`
+      + ' the daemon is spawned as `node dist/src/daemon/main.js` with its default settings (HQ_URL, HQ_API_KEY, REDIS_URL, DATA_DIR and a free STATUS_PORT set; a redis-server of the benchmark\'s own);'
+      + ' the clock runs from the spawn until /sim/stats shows every item acknowledged.', '');
+    lines.push('| run | load at start | seconds | items/s | steady items/s (first ack → last) | baseline items/s | ratio | baseline, items\' own rows only | daemon CPU s | peak RSS MB | /status = truth after |');
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    d.forEach((x, i) => lines.push(`| ${i + 1} | ${x.loadAtStart} | ${x.seconds} | ${x.itemsPerSecond.toLocaleString('en-US')} | ${x.steadyItemsPerSecond.toLocaleString('en-US')} | ${x.baseline.itemsPerSecond.toLocaleString('en-US')} | ${round(x.itemsPerSecond / x.baseline.itemsPerSecond, 2)} | ${x.baseline.itemsOnlyPerSecond.toLocaleString('en-US')} | ${x.daemonCpuSeconds} | ${x.peakRssMb} | ${x.statusMatchedAfterSeconds ?? 'never'} s |`));
+    lines.push('', 'Baseline: better-sqlite3 writes the same rows the daemon stored (every receipt, the final row of each receipt\'s message, every inbound message, read back in the daemon\'s order) with prepared `INSERT OR REPLACE` statements, 1,000 items per transaction, WAL, synchronous=FULL, other pragmas at their defaults, into a fresh file with the same schema; same disk, right after the drain.'
+      + ' The "items\' own rows only" variant leaves out the message rows (no random-key index): an upper bound, not the comparison.');
+  }
+  if (r.soak) {
+    const s = r.soak;
+    lines.push('', '### 2. Memory over steady traffic', '');
+    lines.push(`Daemon on a copy of the month database; the mock gets ${o.soakRate} new items per second (80% messages with their receipts, 20% replies) for **${s.seconds} s** after a ${s.warmupSeconds} s warm-up (the issue asks for 30 minutes: \`--soak-seconds 1800\`).`, '');
+    lines.push(`RSS at start ${s.rssStartMb} MB, at end ${s.rssEndMb} MB; min ${s.rssMinMb}, max ${s.rssMaxMb}; floor of the first fifth ${s.floorFirstMb} MB, of the last fifth ${s.floorLastMb} MB; least-squares slope ${s.slopeMbPerHour} MB/hour; ${s.itemsAdded} items added, ${s.itemsAcked} acknowledged by the end.`);
+  }
+  if (r.monthDb) {
+    lines.push('', '### The month database (benchmarks 3–5)', '');
+    lines.push(`${r.monthDb.messages.toLocaleString('en-US')} outbound messages (each with its receipt) and ${r.monthDb.inbound.toLocaleString('en-US')} replies in ${r.monthDb.month} (the current month in the office zone), ${r.monthDb.clinics} clinics; schema by the project's migrations; ${round(r.monthDb.bytes / 2 ** 20, 0)} MB; built in ${round(r.monthDb.buildMs / 1000, 1)} s.`);
+  }
+  if (r.aggregates) {
+    const a = r.aggregates;
+    lines.push('', '### 3. Aggregates', '');
+    lines.push(`- full recompute (all ${r.monthDb?.clinics ?? ''} pairs of the month marked dirty, then \`recomputeDirtyUsage\`): ${runsOf(a.fullRecomputeMs, ' ms')}`);
+    lines.push(`- one page of 1,000 receipts (900 new messages over every clinic, 100 later receipts of stored messages): whole page transaction ${runsOf(a.pageRecordMs, ' ms')}; usage statements inside it ${runsOf(a.pageUsageMs, ' ms')}; recompute job run after it ${runsOf(a.afterPageRecomputeMs, ' ms')}; incremental total ${runsOf(a.incrementalMs, ' ms')}`);
+  }
+  if (r.status) {
+    const s = r.status;
+    lines.push('', '### 4. Status', '');
+    lines.push(`GET /status (current month, ${s.clinicsInDocument} clinics, ${s.bytes} bytes), daemon idle otherwise (polling an empty mock).`, '');
+    lines.push(`- 2,000 sequential keep-alive requests: p50 ${runsOf(s.sequential.map((x) => x.p50), ' ms')}; p99 ${runsOf(s.sequential.map((x) => x.p99), ' ms')}; max ${runsOf(s.sequential.map((x) => x.max), ' ms')}`);
+    lines.push(`- 20 concurrent keep-alive clients, ${s.concurrent[0]?.requests ?? 0} requests: ${runsOf(s.concurrent.map((x) => x.rps), ' req/s')}; p99 ${runsOf(s.concurrent.map((x) => x.p99), ' ms')}; errors ${s.concurrent.reduce((a, x) => a + x.errors, 0)}`);
+  }
+  if (r.startup) {
+    lines.push('', '### 5. Start-up', '');
+    lines.push(`Spawn to the first 200 from GET /readyz, on the month database (already migrated): ${runsOf(r.startup.readyMs, ' ms')}.`);
+  }
+  return lines.join('\n');
+}
+
+const BEGIN = '<!-- bench:begin (written by npm run bench; edit outside these markers) -->';
+const END = '<!-- bench:end -->';
+
+function writeReport(file: string, section: string): void {
+  const body = `${BEGIN}\n${section}\n${END}`;
+  if (!existsSync(file)) {
+    writeFileSync(file, `# Benchmarks\n\n${body}\n`);
+    return;
+  }
+  const text = readFileSync(file, 'utf8');
+  const a = text.indexOf('<!-- bench:begin');
+  const b = text.indexOf(END);
+  writeFileSync(file, a >= 0 && b > a ? text.slice(0, a) + body + text.slice(b + END.length) : `${text.trimEnd()}\n\n${body}\n`);
+}
+
+async function main(): Promise<void> {
+  let o: Options;
+  try {
+    const parsed = parseArgs(process.argv.slice(2));
+    if (parsed === 'help') {
+      process.stdout.write(`${HELP}\n`);
+      return;
+    }
+    o = parsed;
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (!hasBuild()) throw new Error('no build: run npm run build first (npm run bench does)');
+  const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  mkdirSync(o.dir, { recursive: true });
+  const base = mkdtempSync(join(o.dir, 'ecperf-bench-'));
+  const tz = process.env.OFFICE_TZ || systemTimeZone();
+  const results: Results = {
+    label: o.label, startedAt: new Date().toISOString(), smoke: o.smoke, machine: machineInfo(sqliteVersions()),
+    options: { runs: o.runs, receipts: o.receipts, inbound: o.inbound, monthMessages: o.monthMessages, clinics: o.clinics, soakSeconds: o.soakSeconds, soakRate: o.soakRate, tz },
+  };
+  log(`bench: ${o.smoke ? 'SMOKE ' : ''}${[...o.only].join(', ')}; ${o.runs} run(s); files under ${base}; load ${loadavg().map((v) => round(v, 2)).join(' ')}`);
+  const started = performance.now();
+  try {
+    if (o.only.has('drain') || o.only.has('memory')) {
+      results.drain = [];
+      for (let run = 0; run < o.runs; run++) {
+        const loadAtStart = load1();
+        log(`drain ${run + 1}/${o.runs} (load ${loadAtStart})`);
+        const dir = join(base, `drain-${run + 1}`);
+        const d = await runDrain({ receipts: o.receipts, inbound: o.inbound, dir, timeoutMs: 3_600_000, seed: 1 + run, daemonRoot: o.daemonRoot, log });
+        log(`  ${d.items} items in ${d.seconds} s = ${d.itemsPerSecond}/s; peak RSS ${d.peakRssMb} MB; daemon CPU ${d.daemonCpuSeconds} s; /status = truth: ${d.statusDiffs.length === 0 ? 'yes' : d.statusDiffs.join('; ')}`);
+        const baseline = runBaseline(d.dbPath, join(dir, 'baseline.sqlite'));
+        log(`  baseline: ${baseline.itemsPerSecond}/s (items' own rows only: ${baseline.itemsOnlyPerSecond}/s); ratio ${round(d.itemsPerSecond / baseline.itemsPerSecond, 2)}`);
+        results.drain.push({ ...d, baseline, loadAtStart });
+        if (!o.keep) rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    const needMonth = ['memory', 'aggregates', 'status', 'startup'].some((s) => o.only.has(s));
+    let month: MonthDb | undefined;
+    if (needMonth) {
+      log(`month database: ${o.monthMessages} messages, ${o.clinics} clinics (zone ${tz})`);
+      month = await buildMonthDb({ path: join(base, 'month.sqlite'), tz, messages: o.monthMessages, inbound: Math.round(o.monthMessages / 5), clinics: o.clinics });
+      const { path: _path, ...rest } = month;
+      void _path;
+      results.monthDb = rest;
+      log(`  built in ${round(month.buildMs / 1000, 1)} s, ${round(month.bytes / 2 ** 20, 0)} MB, month ${month.month}`);
+    }
+    if (month && o.only.has('aggregates')) {
+      log('aggregates');
+      results.aggregates = await runAggregates(month, tz, o.runs, log);
+    } else if (month) {
+      // The other benchmarks need the month's usage rows in place.
+      const db = await openDatabase({ driver: 'sqlite', path: month.path } as Parameters<typeof openDatabase>[0]);
+      await db.knex.raw("INSERT INTO usage_dirty (clinic_id, month, version) SELECT clinic_id, ?, 1 FROM clinics WHERE true ON CONFLICT DO NOTHING", [month.month]);
+      await recomputeDirtyUsage(db.knex, new MonthBucketer(tz));
+      await db.close();
+    }
+    if (month && o.only.has('startup')) {
+      log('start-up');
+      results.startup = await runStartup(copyMonthDb(month, join(base, 'startup-source.sqlite')), join(base, 'startup'), o.runs, log, o.daemonRoot);
+    }
+    if (month && o.only.has('status')) {
+      log('status');
+      results.status = await runStatus(month, join(base, 'status'), {
+        runs: o.runs, sequential: o.smoke ? 500 : 2000, concurrentClients: 20, concurrentRequests: o.smoke ? 2000 : 20_000, daemonRoot: o.daemonRoot,
+      }, log);
+    }
+    if (month && o.only.has('memory')) {
+      log(`memory over steady traffic: ${o.soakSeconds} s`);
+      results.soak = await runSoak(month, join(base, 'soak'), { seconds: o.soakSeconds, warmupSeconds: o.smoke ? 2 : 30, perSecond: o.soakRate, daemonRoot: o.daemonRoot }, log);
+      log(`  RSS ${results.soak.rssStartMb} → ${results.soak.rssEndMb} MB (floors ${results.soak.floorFirstMb} → ${results.soak.floorLastMb} MB)`);
+    }
+  } finally {
+    results.loadAtEnd = loadavg().map((v) => round(v, 2));
+    if (!o.keep) rmSync(base, { recursive: true, force: true });
+    else log(`kept ${base}`);
+  }
+  const list = checks(results);
+  log('');
+  for (const c of list) log(`${c.ok ? 'met    ' : 'MISSED '} ${c.what}: ${c.measured} (target ${c.target})`);
+  log(`bench: done in ${round((performance.now() - started) / 1000, 0)} s`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(results, null, 2)}\n`);
+  if (!o.smoke) {
+    writeReport(o.out, reportSection(results, o, list));
+    log(`bench: figures written to ${o.out}`);
+  }
+  const correctnessFailed = list.some((c) => !c.ok && /truth|equals/.test(c.what));
+  if (correctnessFailed || (o.strict && list.some((c) => !c.ok))) process.exit(1);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
