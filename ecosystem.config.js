@@ -27,8 +27,20 @@ function workerCount() {
 
 const workers = workerCount();
 
+/**
+ * Node flags of every daemon process; the same as in package.json's `start` (a test keeps them
+ * equal). The daemon's live heap is ~40 MB however large the backlog (work goes page by page), but
+ * V8 lets a busy heap grow to about four times its live size between full collections unless the
+ * old space has a limit: with one, it collects at about 1.4 times, and a drain of a large backlog
+ * peaks near 195 MB of RSS instead of 300 MB (BENCHMARKS.md). 256 MB still leaves six times the
+ * live heap; past it Node stops with an out-of-memory error, pm2 restarts the process, and
+ * nothing is lost (unacknowledged pages are handed out again).
+ */
+const DAEMON_NODE_ARGS = ['--max-old-space-size=256'];
+
 const common = {
   script: 'dist/src/daemon/main.js',
+  node_args: DAEMON_NODE_ARGS,
   cwd: __dirname,
   exec_mode: 'fork',
   wait_ready: true,

@@ -34,9 +34,11 @@ async function main(): Promise<void> {
   const RC = ['receipt_id', 'guid', 'clinic_id', 'status', 'charge_micros', 'segments', 'country_code', 'sent_at', 'status_at', 'recorded_at'];
   const MC = ['guid', 'clinic_id', 'sent_at', 'status', 'charge_micros', 'segments', 'final_receipt_id', 'final_status_at', 'origin', 'created_at'];
   const pick = (cols: string[]) => cols.map((_, i) => `value ->> ${i}`).join(', ');
-  const insR = db.prepare(`INSERT INTO receipts (${RC}) SELECT ${pick(RC)} FROM json_each(?) WHERE true ON CONFLICT (receipt_id) DO NOTHING RETURNING receipt_id`);
+  // OR=FAIL: other constraints fail the statement without undoing its earlier rows, so SQLite keeps no statement journal.
+  const or = process.env.OR ? `OR ${process.env.OR} ` : '';
+  const insR = db.prepare(`INSERT ${or}INTO receipts (${RC}) SELECT ${pick(RC)} FROM json_each(?) WHERE true ON CONFLICT (receipt_id) DO NOTHING RETURNING receipt_id`);
   const selM = db.prepare('SELECT guid, clinic_id, sent_at, status, charge_micros, final_receipt_id, final_status_at FROM outbound_messages WHERE guid IN (SELECT value FROM json_each(?))');
-  const insM = db.prepare(`INSERT INTO outbound_messages (${MC}) SELECT ${pick(MC)} FROM json_each(?) WHERE true ON CONFLICT (guid) DO UPDATE SET clinic_id = excluded.clinic_id, sent_at = excluded.sent_at, status = excluded.status, charge_micros = excluded.charge_micros, segments = excluded.segments, final_receipt_id = excluded.final_receipt_id, final_status_at = excluded.final_status_at`);
+  const insM = db.prepare(`INSERT ${or}INTO outbound_messages (${MC}) SELECT ${pick(MC)} FROM json_each(?) WHERE true ON CONFLICT (guid) DO UPDATE SET clinic_id = excluded.clinic_id, sent_at = excluded.sent_at, status = excluded.status, charge_micros = excluded.charge_micros, segments = excluded.segments, final_receipt_id = excluded.final_receipt_id, final_status_at = excluded.final_status_at`);
   const rowR = db.prepare(`INSERT OR REPLACE INTO receipts (${RC}) VALUES (${RC.map(() => '?')})`);
   const rowM = db.prepare(`INSERT OR REPLACE INTO outbound_messages (${MC}) VALUES (${MC.map(() => '?')})`);
   const begin = db.prepare('BEGIN IMMEDIATE');
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
     time('commit', () => commit.run());
   }
   const ms = performance.now() - started;
-  console.log(mode, process.env.PRAGMAS ?? '', Math.round(n / (ms / 1000)), 'receipts/s', Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])), 'MB written', Math.round((io() - io0) / 1e6));
+  console.log(mode, process.env.OR ?? '', process.env.PRAGMAS ?? '', Math.round(n / (ms / 1000)), 'receipts/s', Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])), 'MB written', Math.round((io() - io0) / 1e6));
   db.close();
   rmSync(dir, { recursive: true, force: true });
 }

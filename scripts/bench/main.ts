@@ -14,7 +14,7 @@ import { runAggregates, type AggregatesResult } from './aggregates';
 import { runBaseline, type BaselineResult } from './baseline';
 import { runDrain, type DrainResult } from './drain';
 import { buildMonthDb, copyMonthDb, type MonthDb } from './month-db';
-import { hasBuild, ROOT } from './procs';
+import { hasBuild, ROOT, startScriptNodeFlags } from './procs';
 import { runSoak, runStartup, runStatus, type SoakResult, type StartupResult, type StatusResult } from './status';
 import { load1, machineInfo, median, round, type MachineInfo } from './util';
 import { openDatabase } from '../../src/db/orm';
@@ -31,7 +31,8 @@ Options:
   --smoke                 small and quick (a few thousand items, ~30 s): checks that everything
                           runs and counts right; writes nothing (for .ci/run)
   --runs N                runs per figure (default 3; 1 with --smoke)
-  --only LIST             some of: drain,memory,aggregates,status,startup (default: all)
+  --only LIST             some of: drain,memory,aggregates,status,startup (default: all);
+                          drain includes the drain's peak RSS, memory is the steady-traffic soak
   --receipts N            receipts waiting at the mock for the drain (default 1000000)
   --inbound N             inbound messages waiting at the mock for the drain (default 200000)
   --month-messages N      messages in the month database (default 1000000)
@@ -146,6 +147,8 @@ interface Check {
   target: string;
   measured: string;
   ok: boolean;
+  /** Correctness is judged in every mode; speed and memory only at full size (not --smoke). */
+  correctness?: boolean;
 }
 
 function sqliteVersions(): string {
@@ -172,21 +175,27 @@ function checks(r: Results): Check[] {
     out.push({ what: 'drain: items recorded and acknowledged per second', target: '≥ 25,000/s', measured: `${fmt(rate)}/s`, ok: rate >= 25_000 });
     out.push({ what: 'drain: rate ÷ raw better-sqlite3 baseline (same run)', target: '≥ 0.50', measured: `${round(ratio, 2)} (baseline ${fmt(base)}/s)`, ok: ratio >= 0.5 });
     const correct = r.drain.every((d) => d.statusDiffs.length === 0);
-    out.push({ what: 'drain: /status equals the mock\'s ground truth; every item stored once', target: 'no difference', measured: correct ? 'equal' : r.drain.flatMap((d) => d.statusDiffs).slice(0, 2).join('; '), ok: correct });
+    out.push({ what: 'drain: /status equals the mock\'s ground truth; every item stored once', target: 'no difference', measured: correct ? 'equal' : r.drain.flatMap((d) => d.statusDiffs).slice(0, 2).join('; '), ok: correct, correctness: true });
     const peak = Math.max(...r.drain.map((d) => d.peakRssMb));
     out.push({ what: 'memory: peak RSS of the daemon during the drain (worst run)', target: '< 250 MB', measured: `${peak} MB`, ok: peak < 250 });
   }
   if (r.soak) {
     const growth = r.soak.floorLastMb - r.soak.floorFirstMb;
-    out.push({ what: `memory: RSS growth over ${r.soak.seconds} s of steady traffic (floor of last fifth − first fifth)`, target: '≈ 0 (≤ 10 MB)',
-      measured: `${round(growth, 1)} MB (RSS ${r.soak.rssStartMb} → ${r.soak.rssEndMb} MB)`, ok: growth <= 10 });
+    // A leak shows as a live heap that grows from one full collection to the next. Over a few
+    // minutes RSS mostly follows V8 letting the heap grow before its next full collection, so RSS
+    // is the judge only when the soak saw fewer than two full collections.
+    const g = r.soak.liveHeapAfterGc;
+    const heapGrowth = g.count >= 2 && g.firstMb !== null && g.lastMb !== null ? g.lastMb - g.firstMb : null;
+    out.push({ what: `memory: growth over ${r.soak.seconds} s of steady traffic (live heap after full GCs; else RSS floors)`, target: '≈ 0 (≤ 2 MB heap; ≤ 10 MB RSS)',
+      measured: `${heapGrowth !== null ? `heap ${g.firstMb} → ${g.lastMb} MB over ${g.count} full GCs; ` : ''}RSS ${r.soak.rssStartMb} → ${r.soak.rssEndMb} MB (floors ${r.soak.floorFirstMb} → ${r.soak.floorLastMb})`,
+      ok: heapGrowth !== null ? heapGrowth <= 2 : growth <= 10 });
   }
   if (r.aggregates) {
     const full = median(r.aggregates.fullRecomputeMs);
     const inc = median(r.aggregates.incrementalMs);
     out.push({ what: 'aggregates: full recompute of a month (1M messages, 100 clinics)', target: '< 500 ms', measured: `${round(full, 1)} ms`, ok: full < 500 });
     out.push({ what: 'aggregates: incremental update after one 1,000-item page', target: '< 20 ms', measured: `${round(inc, 1)} ms`, ok: inc < 20 });
-    out.push({ what: 'aggregates: monthly_usage equals a GROUP BY over the rows', target: 'equal', measured: r.aggregates.correct ? 'equal' : r.aggregates.problems[0] ?? 'differs', ok: r.aggregates.correct });
+    out.push({ what: 'aggregates: monthly_usage equals a GROUP BY over the rows', target: 'equal', measured: r.aggregates.correct ? 'equal' : r.aggregates.problems[0] ?? 'differs', ok: r.aggregates.correct, correctness: true });
   }
   if (r.status) {
     const p99 = median(r.status.sequential.map((s) => s.p99));
@@ -220,19 +229,21 @@ function reportSection(r: Results, o: Options, list: Check[]): string {
     const d = r.drain;
     lines.push('', '### 1. Drain', '');
     lines.push(`${d[0]!.receipts.toLocaleString('en-US')} receipts and ${d[0]!.inbound.toLocaleString('en-US')} inbound messages wait at the HQ mock (its own process, no faults);`
-      + ' the daemon is spawned as `node dist/src/daemon/main.js` with its default settings (HQ_URL, HQ_API_KEY, REDIS_URL, DATA_DIR and a free STATUS_PORT set; a redis-server of the benchmark\'s own);'
+      + ` the daemon is spawned as npm start runs it, \`node ${startScriptNodeFlags(o.daemonRoot).join(' ')} dist/src/daemon/main.js\`, with its default settings (HQ_URL, HQ_API_KEY, REDIS_URL, DATA_DIR and a free STATUS_PORT set; a redis-server of the benchmark's own);`
       + ' the clock runs from the spawn until /sim/stats shows every item acknowledged.', '');
-    lines.push('| run | load at start | seconds | items/s | steady items/s (first ack → last) | baseline items/s | ratio | baseline, items\' own rows only | daemon CPU s | peak RSS MB | /status = truth after |');
-    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-    d.forEach((x, i) => lines.push(`| ${i + 1} | ${x.loadAtStart} | ${x.seconds} | ${x.itemsPerSecond.toLocaleString('en-US')} | ${x.steadyItemsPerSecond.toLocaleString('en-US')} | ${x.baseline.itemsPerSecond.toLocaleString('en-US')} | ${round(x.itemsPerSecond / x.baseline.itemsPerSecond, 2)} | ${x.baseline.itemsOnlyPerSecond.toLocaleString('en-US')} | ${x.daemonCpuSeconds} | ${x.peakRssMb} | ${x.statusMatchedAfterSeconds ?? 'never'} s |`));
+    lines.push('| run | load at start | seconds | items/s | steady items/s (first ack → last) | baseline items/s | ratio | baseline with the daemon\'s pragmas (ratio) | baseline, items\' own rows only | daemon CPU s | peak RSS MB | /status = truth after |');
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    d.forEach((x, i) => lines.push(`| ${i + 1} | ${x.loadAtStart} | ${x.seconds} | ${x.itemsPerSecond.toLocaleString('en-US')} | ${x.steadyItemsPerSecond.toLocaleString('en-US')} | ${x.baseline.itemsPerSecond.toLocaleString('en-US')} | ${round(x.itemsPerSecond / x.baseline.itemsPerSecond, 2)} | ${x.baseline.daemonPragmasPerSecond?.toLocaleString('en-US') ?? '–'} (${x.baseline.daemonPragmasPerSecond ? round(x.itemsPerSecond / x.baseline.daemonPragmasPerSecond, 2) : '–'}) | ${x.baseline.itemsOnlyPerSecond.toLocaleString('en-US')} | ${x.daemonCpuSeconds} | ${x.peakRssMb} | ${x.statusMatchedAfterSeconds ?? 'never'} s |`));
     lines.push('', 'Baseline: better-sqlite3 writes the same rows the daemon stored (every receipt, the final row of each receipt\'s message, every inbound message, read back in the daemon\'s order) with prepared `INSERT OR REPLACE` statements, 1,000 items per transaction, WAL, synchronous=FULL, other pragmas at their defaults, into a fresh file with the same schema; same disk, right after the drain.'
-      + ' The "items\' own rows only" variant leaves out the message rows (no random-key index): an upper bound, not the comparison.');
+      + ' Two more variants for context: the same with the daemon\'s two extra pragmas (temp_store=MEMORY, wal_autocheckpoint=10000), and one that leaves out the message rows (so no random-key index at all: an upper bound, not the comparison).');
   }
   if (r.soak) {
     const s = r.soak;
     lines.push('', '### 2. Memory over steady traffic', '');
     lines.push(`Daemon on a copy of the month database; the mock gets ${o.soakRate} new items per second (80% messages with their receipts, 20% replies) for **${s.seconds} s** after a ${s.warmupSeconds} s warm-up (the issue asks for 30 minutes: \`--soak-seconds 1800\`).`, '');
-    lines.push(`RSS at start ${s.rssStartMb} MB, at end ${s.rssEndMb} MB; min ${s.rssMinMb}, max ${s.rssMaxMb}; floor of the first fifth ${s.floorFirstMb} MB, of the last fifth ${s.floorLastMb} MB; least-squares slope ${s.slopeMbPerHour} MB/hour; ${s.itemsAdded} items added, ${s.itemsAcked} acknowledged by the end.`);
+    lines.push(`RSS at start ${s.rssStartMb} MB, at end ${s.rssEndMb} MB; min ${s.rssMinMb}, max ${s.rssMaxMb}; floor of the first fifth ${s.floorFirstMb} MB, of the last fifth ${s.floorLastMb} MB; least-squares slope ${s.slopeMbPerHour} MB/hour (over a few minutes this mostly follows V8's heap growing between full collections; the live heap below is the leak check); ${s.itemsAdded} items added, ${s.itemsAcked} acknowledged by the end (the rest not yet due: a receipt comes 3 s to 5 min after its message, a second one up to 6 h later).`);
+    const g = s.liveHeapAfterGc;
+    lines.push('', `V8's live heap after each full collection during the soak (the daemon runs with --trace-gc here, which only logs): ${g.count} collections, first ${g.firstMb ?? '–'} MB, last ${g.lastMb ?? '–'} MB, highest ${g.maxMb ?? '–'} MB.`);
   }
   if (r.monthDb) {
     lines.push('', '### The month database (benchmarks 3–5)', '');
@@ -300,7 +311,7 @@ async function main(): Promise<void> {
   log(`bench: ${o.smoke ? 'SMOKE ' : ''}${[...o.only].join(', ')}; ${o.runs} run(s); files under ${base}; load ${loadavg().map((v) => round(v, 2)).join(' ')}`);
   const started = performance.now();
   try {
-    if (o.only.has('drain') || o.only.has('memory')) {
+    if (o.only.has('drain')) {
       results.drain = [];
       for (let run = 0; run < o.runs; run++) {
         const loadAtStart = load1();
@@ -309,7 +320,7 @@ async function main(): Promise<void> {
         const d = await runDrain({ receipts: o.receipts, inbound: o.inbound, dir, timeoutMs: 3_600_000, seed: 1 + run, daemonRoot: o.daemonRoot, log });
         log(`  ${d.items} items in ${d.seconds} s = ${d.itemsPerSecond}/s; peak RSS ${d.peakRssMb} MB; daemon CPU ${d.daemonCpuSeconds} s; /status = truth: ${d.statusDiffs.length === 0 ? 'yes' : d.statusDiffs.join('; ')}`);
         const baseline = runBaseline(d.dbPath, join(dir, 'baseline.sqlite'));
-        log(`  baseline: ${baseline.itemsPerSecond}/s (items' own rows only: ${baseline.itemsOnlyPerSecond}/s); ratio ${round(d.itemsPerSecond / baseline.itemsPerSecond, 2)}`);
+        log(`  baseline: ${baseline.itemsPerSecond}/s; ratio ${round(d.itemsPerSecond / baseline.itemsPerSecond, 2)} (with the daemon's pragmas ${baseline.daemonPragmasPerSecond}/s; items' own rows only ${baseline.itemsOnlyPerSecond}/s)`);
         results.drain.push({ ...d, baseline, loadAtStart });
         if (!o.keep) rmSync(dir, { recursive: true, force: true });
       }
@@ -357,14 +368,17 @@ async function main(): Promise<void> {
   }
   const list = checks(results);
   log('');
-  for (const c of list) log(`${c.ok ? 'met    ' : 'MISSED '} ${c.what}: ${c.measured} (target ${c.target})`);
+  for (const c of list) {
+    const verdict = o.smoke && !c.correctness ? 'smoke  ' : c.ok ? 'met    ' : 'MISSED ';
+    log(`${verdict} ${c.what}: ${c.measured} (target ${c.target}${o.smoke && !c.correctness ? '; not judged at smoke size' : ''})`);
+  }
   log(`bench: done in ${round((performance.now() - started) / 1000, 0)} s`);
   if (o.json) writeFileSync(o.json, `${JSON.stringify(results, null, 2)}\n`);
   if (!o.smoke) {
     writeReport(o.out, reportSection(results, o, list));
     log(`bench: figures written to ${o.out}`);
   }
-  const correctnessFailed = list.some((c) => !c.ok && /truth|equals/.test(c.what));
+  const correctnessFailed = list.some((c) => !c.ok && c.correctness);
   if (correctnessFailed || (o.strict && list.some((c) => !c.ok))) process.exit(1);
 }
 

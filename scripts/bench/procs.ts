@@ -14,6 +14,13 @@ import { sleep } from './util';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const NODE = process.execPath;
 
+/** The Node flags of package.json's `start` script (`node --flag … dist/src/daemon/main.js`), read from `root`. */
+export function startScriptNodeFlags(root: string = ROOT): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const start = pkg.scripts?.start ?? '';
+  return start.split(/\s+/).filter((t) => t.startsWith('--'));
+}
+
 export interface MockProcess {
   url: string;
   apiKey: string;
@@ -96,7 +103,7 @@ export interface DaemonEnv {
 }
 
 /**
- * Spawns `node dist/src/daemon/main.js` with its default settings: only HQ_URL, HQ_API_KEY,
+ * Spawns `node <npm start's flags> dist/src/daemon/main.js` with its default settings: only HQ_URL, HQ_API_KEY,
  * REDIS_URL and DATA_DIR are set, plus STATUS_PORT on a free port (other daemons may hold 7380).
  */
 export async function spawnDaemon(opts: DaemonEnv): Promise<DaemonProcess> {
@@ -115,7 +122,8 @@ export async function spawnDaemon(opts: DaemonEnv): Promise<DaemonProcess> {
   };
   const spawnedAt = performance.now();
   const root = opts.root ?? ROOT;
-  const child = spawn(NODE, [...(opts.nodeArgs ?? []), join(root, 'dist/src/daemon/main.js')], {
+  // The flags npm start gives (the heap limit), then the benchmark's own (profiling, --trace-gc).
+  const child = spawn(NODE, [...startScriptNodeFlags(root), ...(opts.nodeArgs ?? []), join(root, 'dist/src/daemon/main.js')], {
     cwd: root,
     env,
     stdio: ['ignore', out, out],

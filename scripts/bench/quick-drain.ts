@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync('/var/tmp/ecperf-');
   const r = await runDrain({ receipts, inbound, dir, timeoutMs: 1_800_000, seed: 1, log: (l) => console.log(l),
     daemonRoot: process.env.DAEMON_ROOT,
-    nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] : [] });
+    nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] : []), ...(process.env.DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)] });
   console.log(JSON.stringify(r, null, 1));
   if (!process.argv.includes('--no-baseline')) console.log(JSON.stringify(runBaseline(r.dbPath, join(dir, 'baseline.sqlite'))));
   if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });

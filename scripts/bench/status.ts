@@ -8,7 +8,7 @@
  *   (latency percentiles), then 20 concurrent keep-alive clients (requests per second);
  * - soak: a steady trickle of new traffic at the mock for a set time; RSS sampled every second.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyMonthDb, type MonthDb } from './month-db';
 import { readMemory, RssSampler, spawnDaemon, startMockProcess, startRedis, waitHttp, type DaemonProcess, type MockProcess } from './procs';
@@ -38,8 +38,18 @@ async function stopEnv(env: Env): Promise<void> {
   await env.redis.stop();
 }
 
-function daemonOn(env: Env, dataDir: string, name: string): Promise<DaemonProcess> {
-  return spawnDaemon({ hqUrl: env.mock.url, apiKey: env.mock.apiKey, redisUrl: env.redis.url, dataDir, logFile: join(env.dir, `${name}.log`), root: env.daemonRoot });
+function daemonOn(env: Env, dataDir: string, name: string, nodeArgs: string[] = []): Promise<DaemonProcess> {
+  return spawnDaemon({ hqUrl: env.mock.url, apiKey: env.mock.apiKey, redisUrl: env.redis.url, dataDir, logFile: join(env.dir, `${name}.log`), root: env.daemonRoot, nodeArgs });
+}
+
+/** The heap left after each full (mark-compact) collection, from the daemon's --trace-gc lines: what a leak would raise. */
+function liveHeapAfterFullGcs(logFile: string, fromMs: number): Array<{ atMs: number; mb: number }> {
+  const out: Array<{ atMs: number; mb: number }> = [];
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    const m = /\s(\d+) ms: Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(/.exec(line);
+    if (m && Number(m[1]) >= fromMs) out.push({ atMs: Number(m[1]), mb: Number(m[2]) });
+  }
+  return out;
 }
 
 export interface StartupResult {
@@ -170,6 +180,8 @@ export interface SoakResult {
   floorFirstMb: number;
   floorLastMb: number;
   slopeMbPerHour: number;
+  /** V8's live heap after each full collection during the soak (first, last, count): flat means no leak. */
+  liveHeapAfterGc: { count: number; firstMb: number | null; lastMb: number | null; maxMb: number | null };
   itemsAdded: number;
   itemsAcked: number;
 }
@@ -181,7 +193,8 @@ export async function runSoak(db: MonthDb, dir: string, opts: { seconds: number;
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   copyMonthDb(db, join(dataDir, 'econnector.sqlite'));
-  const daemon = await daemonOn(env, dataDir, 'soak');
+  // --trace-gc only logs each collection (to the daemon's log): the live heap after full GCs is the leak check.
+  const daemon = await daemonOn(env, dataDir, 'soak', ['--trace-gc']);
   const sampler = new RssSampler(daemon.pid, 1000);
   const sim = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => simRequest<T>(env.mock.url, env.mock.apiKey, method, path, body);
   let added = 0;
@@ -201,6 +214,7 @@ export async function runSoak(db: MonthDb, dir: string, opts: { seconds: number;
     await waitHttp(`${daemon.statusUrl}/readyz`, 200, 30_000);
     await sleep(opts.warmupSeconds * 1000);
     const from = sampler.samples.length;
+    const soakFromMs = performance.now() - daemon.spawnedAt;
     const startMem = readMemory(daemon.pid)!;
     const started = performance.now();
     let lastLog = started;
@@ -229,6 +243,7 @@ export async function runSoak(db: MonthDb, dir: string, opts: { seconds: number;
       den += (xs[i]! - mx) ** 2;
     }
     const stats = await sim<{ receipts: { acked: number }; inbound: { acked: number } }>('GET', '/sim/stats');
+    const gcs = liveHeapAfterFullGcs(join(env.dir, 'soak.log'), soakFromMs);
     return {
       seconds: opts.seconds,
       warmupSeconds: opts.warmupSeconds,
@@ -239,6 +254,7 @@ export async function runSoak(db: MonthDb, dir: string, opts: { seconds: number;
       floorFirstMb: round(Math.min(...mb.slice(0, fifth)), 1),
       floorLastMb: round(Math.min(...mb.slice(-fifth)), 1),
       slopeMbPerHour: den > 0 ? round(num / den, 1) : 0,
+      liveHeapAfterGc: { count: gcs.length, firstMb: gcs[0]?.mb ?? null, lastMb: gcs.at(-1)?.mb ?? null, maxMb: gcs.length ? Math.max(...gcs.map((g) => g.mb)) : null },
       itemsAdded: added,
       itemsAcked: stats.receipts.acked + stats.inbound.acked,
     };

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/metrics';
 import type { JobQueues } from '../queues/queues';
 import type { MonthBucketer } from '../usage/month';
 import type { Backoff } from '../util/backoff';
+import type { ReceiptsWriter } from '../ingest/receipts-writer';
 
 /** What every job handler and the status server may use: built once at start-up. */
 export interface AppContext {
@@ -16,6 +17,8 @@ export interface AppContext {
   months: MonthBucketer;
   /** After a failed database write, no HQ page is fetched until this backoff passes. */
   dbGate: Backoff;
+  /** On SQLite with the workers role: the thread that writes receipts pages (null: the knex writer). */
+  receiptsWriter: ReceiptsWriter | null;
   queues: JobQueues;
   /** This process's Prometheus metrics (src/metrics). */
   metrics: Metrics;

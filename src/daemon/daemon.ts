@@ -4,6 +4,8 @@
  * then what this process's roles ask for (src/daemon/roles.ts): workers, the status server (or,
  * without it, a metrics-only server), the schedule. Shutdown runs in the reverse order.
  */
+import { getHeapStatistics } from 'node:v8';
+import { ReceiptsWriter } from '../ingest/receipts-writer';
 import { mkdirSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
@@ -137,8 +139,15 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
       backoff: config.hq.backoff,
       onRequest: (event) => metrics.hqRequest(event),
     });
+    // Receipts pages on SQLite are written on a thread of their own (src/ingest/receipts-writer.ts).
+    let receiptsWriter: ReceiptsWriter | null = null;
+    if (consumer && config.database.driver === 'sqlite') {
+      const writer = new ReceiptsWriter({ path: config.database.path, officeTz: config.officeTz }, db.knex);
+      cleanup.unshift({ name: 'receipts writer', run: () => writer.close() });
+      receiptsWriter = writer;
+    }
     const app: AppContext = {
-      config, logger, db, hq, months, queues, metrics, startedAt,
+      config, logger, db, hq, months, queues, metrics, startedAt, receiptsWriter,
       dbGate: new Backoff(config.hq.backoff),
     };
 
@@ -189,6 +198,8 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
       officeTz: config.officeTz,
       database: config.database.driver,
       startupMs: Date.now() - startedAt,
+      // The V8 heap limit (npm start and pm2 set --max-old-space-size): what this process may grow to.
+      heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1_048_576),
     });
     return {
       app, statusUrl, metricsUrl, roles, hqUrl, redisUrl,

@@ -74,6 +74,30 @@ async function valuesInsert(db: Db, table: string, columns: readonly string[], r
   return out;
 }
 
+/**
+ * Rows for one multi-row insert, checked and (on SQLite) serialized when made. Made before a
+ * transaction begins, that work overlaps another transaction's instead of holding the one
+ * database connection while JavaScript runs.
+ */
+export class PreparedRows {
+  /** The batch's JSON parameter on SQLite; null elsewhere (the VALUES form binds each value). */
+  readonly json: string | null;
+
+  constructor(db: Db, readonly table: string, readonly columns: readonly string[], readonly rows: readonly (readonly SqlValue[])[]) {
+    checkRows(table, columns, rows);
+    this.json = rows.length > 0 && isSqlite(db) ? batchJson(rows) : null;
+  }
+}
+
+async function runInsert(db: Db, batch: PreparedRows, onConflict: string, returning?: string): Promise<unknown[]> {
+  if (batch.rows.length === 0) return [];
+  if (batch.json !== null && isSqlite(db)) {
+    const result = await db.raw(jsonInsertSql(batch.table, batch.columns, onConflict, returning), [batch.json]);
+    return returning ? rowsOf(result) : [];
+  }
+  return valuesInsert(db, batch.table, batch.columns, batch.rows, onConflict, returning);
+}
+
 export async function insertRows(
   db: Db,
   table: string,
@@ -82,9 +106,7 @@ export async function insertRows(
   onConflict: string,
 ): Promise<void> {
   if (rows.length === 0) return;
-  checkRows(table, columns, rows);
-  if (isSqlite(db)) await db.raw(jsonInsertSql(table, columns, onConflict), [batchJson(rows)]);
-  else await valuesInsert(db, table, columns, rows, onConflict);
+  await runInsert(db, new PreparedRows(db, table, columns, rows), onConflict);
 }
 
 /**
@@ -100,9 +122,12 @@ export async function insertRowsReturning<T>(
   returning: string,
 ): Promise<T[]> {
   if (rows.length === 0) return [];
-  checkRows(table, columns, rows);
-  if (isSqlite(db)) return rowsOf<T>(await db.raw(jsonInsertSql(table, columns, onConflict, returning), [batchJson(rows)]));
-  return (await valuesInsert(db, table, columns, rows, onConflict, returning)) as T[];
+  return insertPreparedReturning<T>(db, new PreparedRows(db, table, columns, rows), onConflict, returning);
+}
+
+/** insertRowsReturning for rows prepared ahead (PreparedRows). */
+export async function insertPreparedReturning<T>(db: Db, batch: PreparedRows, onConflict: string, returning: string): Promise<T[]> {
+  return (await runInsert(db, batch, onConflict, returning)) as T[];
 }
 
 /**

@@ -24,13 +24,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseTarget } from '../config';
 import { ALL_ENTITIES } from './entities';
+import { SQLITE_CONNECTION_PRAGMAS } from './sqlite-pragmas';
 import { MIGRATIONS } from './migrations';
 import { beginTransactionsImmediately } from './sqlite-immediate';
 import { serializeTransactions } from './pg-serialized';
 
-export const SQLITE_BUSY_TIMEOUT_MS = 5000;
-/** WAL pages before an automatic checkpoint (SQLite's default is 1000). */
-export const SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 export interface Database {
   orm: MikroORM;
@@ -134,14 +132,7 @@ async function initSqlite(path: string, opts: { debug?: boolean }): Promise<Mikr
       max: 1,
       // Pragmas are per connection: set them whenever the pool (re)creates one.
       afterCreate: (conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
-        const pragmas = [
-          'PRAGMA journal_mode = WAL',
-          'PRAGMA synchronous = FULL',
-          `PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`,
-          'PRAGMA foreign_keys = OFF',
-          'PRAGMA temp_store = MEMORY',
-          `PRAGMA wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT_PAGES}`,
-        ];
+        const pragmas = SQLITE_CONNECTION_PRAGMAS;
         const next = (i: number): void => {
           if (i === pragmas.length) return done(null, conn);
           conn.run(pragmas[i]!, (err) => (err ? done(err, conn) : next(i + 1)));

@@ -5,9 +5,10 @@
  * (between pages: a page is either committed and acknowledged, or abandoned before commit and
  * handed out again by HQ after its lease).
  *
- * While a page is being recorded, the next one is already fetched and validated: SQLite works on
- * its own thread, so HTTP, JSON parsing and validation of page n+1 overlap the writing of page n
- * instead of adding to it (BENCHMARKS.md). Acknowledgement still strictly follows each page's
+ * While a page is being recorded, the next one is already fetched and validated, and the page
+ * before it is being acknowledged: SQLite works on its own thread, so HTTP, JSON parsing and
+ * validation overlap the writing instead of adding to it, and the database never idles through an
+ * acknowledgement's round trip (BENCHMARKS.md). Acknowledgement still strictly follows each page's
  * commit; a page fetched ahead and then not recorded (a failed write, shutdown) is simply handed
  * out again after its lease, like any page abandoned before commit.
  */
@@ -15,7 +16,8 @@ import type { Knex } from '@mikro-orm/knex';
 import type { HqClient, HqStream } from '../hq/client';
 import type { MonthBucketer } from '../usage/month';
 import { Backoff } from '../util/backoff';
-import { markStreamPolled, recordInboundPage, recordReceiptsPage, type PageOutcome } from './record-page';
+import { ackIdsOf, markStreamPolled, recordInboundPage, recordReceiptsPage, uniqueBy, type PageOutcome } from './record-page';
+import type { ReceiptsWriter } from './receipts-writer';
 import { splitPage, type SplitPage } from './validate';
 import type { ValidInbound, ValidReceipt } from '../hq/schemas';
 
@@ -26,6 +28,8 @@ export interface DrainDeps {
   /** Guards the database: after a failed write no page is fetched (and leased) until it passes. */
   dbGate: Backoff;
   pageSize: number;
+  /** On SQLite, the thread that writes receipts pages (receipts-writer.ts); absent: the knex writer. */
+  receiptsWriter?: ReceiptsWriter | null;
   onPage?: (stream: HqStream, outcome: PageOutcome & { items: number; acked: number; durationMs: number }) => void;
 }
 
@@ -77,46 +81,69 @@ export async function drainStream(deps: DrainDeps, stream: HqStream, budget: Dra
   const started = Date.now();
   const result: DrainResult = { pages: 0, items: 0, recorded: 0, duplicates: 0, quarantined: 0, acked: 0, more: false };
   let ahead: Promise<FetchedPage> | null = null;
-  for (;;) {
-    if (budget.signal?.aborted) {
-      result.more = true;
-      return result;
-    }
-    const dbWait = deps.dbGate.waitMs();
-    if (dbWait > 0) throw new DatabaseUnavailableError(`database in backoff after a failed write; next try in ${dbWait} ms`, dbWait, false);
+  // The last committed page's acknowledgement, sent while the next page is written.
+  let acking: Promise<void> | null = null;
+  let recorded = 0;
+  const settle = async (): Promise<void> => {
+    const a = acking;
+    acking = null;
+    if (a) await a;
+  };
+  try {
+    for (;;) {
+      if (budget.signal?.aborted) {
+        await settle();
+        result.more = true;
+        return result;
+      }
+      const dbWait = deps.dbGate.waitMs();
+      if (dbWait > 0) throw new DatabaseUnavailableError(`database in backoff after a failed write; next try in ${dbWait} ms`, dbWait, false);
 
-    const page: FetchedPage = await (ahead ?? fetchPage(deps, stream, budget.signal));
-    // Fetch the next page while this one is written, when the budget will let us record it.
-    ahead = page.more && result.pages + 1 < budget.maxPages && Date.now() - started < budget.maxMs ? fetchPage(deps, stream, budget.signal) : null;
-    // Its failure (HQ down, 429) surfaces when it is awaited, after this page is acknowledged.
-    ahead?.catch(() => undefined);
-    const pageStarted = page.startedAt;
-    let outcome: PageOutcome;
-    try {
-      outcome = await recordPage(deps, stream, page);
-      deps.dbGate.succeed();
-    } catch (err) {
-      // Nothing from this page is acknowledged: HQ hands it out again after the lease.
-      const waitMs = deps.dbGate.fail();
-      throw new DatabaseUnavailableError(`could not record a ${stream} page (${(err as Error).message}); nothing acknowledged; next try in ${waitMs} ms`, waitMs, true);
-    }
-    const acked = outcome.ackIds.length > 0 ? await deps.hq.ack(stream, outcome.ackIds, budget.signal) : 0;
+      const page: FetchedPage = await (ahead ?? fetchPage(deps, stream, budget.signal));
+      // Fetch the next page while this one is written, when the budget will let us record it.
+      ahead = page.more && recorded + 1 < budget.maxPages && Date.now() - started < budget.maxMs ? fetchPage(deps, stream, budget.signal) : null;
+      // Its failure (HQ down, 429) surfaces when it is awaited, after this page is acknowledged.
+      ahead?.catch(() => undefined);
+      let outcome: PageOutcome;
+      try {
+        outcome = await recordPage(deps, stream, page);
+        deps.dbGate.succeed();
+      } catch (err) {
+        // Nothing from this page is acknowledged: HQ hands it out again after the lease.
+        const waitMs = deps.dbGate.fail();
+        throw new DatabaseUnavailableError(`could not record a ${stream} page (${(err as Error).message}); nothing acknowledged; next try in ${waitMs} ms`, waitMs, true);
+      }
+      recorded += 1;
+      // Committed: acknowledge it while the next page is written. One acknowledgement at a time,
+      // in page order; a failed one surfaces here, at the next page's commit, or when the drain ends.
+      await settle();
+      // Only the page's size and start go along: its items are not kept alive through the round trip.
+      acking = acknowledge(deps, stream, budget, result, { count: page.count, startedAt: page.startedAt }, outcome);
+      acking.catch(() => undefined);
 
-    result.pages += 1;
-    result.items += page.count;
-    result.recorded += outcome.recorded;
-    result.duplicates += outcome.duplicates;
-    result.quarantined += outcome.quarantined;
-    result.acked += acked;
-    deps.onPage?.(stream, { ...outcome, items: page.count, acked, durationMs: Date.now() - pageStarted });
-
-    if (!page.more) return result;
-    // A page fetched ahead is recorded even if the time budget ran out meanwhile.
-    if (ahead === null) {
-      result.more = true;
-      return result;
+      if (!page.more || ahead === null) {
+        await settle();
+        // A page fetched ahead is recorded even if the time budget ran out meanwhile.
+        if (page.more) result.more = true;
+        return result;
+      }
     }
+  } catch (err) {
+    // Let an acknowledgement already under way finish; the error that stopped the drain is the one to report.
+    await acking?.catch(() => undefined);
+    throw err;
   }
+}
+
+async function acknowledge(deps: DrainDeps, stream: HqStream, budget: DrainBudget, result: DrainResult, page: Pick<FetchedPage, 'count' | 'startedAt'>, outcome: PageOutcome): Promise<void> {
+  const acked = outcome.ackIds.length > 0 ? await deps.hq.ack(stream, outcome.ackIds, budget.signal) : 0;
+  result.pages += 1;
+  result.items += page.count;
+  result.recorded += outcome.recorded;
+  result.duplicates += outcome.duplicates;
+  result.quarantined += outcome.quarantined;
+  result.acked += acked;
+  deps.onPage?.(stream, { ...outcome, items: page.count, acked, durationMs: Date.now() - page.startedAt });
 }
 
 async function recordPage(deps: DrainDeps, stream: HqStream, page: FetchedPage): Promise<PageOutcome> {
@@ -126,6 +153,10 @@ async function recordPage(deps: DrainDeps, stream: HqStream, page: FetchedPage):
   }
   if (stream === 'receipts') {
     const { valid, quarantined } = page.split as SplitPage<ValidReceipt>;
+    if (deps.receiptsWriter) {
+      const written = await deps.receiptsWriter.record({ receipts: valid, quarantined, now: Date.now() });
+      return { ...written, quarantined: quarantined.length, ackIds: ackIdsOf(uniqueBy(valid, (r) => r.receiptId).map((r) => r.receiptId), quarantined), dirtyPairs: 0 };
+    }
     return recordReceiptsPage(deps.knex, valid, quarantined, deps.months);
   }
   const { valid, quarantined } = page.split as SplitPage<ValidInbound>;

@@ -21,6 +21,7 @@ export async function pollStream(stream: HqStream, ctx: JobContext): Promise<Pol
         months: app.months,
         dbGate: app.dbGate,
         pageSize: app.config.hq.pageSize,
+        receiptsWriter: app.receiptsWriter,
         onPage: (_stream, page) => {
           app.metrics.pageRecorded(stream, page);
           // Pages update usage in place (deltas); pairs they leave dirty (office replies) wait for the

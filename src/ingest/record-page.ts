@@ -6,20 +6,25 @@
  * Replaying any page, in any order, any number of times, changes nothing: receipts and inbound
  * messages are insert-or-ignore by id, and a message's final state is the greatest of ALL its
  * stored receipts by the contract's rule (latest statusAt, then greatest receiptId). The stored
- * message row keeps that greatest receipt (final_receipt_id, final_status_at), so only receipts
- * NEW to the database (the insert's RETURNING) are compared with it: a maximum over a set does not
- * depend on the order or the repetition of its elements, and no page reads a message's old
- * receipts again.
+ * message row keeps that greatest receipt (final_receipt_id, final_status_at), and a page's
+ * greatest receipt of each message is compared with it: a maximum over a set does not depend on
+ * the order or the repetition of its elements, a receipt stored before can never exceed it, and no
+ * page reads a message's old receipts again. The insert's RETURNING names the receipts new to the
+ * database (what the page recorded, as opposed to redelivered).
  *
  * Monthly usage changes by exact deltas in the same transaction (src/usage/aggregates.ts): a
  * message row that changes moves its contribution from its old (clinic, month) to its new one.
  */
 import type { Knex } from '@mikro-orm/knex';
-import { insertRows, insertRowsReturning, selectIn, type SqlValue } from '../db/bulk-sql';
+import { insertPreparedReturning, insertRows, PreparedRows, selectIn, type SqlValue } from '../db/bulk-sql';
 import type { ValidInbound, ValidReceipt } from '../hq/schemas';
 import type { MonthBucketer } from '../usage/month';
 import { applyUsageDeltas, sentContribution, UsageDeltas } from '../usage/aggregates';
 import { compareReceiptOrder } from './final-receipt';
+import {
+  CLINIC_SEEN, MESSAGE_COLUMNS, MESSAGE_IF_NEW, MESSAGE_TAKES_RECEIPT, messageRow, QUARANTINE_COLUMNS, QUARANTINE_SEEN_AGAIN, quarantineRow,
+  RECEIPT_COLUMNS, RECEIPT_IF_NEW, receiptRow, STREAM_PROGRESS,
+} from './page-sql';
 import { recordStreamOk } from './stream-state';
 import type { QuarantineEntry } from './validate';
 import { actOnNewInbound, annotateInbound } from '../office/inbound';
@@ -52,8 +57,6 @@ interface StoredMessage {
   final_status_at: number | string | null;
 }
 
-const RECEIPT_COLUMNS = ['receipt_id', 'guid', 'clinic_id', 'status', 'charge_micros', 'segments', 'country_code', 'sent_at', 'status_at', 'recorded_at'];
-const MESSAGE_COLUMNS = ['guid', 'clinic_id', 'sent_at', 'status', 'charge_micros', 'segments', 'final_receipt_id', 'final_status_at', 'origin', 'created_at'];
 
 /** Set of `${clinicId}|${month}` keys. */
 class DirtyPairs {
@@ -73,7 +76,7 @@ class DirtyPairs {
 }
 
 /** Last write wins inside one page too: HQ may hand the same item twice in one page. */
-function uniqueBy<T>(items: readonly T[], key: (t: T) => string): T[] {
+export function uniqueBy<T>(items: readonly T[], key: (t: T) => string): T[] {
   const seen = new Map<string, T>();
   for (const item of items) seen.set(key(item), item);
   return [...seen.values()];
@@ -90,31 +93,31 @@ export async function markStreamPolled(knex: Knex, stream: StreamName, now: numb
 
 async function storeQuarantine(trx: Knex.Transaction, entries: readonly QuarantineEntry[], now: number): Promise<void> {
   const unique = uniqueBy(entries, (e) => `${e.kind}|${e.itemKey}`);
-  await insertRows(
-    trx,
-    'quarantine',
-    ['kind', 'item_key', 'ack_id', 'raw', 'reason', 'first_seen_at', 'last_seen_at', 'times_seen'],
-    unique.map((e) => [e.kind, e.itemKey, e.ackId, e.raw, e.reason, now, now, 1]),
-    'ON CONFLICT (kind, item_key) DO UPDATE SET last_seen_at = excluded.last_seen_at, times_seen = quarantine.times_seen + 1',
-  );
+  await insertRows(trx, 'quarantine', QUARANTINE_COLUMNS, unique.map((e) => quarantineRow(e, now)), QUARANTINE_SEEN_AGAIN);
 }
 
 async function markClinicsSeen(trx: Knex.Transaction, clinicIds: Iterable<number>): Promise<void> {
   const ids = [...new Set(clinicIds)];
-  // The WHERE spares rewriting (and syncing) the clinics page on every page once a clinic is known.
-  await insertRows(trx, 'clinics', ['clinic_id', 'seen_in_traffic'], ids.map((id) => [id, true]),
-    'ON CONFLICT (clinic_id) DO UPDATE SET seen_in_traffic = excluded.seen_in_traffic WHERE NOT clinics.seen_in_traffic');
+  await insertRows(trx, 'clinics', ['clinic_id', 'seen_in_traffic'], ids.map((id) => [id, true]), CLINIC_SEEN);
 }
 
-/** The stream's good poll and the items it stored, in one statement. */
 async function recordStreamProgress(trx: Knex.Transaction, stream: StreamName, now: number, recorded: number): Promise<void> {
-  await insertRows(trx, 'stream_state', ['stream', 'last_ok_at', 'items_recorded'], [[stream, now, recorded]],
-    'ON CONFLICT (stream) DO UPDATE SET last_ok_at = excluded.last_ok_at, items_recorded = stream_state.items_recorded + excluded.items_recorded');
+  await insertRows(trx, 'stream_state', ['stream', 'last_ok_at', 'items_recorded'], [[stream, now, recorded]], STREAM_PROGRESS);
 }
 
 async function markDirty(trx: Knex.Transaction, dirty: DirtyPairs): Promise<void> {
   await insertRows(trx, 'usage_dirty', ['clinic_id', 'month', 'version'], dirty.rows(),
     'ON CONFLICT (clinic_id, month) DO UPDATE SET version = usage_dirty.version + 1');
+}
+
+/** The greatest receipt of each message among `receipts`, by the contract's rule. */
+export function greatestPerMessage(receipts: readonly ValidReceipt[]): Map<string, ValidReceipt> {
+  const latest = new Map<string, ValidReceipt>();
+  for (const r of receipts) {
+    const best = latest.get(r.guid);
+    if (best === undefined || compareReceiptOrder(r, best) > 0) latest.set(r.guid, r);
+  }
+  return latest;
 }
 
 export async function recordReceiptsPage(
@@ -126,67 +129,57 @@ export async function recordReceiptsPage(
 ): Promise<PageOutcome> {
   const unique = uniqueBy(receipts, (r) => r.receiptId);
   const deltas = new UsageDeltas();
+  const addsToUsage = (r: ValidReceipt): void => {
+    const is = sentContribution({ status: r.status, charge_micros: r.chargeMicros });
+    deltas.sent(r.clinicId, months.monthOf(r.sentAtMs), is.count, is.micros, 1);
+  };
+
+  // Everything that does not depend on what is stored is built before the transaction begins, so
+  // it overlaps the other stream's transaction instead of holding the one connection.
+  const receiptRows = new PreparedRows(knex, 'receipts', RECEIPT_COLUMNS, unique.map((r) => receiptRow(r, now)));
+  // The greatest receipt of each message in the page. Receipts of the page that are already stored
+  // may take part: a stored receipt is never greater than its message's stored final one (that is
+  // the greatest of all its stored receipts), so it can change nothing below, and a message new to
+  // the database has no stored receipt at all.
+  const latest = greatestPerMessage(unique);
+  const newMessageRows = new PreparedRows(knex, 'outbound_messages', MESSAGE_COLUMNS, [...latest.values()].map((r) => messageRow(r, now)));
 
   const outcome = await knex.transaction(async (trx) => {
     // Insert-or-ignore by receiptId; RETURNING names exactly the receipts new to the database.
-    const inserted = await insertRowsReturning<{ receipt_id: string }>(
-      trx,
-      'receipts',
-      RECEIPT_COLUMNS,
-      unique.map((r) => [r.receiptId, r.guid, r.clinicId, r.status, r.chargeMicros, r.segments, r.countryCode, r.sentAtMs, r.statusAtMs, now]),
-      'ON CONFLICT (receipt_id) DO NOTHING',
-      'receipt_id',
-    );
-    const isNew = new Set(inserted.map((r) => r.receipt_id));
-    const fresh = isNew.size === unique.length ? unique : unique.filter((r) => isNew.has(r.receiptId));
+    const inserted = await insertPreparedReturning<{ receipt_id: string }>(trx, receiptRows, RECEIPT_IF_NEW, 'receipt_id');
     await storeQuarantine(trx, quarantined, now);
 
-    // The greatest new receipt of each message.
-    const latest = new Map<string, ValidReceipt>();
-    for (const r of fresh) {
-      const best = latest.get(r.guid);
-      if (best === undefined || compareReceiptOrder(r, best) > 0) latest.set(r.guid, r);
-    }
-    const messageRow = (r: ValidReceipt): SqlValue[] => [r.guid, r.clinicId, r.sentAtMs, r.status, r.chargeMicros, r.segments, r.receiptId, r.statusAtMs, 'hq', now];
-    const addsToUsage = (r: ValidReceipt): void => {
-      const is = sentContribution({ status: r.status, charge_micros: r.chargeMicros });
-      deltas.sent(r.clinicId, months.monthOf(r.sentAtMs), is.count, is.micros, 1);
-    };
-
     // Messages new to the database (nearly all, in a backlog) are inserted outright: their greatest
-    // new receipt is their final one. RETURNING names them; the insert's own key lookup is the only one.
-    const created = await insertRowsReturning<{ guid: string }>(trx, 'outbound_messages', MESSAGE_COLUMNS,
-      [...latest.values()].map(messageRow), 'ON CONFLICT (guid) DO NOTHING', 'guid');
+    // receipt is their final one. RETURNING names them; the insert's own key lookup is the only one.
+    const pending = new Map(latest);
+    const created = await insertPreparedReturning<{ guid: string }>(trx, newMessageRows, MESSAGE_IF_NEW, 'guid');
     for (const { guid } of created) {
-      addsToUsage(latest.get(guid)!);
-      latest.delete(guid);
+      addsToUsage(pending.get(guid)!);
+      pending.delete(guid);
     }
 
-    // Messages already stored: a new receipt wins only over the greatest one stored before.
+    // Messages already stored: a receipt wins only over the greatest one stored before.
     const existing = new Map<string, StoredMessage>();
     for (const m of await selectIn<StoredMessage>(trx,
-      'SELECT guid, clinic_id, sent_at, status, charge_micros, final_receipt_id, final_status_at FROM outbound_messages WHERE guid IN {in}', [...latest.keys()])) {
+      'SELECT guid, clinic_id, sent_at, status, charge_micros, final_receipt_id, final_status_at FROM outbound_messages WHERE guid IN {in}', [...pending.keys()])) {
       existing.set(m.guid, m);
     }
     const changed: SqlValue[][] = [];
-    for (const [guid, r] of latest) {
+    for (const [guid, r] of pending) {
       const before = existing.get(guid);
       if (before === undefined) throw new Error('a message neither inserted nor found'); // cannot happen: fail the page, never miscount
       if (before.final_receipt_id !== null
         && compareReceiptOrder({ statusAtMs: Number(before.final_status_at), receiptId: before.final_receipt_id }, r) >= 0) continue;
-      changed.push(messageRow(r));
+      changed.push(messageRow(r, now));
       const was = sentContribution(before);
       deltas.sent(before.clinic_id, months.monthOf(Number(before.sent_at)), was.count, was.micros, -1);
       addsToUsage(r);
     }
-    await insertRows(trx, 'outbound_messages', MESSAGE_COLUMNS, changed,
-      `ON CONFLICT (guid) DO UPDATE SET clinic_id = excluded.clinic_id, sent_at = excluded.sent_at, status = excluded.status,
-         charge_micros = excluded.charge_micros, segments = excluded.segments,
-         final_receipt_id = excluded.final_receipt_id, final_status_at = excluded.final_status_at`);
+    await insertRows(trx, 'outbound_messages', MESSAGE_COLUMNS, changed, MESSAGE_TAKES_RECEIPT);
     const usagePairs = await applyUsageDeltas(trx, deltas, now);
     await markClinicsSeen(trx, unique.map((r) => r.clinicId));
-    await recordStreamProgress(trx, 'receipts', now, fresh.length);
-    return { recorded: fresh.length, duplicates: receipts.length - fresh.length, usagePairs };
+    await recordStreamProgress(trx, 'receipts', now, inserted.length);
+    return { recorded: inserted.length, duplicates: receipts.length - inserted.length, usagePairs };
   });
 
   return {
@@ -256,7 +249,8 @@ async function existingIds(trx: Knex.Transaction, table: string, idColumn: strin
   return found;
 }
 
-function ackIdsOf(validIds: readonly string[], quarantined: readonly QuarantineEntry[]): string[] {
+/** The ids to acknowledge for a page: its valid items' and its quarantined items' that have one. */
+export function ackIdsOf(validIds: readonly string[], quarantined: readonly QuarantineEntry[]): string[] {
   const ids = new Set(validIds);
   for (const q of quarantined) if (q.ackId !== null) ids.add(q.ackId);
   return [...ids];

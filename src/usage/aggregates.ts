@@ -47,7 +47,7 @@ const MAX_PAIRS_PER_RUN = 20_000;
 export const REFUSED_STATUS = 'failed';
 
 /** The usage row columns, in the order deltas and recomputes write them. */
-const USAGE_COLUMNS = ['month', 'clinic_id', 'sent_count', 'sent_charge_micros', 'received_count', 'received_charge_micros', 'computed_at'];
+export const USAGE_COLUMNS = ['month', 'clinic_id', 'sent_count', 'sent_charge_micros', 'received_count', 'received_charge_micros', 'computed_at'];
 
 /**
  * What one outbound_messages row adds to its (clinic, month) pair: the recompute's query below,
@@ -93,15 +93,17 @@ export class UsageDeltas {
   }
 }
 
-/** Adds the deltas to monthly_usage (a pair with no row yet counts from zero). Returns the pairs changed. */
-export async function applyUsageDeltas(trx: Knex | Knex.Transaction, deltas: UsageDeltas, now: number): Promise<number> {
-  const rows = deltas.rows(now);
-  await insertRows(trx, 'monthly_usage', USAGE_COLUMNS, rows,
-    `ON CONFLICT (month, clinic_id) DO UPDATE SET sent_count = monthly_usage.sent_count + excluded.sent_count,
+/** A usage row (USAGE_COLUMNS) of deltas adds itself to the stored pair (a pair with no row yet counts from zero). */
+export const USAGE_ADDS_DELTA = `ON CONFLICT (month, clinic_id) DO UPDATE SET sent_count = monthly_usage.sent_count + excluded.sent_count,
        sent_charge_micros = monthly_usage.sent_charge_micros + excluded.sent_charge_micros,
        received_count = monthly_usage.received_count + excluded.received_count,
        received_charge_micros = monthly_usage.received_charge_micros + excluded.received_charge_micros,
-       computed_at = excluded.computed_at`);
+       computed_at = excluded.computed_at`;
+
+/** Adds the deltas to monthly_usage (a pair with no row yet counts from zero). Returns the pairs changed. */
+export async function applyUsageDeltas(trx: Knex | Knex.Transaction, deltas: UsageDeltas, now: number): Promise<number> {
+  const rows = deltas.rows(now);
+  await insertRows(trx, 'monthly_usage', USAGE_COLUMNS, rows, USAGE_ADDS_DELTA);
   return rows.length;
 }
 

@@ -115,4 +115,14 @@ describe('ecosystem.config.js', () => {
     expect(apps[0]).toMatchObject({ name: 'econnector', instances: 1, env: { ECONNECTOR_ROLES: 'all' } });
     expect(() => loadEcosystem({ ECONNECTOR_WORKERS: 'many' })).toThrow("ECONNECTOR_WORKERS: 'many' is not a number of worker processes (0-99)");
   });
+
+  it('gives pm2 the same Node flags as npm start (the heap limit that bounds memory)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const start = (require('../../package.json') as { scripts: Record<string, string> }).scripts.start!;
+    const startFlags = start.split(/\s+/).filter((t) => t.startsWith('--'));
+    expect(startFlags).toContain('--max-old-space-size=256');
+    for (const app of loadEcosystem({ ECONNECTOR_WORKERS: '2' }).apps.concat(loadEcosystem({ ECONNECTOR_WORKERS: '0' }).apps)) {
+      expect(app.node_args).toEqual(startFlags);
+    }
+  });
 });

@@ -1,0 +1,16 @@
+/**
+ * The pragmas of every connection the daemon opens on its SQLite file: the ORM's (orm.ts) and the
+ * receipts writer thread's (src/ingest/receipts-writer.ts). Why each one is set: orm.ts.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** WAL pages before an automatic checkpoint (SQLite's default is 1000). */
+export const SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
+export const SQLITE_CONNECTION_PRAGMAS: readonly string[] = [
+  'PRAGMA journal_mode = WAL',
+  'PRAGMA synchronous = FULL',
+  `PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`,
+  'PRAGMA foreign_keys = OFF',
+  'PRAGMA temp_store = MEMORY',
+  `PRAGMA wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT_PAGES}`,
+];

@@ -1,0 +1,115 @@
+/**
+ * Receipts pages on SQLite are written on a thread of their own (receipts-writer-worker.ts,
+ * through better-sqlite3: see sqlite-receipts.ts for why), so the event loop keeps serving HTTP,
+ * Redis and the next page's fetch while a page is written and synced.
+ *
+ * In-process writers take turns: while the thread writes a page, this holds the ORM's one SQLite
+ * connection (the pool's only one), so the inbound stream, office requests and the usage
+ * recompute queue behind the page in order, exactly as they did behind each other, instead of
+ * meeting its write lock and polling for it with busy_timeout. Writers in other processes still
+ * wait on the lock (busy_timeout), as before.
+ *
+ * A thread that dies (it should not) fails the pages it held, which are then simply not
+ * acknowledged; the next page starts a new thread.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Knex } from '@mikro-orm/knex';
+import type { ReceiptsPage, ReceiptsPageResult } from './sqlite-receipts';
+import type { WriterAnswer, WriterData, WriterRequest } from './receipts-writer-worker';
+
+/** The worker's compiled file: beside this one in dist/, or in dist/ when this runs from src/ (tests). */
+function workerFile(): string {
+  const here = join(__dirname, 'receipts-writer-worker.js');
+  if (existsSync(here)) return here;
+  const built = resolve(__dirname, '../../dist/src/ingest/receipts-writer-worker.js');
+  if (existsSync(built)) return built;
+  throw new Error('receipts writer: dist/src/ingest/receipts-writer-worker.js is missing (run npm run build)');
+}
+
+export class ReceiptsWriterError extends Error {
+  override name = 'ReceiptsWriterError';
+  constructor(message: string, readonly code: string | null) {
+    super(message);
+  }
+}
+
+interface KnexClientLike {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(conn: unknown): Promise<unknown>;
+}
+
+export class ReceiptsWriter {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: ReceiptsPageResult) => void; reject: (e: Error) => void }>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly data: WriterData, private readonly knex: Knex) {}
+
+  /** Records one page in one transaction on the thread; rejects (nothing stored) on any failure. */
+  record(page: ReceiptsPage): Promise<ReceiptsPageResult> {
+    if (this.closed) return Promise.reject(new ReceiptsWriterError('receipts writer closed', null));
+    const recording = this.takeTurn(page);
+    // close() waits for every page already handed over, from its turn in the queue to its answer.
+    const settled = recording.then(() => undefined, () => undefined);
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return recording;
+  }
+
+  private async takeTurn(page: ReceiptsPage): Promise<ReceiptsPageResult> {
+    const client = (this.knex as unknown as { client: KnexClientLike }).client;
+    const conn = await client.acquireConnection();
+    try {
+      return await this.send(page);
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  }
+
+  private send(page: ReceiptsPage): Promise<ReceiptsPageResult> {
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise<ReceiptsPageResult>((resolvePage, rejectPage) => {
+      this.pending.set(id, { resolve: resolvePage, reject: rejectPage });
+      worker.postMessage({ id, page } satisfies WriterRequest);
+    });
+  }
+
+  private start(): Worker {
+    const worker = new Worker(workerFile(), { workerData: this.data });
+    worker.on('message', (answer: WriterAnswer) => {
+      const waiting = this.pending.get(answer.id);
+      if (!waiting) return;
+      this.pending.delete(answer.id);
+      if (answer.ok) waiting.resolve(answer.result);
+      else waiting.reject(new ReceiptsWriterError(answer.message, answer.code));
+    });
+    const fail = (err: Error): void => {
+      if (this.worker === worker) this.worker = null;
+      for (const waiting of this.pending.values()) waiting.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', (err) => fail(new ReceiptsWriterError(`receipts writer thread failed: ${err.message}`, null)));
+    worker.on('exit', (code) => fail(new ReceiptsWriterError(`receipts writer thread exited (code ${code})`, null)));
+    // Not a reason to keep the process alive on its own.
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Lets the page being written finish, then closes the thread's connection and the thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.inFlight]);
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((done) => worker.once('exit', () => done()));
+    worker.postMessage('close');
+    await exited;
+    this.worker = null;
+  }
+}
