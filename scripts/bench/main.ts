@@ -37,7 +37,8 @@ Options:
   --inbound N             inbound messages waiting at the mock for the drain (default 200000)
   --month-messages N      messages in the month database (default 1000000)
   --clinics N             clinics in the month database (default 100)
-  --soak-seconds N        steady-traffic duration of the memory check (default 180)
+  --soak-seconds N        steady-traffic duration of the memory check (default 1800: the
+                          30 minutes the target names; shorter for a quick look)
   --soak-rate N           items per second of that traffic (default 25)
   --dir DIR               where runs keep their files (default /var/tmp); removed afterwards
   --keep                  keep the run's files
@@ -72,7 +73,7 @@ const SECTIONS = ['drain', 'memory', 'aggregates', 'status', 'startup'];
 function parseArgs(argv: string[]): Options | 'help' {
   const o: Options = {
     smoke: false, runs: 3, only: new Set(SECTIONS), receipts: 1_000_000, inbound: 200_000, monthMessages: 1_000_000, clinics: 100,
-    soakSeconds: 180, soakRate: 25, dir: '/var/tmp', keep: false, out: join(ROOT, 'BENCHMARKS.md'), json: null, daemonRoot: undefined, label: 'current', strict: false,
+    soakSeconds: 1800, soakRate: 25, dir: '/var/tmp', keep: false, out: join(ROOT, 'BENCHMARKS.md'), json: null, daemonRoot: undefined, label: 'current', strict: false,
   };
   let runsSet = false;
   const explicit = new Set<string>();
@@ -240,7 +241,7 @@ function reportSection(r: Results, o: Options, list: Check[]): string {
   if (r.soak) {
     const s = r.soak;
     lines.push('', '### 2. Memory over steady traffic', '');
-    lines.push(`Daemon on a copy of the month database; the mock gets ${o.soakRate} new items per second (80% messages with their receipts, 20% replies) for **${s.seconds} s** after a ${s.warmupSeconds} s warm-up (the issue asks for 30 minutes: \`--soak-seconds 1800\`).`, '');
+    lines.push(`Daemon on a copy of the month database; the mock gets ${o.soakRate} new items per second (80% messages with their receipts, 20% replies) for **${s.seconds} s** after a ${s.warmupSeconds} s warm-up${s.seconds < 1800 ? ' (shorter than the 30 minutes of the target: `--soak-seconds 1800`)' : ''}.`, '');
     lines.push(`RSS at start ${s.rssStartMb} MB, at end ${s.rssEndMb} MB; min ${s.rssMinMb}, max ${s.rssMaxMb}; floor of the first fifth ${s.floorFirstMb} MB, of the last fifth ${s.floorLastMb} MB; least-squares slope ${s.slopeMbPerHour} MB/hour (over a few minutes this mostly follows V8's heap growing between full collections; the live heap below is the leak check); ${s.itemsAdded} items added, ${s.itemsAcked} acknowledged by the end (the rest not yet due: a receipt comes 3 s to 5 min after its message, a second one up to 6 h later).`);
     const g = s.liveHeapAfterGc;
     lines.push('', `V8's live heap after each full collection during the soak (the daemon runs with --trace-gc here, which only logs): ${g.count} collections, first ${g.firstMb ?? '–'} MB, last ${g.lastMb ?? '–'} MB, highest ${g.maxMb ?? '–'} MB.`);

@@ -49,7 +49,11 @@ export class ReceiptsWriter {
 
   constructor(private readonly data: WriterData, private readonly knex: Knex) {}
 
-  /** Records one page in one transaction on the thread; rejects (nothing stored) on any failure. */
+  /**
+   * Records one page in one transaction on the thread. Rejects on any failure, and the page is
+   * then not acknowledged: rolled back, or (a thread that died between its commit and its answer)
+   * stored and recognised as already stored when HQ hands it out again.
+   */
   record(page: ReceiptsPage): Promise<ReceiptsPageResult> {
     if (this.closed) return Promise.reject(new ReceiptsWriterError('receipts writer closed', null));
     const recording = this.takeTurn(page);
