@@ -2,18 +2,9 @@ import { receiptSchema } from '../../src/hq/schemas';
 import { fastReceipt } from '../../src/ingest/fast-receipt';
 import { splitPage } from '../../src/ingest/validate';
 import { HqState } from '../../src/hq-mock/hq';
+import { contractReceipt } from '../support/hq-items';
 
-const base: Record<string, unknown> = {
-  receiptId: 'r-000123',
-  guid: '6f1c2f9e-1111-4222-8333-444455556666',
-  clinicId: 1,
-  status: 'delivered',
-  chargeUsd: '0.0079',
-  segments: 1,
-  countryCode: 'US',
-  sentAt: '2026-11-02T15:04:05.000Z',
-  statusAt: '2026-11-02T15:04:09.000Z',
-};
+const base: Record<string, unknown> = contractReceipt();
 
 /** The fast path may decline anything, but what it accepts the schema must accept, with the same result. */
 function expectAgreement(item: unknown): 'fast' | 'schema' {

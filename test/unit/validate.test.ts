@@ -11,19 +11,9 @@ import {
   receiptsPageSchema,
 } from '../../src/hq/schemas';
 import { splitPage } from '../../src/ingest/validate';
+import { contractReceipt } from '../support/hq-items';
 
-const receipt = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
-  receiptId: 'r-000123',
-  guid: '6f1c2f9e-1111-4222-8333-444455556666',
-  clinicId: 1,
-  status: 'delivered',
-  chargeUsd: '0.0079',
-  segments: 1,
-  countryCode: 'US',
-  sentAt: '2026-11-02T15:04:05.000Z',
-  statusAt: '2026-11-02T15:04:09.000Z',
-  ...over,
-});
+const receipt = contractReceipt;
 
 const inbound = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   inboundId: 'i-000045',
