@@ -11,19 +11,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { ACKED } from '../../src/hq-mock/store';
-import { killAllTracked, killGroup, spawnTracked, untrack, waitGroupGone, type Exit, type Spawned } from './processes';
+import { DAEMON_MAIN, spawnDaemonProcess, type LogLine } from './daemon-spawn';
+import { killAllTracked, killGroup, untrack, waitGroupGone, type Exit, type Spawned } from './processes';
 import { diffAgainstTruth, waitFor, type StatusJson } from './stack';
 import { tempDir } from './tmp';
 
-export const ROOT = resolve(__dirname, '../..');
-export const DAEMON_MAIN = join(ROOT, 'dist/src/daemon/main.js');
-
-export type LogLine = Record<string, unknown> & { message?: string; level?: string };
+export { DAEMON_MAIN, ROOT, type LogLine } from './daemon-spawn';
 
 export interface DaemonProcess extends Spawned {
   statusUrl: string;
@@ -124,44 +122,13 @@ export class FaultRig {
     };
   }
 
-  /** Spawns `node dist/src/daemon/main.js` and resolves once its status server answers. */
+  /** Spawns `node dist/src/daemon/main.js` and resolves once it has started (its status server is listening). */
   async startDaemon(timeoutMs = 30_000): Promise<DaemonProcess> {
     if (this.daemon?.running()) throw new Error('a daemon is already running');
-    const spawned = spawnTracked(`daemon #${this.daemons.length + 1}`, process.execPath, [DAEMON_MAIN], { cwd: ROOT, env: this.env() }, this);
-    const logs: LogLine[] = [];
-    let stderr = '';
-    let partial = '';
-    let statusUrl: string | undefined;
-    spawned.child.stdout!.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        try {
-          const entry = JSON.parse(line) as LogLine;
-          logs.push(entry);
-          if (entry.message === 'econnector started') statusUrl = String(entry.status);
-        } catch {
-          logs.push({ message: line });
-        }
-      }
-    });
-    spawned.child.stderr!.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-20_000);
-    });
-    const daemon: DaemonProcess = Object.assign(spawned, { statusUrl: '', logs, stderr: () => stderr });
+    const { spawned, logs, stderr, started } = await spawnDaemonProcess(`daemon #${this.daemons.length + 1}`, this.env(), timeoutMs, this);
+    const daemon: DaemonProcess = Object.assign(spawned, { statusUrl: String(started.status), logs, stderr });
     this.daemon = daemon;
     this.daemons.push(daemon);
-    const deadline = Date.now() + timeoutMs;
-    while (statusUrl === undefined) {
-      if (!spawned.running()) throw new Error(`daemon exited during start-up: ${stderr.trim()}`);
-      if (Date.now() > deadline) {
-        await killGroup(spawned);
-        throw new Error(`daemon not started within ${timeoutMs} ms: ${stderr.trim()}`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    daemon.statusUrl = statusUrl;
     return daemon;
   }
 

@@ -4,14 +4,11 @@
  * metrics) read from its 'econnector started' line. Processes are spawned in their own process
  * group (test/support/processes.ts) so that afterAll can prove none is left running.
  */
-import { join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, spawnDaemonProcess, type LogLine } from '../../support/daemon-spawn';
 import { killGroup, spawnTracked, untrack, waitGroupGone, type Exit, type Spawned } from '../../support/processes';
 
-export const ROOT = resolve(__dirname, '../../..');
-export const DAEMON_MAIN = join(ROOT, 'dist/src/daemon/main.js');
-
-export type LogLine = Record<string, unknown> & { message?: string; level?: string };
+export { DAEMON_MAIN, ROOT, type LogLine } from '../../support/daemon-spawn';
 
 export interface DaemonProcess extends Spawned {
   label: string;
@@ -25,35 +22,13 @@ export interface DaemonProcess extends Spawned {
 
 /** Spawns the daemon and resolves once it logged 'econnector started' (or rejects with its stderr). */
 export async function spawnDaemon(label: string, env: Record<string, string>, timeoutMs = 30_000): Promise<DaemonProcess> {
-  if (!existsSync(DAEMON_MAIN)) throw new Error(`${DAEMON_MAIN} is missing: run npm run build first (npm test does)`);
-  const spawned = spawnTracked(label, process.execPath, [DAEMON_MAIN], { cwd: ROOT, env });
-  const logs: LogLine[] = [];
-  let stderr = '';
-  let partial = '';
-  let started: LogLine | undefined;
-  spawned.child.stdout!.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      try {
-        const entry = JSON.parse(line) as LogLine;
-        logs.push(entry);
-        if (entry.message === 'econnector started') started = entry;
-      } catch {
-        logs.push({ message: line, raw: true });
-      }
-    }
-  });
-  spawned.child.stderr!.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-20_000);
-  });
-  const proc: DaemonProcess = Object.assign(spawned, {
+  const { spawned, logs, stderr, started } = await spawnDaemonProcess(label, env, timeoutMs);
+  return Object.assign(spawned, {
     label,
-    statusUrl: '',
-    metricsUrl: null as string | null,
+    statusUrl: typeof started.status === 'string' ? started.status : '',
+    metricsUrl: typeof started.metrics === 'string' ? started.metrics : null,
     logs,
-    stderr: () => stderr,
+    stderr,
     stop: async (stopTimeoutMs = 20_000): Promise<Exit> => {
       if (!spawned.running()) return spawned.exited;
       process.kill(spawned.pid, 'SIGTERM');
@@ -64,18 +39,6 @@ export async function spawnDaemon(label: string, env: Record<string, string>, ti
       return exit;
     },
   });
-  const deadline = Date.now() + timeoutMs;
-  while (started === undefined) {
-    if (!spawned.running()) throw new Error(`${label} exited during start-up: ${stderr.trim()}`);
-    if (Date.now() > deadline) {
-      await killGroup(spawned);
-      throw new Error(`${label} not started within ${timeoutMs} ms: ${stderr.trim()}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  proc.statusUrl = typeof started.status === 'string' ? started.status : '';
-  proc.metricsUrl = typeof started.metrics === 'string' ? started.metrics : null;
-  return proc;
 }
 
 /** Runs a command to completion (the status CLI): its exit code, stdout and stderr. */
