@@ -8,38 +8,11 @@ import { isSqlite, rowsOf } from '../db/bulk-sql';
 import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
 import { formatMicros } from '../money';
 import type { MonthKey } from '../usage/month';
+import type { ClinicUsage, StatusDocument } from './status-document';
 
 export const SETTING_DEFAULT_CLINIC_ID = 'default_clinic_id';
 
-export interface ClinicUsage {
-  clinicId: number;
-  name: string | null;
-  isDefault: boolean;
-  subscribed: boolean;
-  primaryPhone: string | null;
-  countryCode: string | null;
-  sentCount: number;
-  sentChargesUsd: string;
-  receivedCount: number;
-  receivedChargesUsd: string;
-}
-
-export interface StatusDocument {
-  month: MonthKey;
-  timezone: string;
-  limitUsd: string | null;
-  overLimit: boolean;
-  defaultClinicId: number | null;
-  totals: { sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string; chargesUsd: string };
-  clinics: ClinicUsage[];
-  econnector: {
-    lastReceiptsPollAt: string | null;
-    lastInboundPollAt: string | null;
-    lastAccountSyncAt: string | null;
-    aggregatesComputedAt: string | null;
-    quarantined: number;
-  };
-}
+export type { ClinicUsage, StatusDocument } from './status-document';
 
 interface ClinicRow {
   clinic_id: number | null;

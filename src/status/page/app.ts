@@ -11,36 +11,9 @@
  * the figure shown is the exact figure, so no tooltip is needed to recover it.
  * Every value goes into the DOM through textContent, never as HTML.
  */
+import type { ClinicUsage, StatusDocument } from '../status-document';
 
-interface ClinicUsage {
-  clinicId: number;
-  name: string | null;
-  isDefault: boolean;
-  subscribed: boolean;
-  primaryPhone: string | null;
-  countryCode: string | null;
-  sentCount: number;
-  sentChargesUsd: string;
-  receivedCount: number;
-  receivedChargesUsd: string;
-}
-
-interface StatusDoc {
-  month: string;
-  timezone: string;
-  limitUsd: string | null;
-  overLimit: boolean;
-  defaultClinicId: number | null;
-  totals: { sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string; chargesUsd: string };
-  clinics: ClinicUsage[];
-  econnector: {
-    lastReceiptsPollAt: string | null;
-    lastInboundPollAt: string | null;
-    lastAccountSyncAt: string | null;
-    aggregatesComputedAt: string | null;
-    quarantined: number;
-  };
-}
+type StatusDoc = StatusDocument;
 
 interface ReadyDoc {
   status: 'pass' | 'warn' | 'fail';

@@ -1,0 +1,36 @@
+/**
+ * The /status document (CONTRACT.md §3), as the status server builds it (usage-report.ts) and its
+ * readers use it (the status CLI, the Texting Services page). A declaration file with no imports,
+ * so the page's separate browser build can share it: nothing of it is emitted.
+ */
+
+export interface ClinicUsage {
+  clinicId: number;
+  name: string | null;
+  isDefault: boolean;
+  subscribed: boolean;
+  primaryPhone: string | null;
+  countryCode: string | null;
+  sentCount: number;
+  sentChargesUsd: string;
+  receivedCount: number;
+  receivedChargesUsd: string;
+}
+
+export interface StatusDocument {
+  /** 'YYYY-MM' in the office's time zone. */
+  month: string;
+  timezone: string;
+  limitUsd: string | null;
+  overLimit: boolean;
+  defaultClinicId: number | null;
+  totals: { sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string; chargesUsd: string };
+  clinics: ClinicUsage[];
+  econnector: {
+    lastReceiptsPollAt: string | null;
+    lastInboundPollAt: string | null;
+    lastAccountSyncAt: string | null;
+    aggregatesComputedAt: string | null;
+    quarantined: number;
+  };
+}
