@@ -22,9 +22,11 @@ import type { MonthBucketer } from '../usage/month';
 import { applyUsageDeltas, sentContribution, UsageDeltas } from '../usage/aggregates';
 import { compareReceiptOrder } from './final-receipt';
 import {
-  CLINIC_SEEN, MESSAGE_COLUMNS, MESSAGE_IF_NEW, MESSAGE_TAKES_RECEIPT, messageRow, QUARANTINE_COLUMNS, QUARANTINE_SEEN_AGAIN, quarantineRow,
-  RECEIPT_COLUMNS, RECEIPT_IF_NEW, receiptRow, STREAM_PROGRESS,
+  CLINIC_SEEN, greatestPerMessage, MESSAGE_COLUMNS, MESSAGE_IF_NEW, MESSAGE_TAKES_RECEIPT, messageRow, QUARANTINE_COLUMNS, QUARANTINE_SEEN_AGAIN, quarantineRow,
+  RECEIPT_COLUMNS, RECEIPT_IF_NEW, receiptRow, STREAM_PROGRESS, uniqueBy,
 } from './page-sql';
+
+export { uniqueBy } from './page-sql';
 import { recordStreamOk } from './stream-state';
 import type { QuarantineEntry } from './validate';
 import { actOnNewInbound, annotateInbound } from '../office/inbound';
@@ -75,13 +77,6 @@ class DirtyPairs {
   }
 }
 
-/** Last write wins inside one page too: HQ may hand the same item twice in one page. */
-export function uniqueBy<T>(items: readonly T[], key: (t: T) => string): T[] {
-  const seen = new Map<string, T>();
-  for (const item of items) seen.set(key(item), item);
-  return [...seen.values()];
-}
-
 async function addRecorded(trx: Knex.Transaction, stream: StreamName, recorded: number): Promise<void> {
   if (recorded > 0) await trx.raw('UPDATE stream_state SET items_recorded = items_recorded + ? WHERE stream = ?', [recorded, stream]);
 }
@@ -110,16 +105,6 @@ async function markDirty(trx: Knex.Transaction, dirty: DirtyPairs): Promise<void
     'ON CONFLICT (clinic_id, month) DO UPDATE SET version = usage_dirty.version + 1');
 }
 
-/** The greatest receipt of each message among `receipts`, by the contract's rule. */
-export function greatestPerMessage(receipts: readonly ValidReceipt[]): Map<string, ValidReceipt> {
-  const latest = new Map<string, ValidReceipt>();
-  for (const r of receipts) {
-    const best = latest.get(r.guid);
-    if (best === undefined || compareReceiptOrder(r, best) > 0) latest.set(r.guid, r);
-  }
-  return latest;
-}
-
 export async function recordReceiptsPage(
   knex: Knex,
   receipts: readonly ValidReceipt[],
@@ -137,10 +122,7 @@ export async function recordReceiptsPage(
   // Everything that does not depend on what is stored is built before the transaction begins, so
   // it overlaps the other stream's transaction instead of holding the one connection.
   const receiptRows = new PreparedRows(knex, 'receipts', RECEIPT_COLUMNS, unique.map((r) => receiptRow(r, now)));
-  // The greatest receipt of each message in the page. Receipts of the page that are already stored
-  // may take part: a stored receipt is never greater than its message's stored final one (that is
-  // the greatest of all its stored receipts), so it can change nothing below, and a message new to
-  // the database has no stored receipt at all.
+  // The greatest receipt of each message in the page (stored ones may take part: page-sql.ts).
   const latest = greatestPerMessage(unique);
   const newMessageRows = new PreparedRows(knex, 'outbound_messages', MESSAGE_COLUMNS, [...latest.values()].map((r) => messageRow(r, now)));
 

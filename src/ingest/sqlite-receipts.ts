@@ -16,8 +16,8 @@ import { sentContribution, USAGE_ADDS_DELTA, USAGE_COLUMNS, UsageDeltas } from '
 import type { MonthBucketer } from '../usage/month';
 import { compareReceiptOrder } from './final-receipt';
 import {
-  CLINIC_SEEN, MESSAGE_COLUMNS, MESSAGE_IF_NEW, MESSAGE_TAKES_RECEIPT, messageRow, QUARANTINE_COLUMNS, QUARANTINE_SEEN_AGAIN, quarantineRow,
-  RECEIPT_COLUMNS, RECEIPT_IF_NEW, receiptRow, STREAM_PROGRESS,
+  CLINIC_SEEN, greatestPerMessage, MESSAGE_COLUMNS, MESSAGE_IF_NEW, MESSAGE_TAKES_RECEIPT, messageRow, QUARANTINE_COLUMNS, QUARANTINE_SEEN_AGAIN, quarantineRow,
+  RECEIPT_COLUMNS, RECEIPT_IF_NEW, receiptRow, STREAM_PROGRESS, uniqueBy,
 } from './page-sql';
 import type { QuarantineEntry } from './validate';
 
@@ -82,23 +82,13 @@ export class SqliteReceiptsRecorder {
   }
 
   private write({ receipts, quarantined, now }: ReceiptsPage): ReceiptsPageResult {
-    // Last write wins inside one page too: HQ may hand the same item twice in one page.
-    const unique = new Map<string, ValidReceipt>();
-    for (const r of receipts) unique.set(r.receiptId, r);
+    const unique = uniqueBy(receipts, (r) => r.receiptId);
     let recorded = 0;
-    for (const r of unique.values()) recorded += this.insertReceipt.run(receiptRow(r, now)).changes;
+    for (const r of unique) recorded += this.insertReceipt.run(receiptRow(r, now)).changes;
 
-    const quarantine = new Map<string, QuarantineEntry>();
-    for (const e of quarantined) quarantine.set(`${e.kind}|${e.itemKey}`, e);
-    for (const e of quarantine.values()) this.upsertQuarantine.run(quarantineRow(e, now));
+    for (const e of uniqueBy(quarantined, (q) => `${q.kind}|${q.itemKey}`)) this.upsertQuarantine.run(quarantineRow(e, now));
 
-    // The greatest receipt of each message in the page (see record-page.ts: a receipt stored before
-    // can never exceed its message's stored final one, so taking part changes nothing).
-    const latest = new Map<string, ValidReceipt>();
-    for (const r of unique.values()) {
-      const best = latest.get(r.guid);
-      if (best === undefined || compareReceiptOrder(r, best) > 0) latest.set(r.guid, r);
-    }
+    const latest = greatestPerMessage(unique);
     const deltas = new UsageDeltas();
     const adds = (r: ValidReceipt): void => {
       const is = sentContribution({ status: r.status, charge_micros: r.chargeMicros });
