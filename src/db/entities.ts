@@ -57,6 +57,8 @@ export const OutboundMessageSchema = defineEntity({
     failureReason: p.string().nullable(),
     /** When HQ accepted it (202, or 200 for a repeat): null while it waits in the outbox. */
     acceptedAt: p.bigint('number').nullable(),
+    /** Null: a text the office wrote; else an automatic one (src/office/purpose.ts). */
+    purpose: p.string().nullable(),
   }),
 });
 export type OutboundMessage = InferEntity<typeof OutboundMessageSchema>;
@@ -83,7 +85,11 @@ export type Receipt = InferEntity<typeof ReceiptSchema>;
 export const InboundMessageSchema = defineEntity({
   name: 'InboundMessage',
   tableName: 'inbound_messages',
-  indexes: [{ name: 'inbound_clinic_received_charge', properties: ['clinicId', 'receivedAt', 'chargeMicros'] }],
+  indexes: [
+    { name: 'inbound_clinic_received_charge', properties: ['clinicId', 'receivedAt', 'chargeMicros'] },
+    // The replies of one number: matched again after a patient change (src/office/rematch.ts).
+    { name: 'inbound_from_phone', properties: ['fromPhone'] },
+  ],
   properties: (p) => ({
     inboundId: p.string().primary(),
     clinicId: p.integer(),
@@ -197,6 +203,16 @@ export const PatientSchema = defineEntity({
     /** Text OK: 'yes' | 'no' | 'unknown'. */
     textOk: p.string(),
     updatedAt: p.bigint('number'),
+    /** The name in lower case (JavaScript's toLowerCase): what the name-prefix search compares. */
+    nameKey: p.string().nullable(),
+    /** The opt-in request: null, or 'suggested' | 'sent' | 'confirmed' | 'declined' (src/office/optin.ts). */
+    optinStatus: p.string().nullable(),
+    /** When optinStatus was set. */
+    optinAt: p.bigint('number').nullable(),
+    /** The guid of the opt-in text sent. */
+    optinGuid: p.string().nullable(),
+    /** When the last opt-in text was asked for: at most one a day. */
+    optinRequestedAt: p.bigint('number').nullable(),
   }),
 });
 export type Patient = InferEntity<typeof PatientSchema>;
@@ -227,6 +243,37 @@ export const OutboxSchema = defineEntity({
 });
 export type Outbox = InferEntity<typeof OutboxSchema>;
 
+/**
+ * The communication log (src/db/commlog.ts): one row per fact, appended in the fact's own
+ * transaction, never changed or deleted. The practice software pulls the rows after an id.
+ */
+export const CommlogSchema = defineEntity({
+  name: 'Commlog',
+  tableName: 'commlog',
+  indexes: [{ name: 'commlog_patient', properties: ['patientId', 'id'] }],
+  uniques: [{ name: 'commlog_event_key_unique', properties: ['eventKey'] }],
+  properties: (p) => ({
+    // bigserial on PostgreSQL; on SQLite an AUTOINCREMENT key must be declared INTEGER (64-bit
+    // there anyway), which the schema diff would read as a type change.
+    id: p.bigint('number').primary().autoincrement().ignoreSchemaChanges('type'),
+    at: p.bigint('number'),
+    /** text_sent | text_failed | reply_received | opt_out | opt_in | text_ok_changed | reply_moved */
+    kind: p.string(),
+    patientId: p.integer().nullable(),
+    clinicId: p.integer().nullable(),
+    /** E.164. */
+    phone: p.string().nullable(),
+    guid: p.string().nullable(),
+    inboundId: p.string().nullable(),
+    summary: p.text(),
+    /** The text sent or received, for text_sent and reply_received. */
+    body: p.text().nullable(),
+    /** Names the fact ('reply:<inboundId>', 'sent:<guid>', …): one row per fact whatever happens. */
+    eventKey: p.string(),
+  }),
+});
+export type Commlog = InferEntity<typeof CommlogSchema>;
+
 export const ALL_ENTITIES = [
   ClinicSchema,
   OutboundMessageSchema,
@@ -240,4 +287,5 @@ export const ALL_ENTITIES = [
   PatientSchema,
   OptOutSchema,
   OutboxSchema,
+  CommlogSchema,
 ];

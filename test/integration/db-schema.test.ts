@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { MIGRATIONS } from '../../src/db/migrations';
 import { openDatabase, type Database } from '../../src/db/orm';
 import { tempDir } from '../support/tmp';
 
@@ -32,6 +33,6 @@ describe('database schema', () => {
     const pending = await db.orm.getMigrator().getPendingMigrations();
     expect(pending).toEqual([]);
     const executed = await db.orm.getMigrator().getExecutedMigrations();
-    expect(executed.map((m) => m.name)).toEqual(['Migration20261127000000_initial', 'Migration20261128000000_office', 'Migration20261128100000_perf']);
+    expect(executed.map((m) => m.name)).toEqual(MIGRATIONS.map((m) => m.name));
   });
 });
