@@ -33,7 +33,11 @@ export const OutboundMessageSchema = defineEntity({
   name: 'OutboundMessage',
   tableName: 'outbound_messages',
   // With status: the usage recompute leaves out messages HQ refused ('failed') from the index alone.
-  indexes: [{ name: 'outbound_clinic_sent_charge_status', properties: ['clinicId', 'sentAt', 'chargeMicros', 'status'] }],
+  indexes: [
+    { name: 'outbound_clinic_sent_charge_status', properties: ['clinicId', 'sentAt', 'chargeMicros', 'status'] },
+    // A conversation's office texts, in time order; partial: receipts' message rows have no recipient.
+    { name: 'outbound_to_sent', expression: 'create index outbound_to_sent on outbound_messages (to_phone, sent_at) where to_phone is not null' },
+  ],
   properties: (p) => ({
     guid: p.string().primary(),
     clinicId: p.integer(),
@@ -87,8 +91,9 @@ export const InboundMessageSchema = defineEntity({
   tableName: 'inbound_messages',
   indexes: [
     { name: 'inbound_clinic_received_charge', properties: ['clinicId', 'receivedAt', 'chargeMicros'] },
-    // The replies of one number: matched again after a patient change (src/office/rematch.ts).
-    { name: 'inbound_from_phone', properties: ['fromPhone'] },
+    // The replies of one number, in time order: a conversation's thread (src/office/conversation-queries.ts),
+    // matching them again after a patient change (src/office/rematch.ts).
+    { name: 'inbound_from_received', properties: ['fromPhone', 'receivedAt'] },
   ],
   properties: (p) => ({
     inboundId: p.string().primary(),
@@ -106,6 +111,12 @@ export const InboundMessageSchema = defineEntity({
     matchCount: p.integer().nullable(),
     /** 'stop' | 'start' | 'help' when the whole reply is a carrier keyword. */
     keyword: p.string().nullable(),
+    /** Read by the office. Replies recorded before the office could read them start read (the default). */
+    isRead: p.boolean().default(true),
+    /** Hidden by the office, or from a blocked number: never counted as unread. */
+    hidden: p.boolean().default(false),
+    /** The office moved the reply to `patientId` (or to none): matching again leaves it alone. */
+    patientSetByOffice: p.boolean().default(false),
   }),
 });
 export type InboundMessage = InferEntity<typeof InboundMessageSchema>;
@@ -274,6 +285,59 @@ export const CommlogSchema = defineEntity({
 });
 export type Commlog = InferEntity<typeof CommlogSchema>;
 
+/**
+ * One row per phone number the office has texted or heard from (E.164): its latest message and its
+ * unread replies, kept in the transaction of every reply and text recorded (src/office/conversations.ts).
+ */
+export const ConversationSchema = defineEntity({
+  name: 'Conversation',
+  tableName: 'conversations',
+  indexes: [
+    // The conversation list's keyset order: newest activity first, the phone breaking ties.
+    { name: 'conversations_last', properties: ['lastAt', 'phone'] },
+    { name: 'conversations_clinic_last', properties: ['clinicId', 'lastAt', 'phone'] },
+    { name: 'conversations_unread_last', expression: 'create index conversations_unread_last on conversations (last_at, phone) where unread > 0' },
+  ],
+  properties: (p) => ({
+    phone: p.string().primary(),
+    /** The clinic of the latest message. */
+    clinicId: p.integer(),
+    lastAt: p.bigint('number'),
+    /** 'in' (a reply) or 'out' (a text the office sent). */
+    lastDirection: p.string().length(3),
+    /** The latest message: its inboundId or guid. */
+    lastRef: p.string(),
+    /** Replies neither read nor hidden. */
+    unread: p.integer().default(0),
+  }),
+});
+export type Conversation = InferEntity<typeof ConversationSchema>;
+
+/** Unread replies per clinic (hidden and blocked ones left out), kept with every change of them. */
+export const UnreadCountSchema = defineEntity({
+  name: 'UnreadCount',
+  tableName: 'unread_counts',
+  properties: (p) => ({
+    clinicId: p.integer().primary().autoincrement(false),
+    unread: p.integer(),
+  }),
+});
+export type UnreadCount = InferEntity<typeof UnreadCountSchema>;
+
+/** Numbers the office blocked: their replies are stored hidden, texts to them refused. */
+export const BlockedNumberSchema = defineEntity({
+  name: 'BlockedNumber',
+  tableName: 'blocked_numbers',
+  properties: (p) => ({
+    /** Digits only (src/office/phone.ts phoneMatchKey). */
+    phoneKey: p.string().primary(),
+    /** E.164, as the office gave it. */
+    phone: p.string(),
+    blockedAt: p.bigint('number'),
+  }),
+});
+export type BlockedNumber = InferEntity<typeof BlockedNumberSchema>;
+
 export const ALL_ENTITIES = [
   ClinicSchema,
   OutboundMessageSchema,
@@ -288,4 +352,7 @@ export const ALL_ENTITIES = [
   OptOutSchema,
   OutboxSchema,
   CommlogSchema,
+  ConversationSchema,
+  UnreadCountSchema,
+  BlockedNumberSchema,
 ];

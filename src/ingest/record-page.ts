@@ -30,6 +30,7 @@ export { uniqueBy } from './page-sql';
 import { recordStreamOk } from './stream-state';
 import type { QuarantineEntry } from './validate';
 import { actOnNewInbound, annotateInbound } from '../office/inbound';
+import { flagsForNewReplies, noteActivity } from '../office/conversations';
 
 export type StreamName = 'receipts' | 'inbound';
 
@@ -195,16 +196,25 @@ export async function recordInboundPage(
     await addRecorded(trx, 'inbound', unique.length - already);
     await storeQuarantine(trx, quarantined, now);
     const notes = await annotateInbound(trx, fresh);
+    // New replies are unread, a blocked number's hidden and read (src/office/conversations.ts).
+    const flags = await flagsForNewReplies(trx, fresh);
     await insertRows(
       trx,
       'inbound_messages',
-      ['inbound_id', 'clinic_id', 'from_phone', 'to_phone', 'body', 'received_at', 'charge_micros', 'segments', 'recorded_at', 'patient_id', 'match_count', 'keyword'],
+      ['inbound_id', 'clinic_id', 'from_phone', 'to_phone', 'body', 'received_at', 'charge_micros', 'segments', 'recorded_at', 'patient_id', 'match_count', 'keyword',
+        'is_read', 'hidden'],
       fresh.map((m) => {
         const note = notes.get(m.inboundId)!;
-        return [m.inboundId, m.clinicId, m.fromPhone, m.toPhone, m.body, m.receivedAtMs, m.chargeMicros, m.segments, now, note.patientId, note.matchCount, note.keyword];
+        const flag = flags.get(m.inboundId)!;
+        return [m.inboundId, m.clinicId, m.fromPhone, m.toPhone, m.body, m.receivedAtMs, m.chargeMicros, m.segments, now, note.patientId, note.matchCount, note.keyword,
+          flag.isRead, flag.hidden];
       }),
       'ON CONFLICT (inbound_id) DO NOTHING',
     );
+    await noteActivity(trx, fresh.map((m) => ({
+      phone: m.fromPhone, clinicId: m.clinicId, at: m.receivedAtMs, direction: 'in' as const, ref: m.inboundId,
+      unread: flags.get(m.inboundId)!.isRead ? 0 as const : 1 as const,
+    })));
     const replies = await actOnNewInbound(trx, fresh, notes, now);
     for (const r of replies) dirty.add(r.clinicId, months.monthOf(now));
     // Each reply new to the database adds itself to its (clinic, month): a replay adds nothing.

@@ -21,6 +21,7 @@ import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
 import { countSegments, type Encoding } from '../texting/segments';
 import type { MonthBucketer } from '../usage/month';
 import { REFUSED_STATUS } from '../usage/aggregates';
+import { blockedKeysOf, latestReplyClinicId, noteActivity } from './conversations';
 import { OfficeError, invalid } from './errors';
 import { phoneMatchKey } from './phone';
 import { getDefaultClinicId } from './settings';
@@ -77,6 +78,8 @@ export async function insertOfficeMessages(trx: Knex | Knex.Transaction, message
     messages.map((m): SqlValue[] => [m.guid, m.clinicId, now, 'pending', null, m.segments, null, null, 'office', now, m.toPhone, m.body, m.patientId, null, null]),
     'ON CONFLICT (guid) DO NOTHING',
   );
+  // Each text is its number's latest activity (a replayed call moves nothing: same time and guid).
+  await noteActivity(trx, messages.map((m) => ({ phone: m.toPhone, clinicId: m.clinicId, at: now, direction: 'out' as const, ref: m.guid, unread: 0 as const })));
 }
 
 interface PatientRow {
@@ -122,8 +125,9 @@ export async function createOfficeMessage(knex: Knex, months: MonthBucketer, req
       if (!patient) throw new OfficeError(404, 'unknown_patient', 'no patient has that id', 'patientId');
     }
 
-    // The clinic asked for, else the patient's own, else the default texting clinic.
-    const clinicId = req.clinicId ?? patient?.clinic_id ?? (await getDefaultClinicId(trx));
+    // The clinic asked for; else, answering a conversation, the clinic its latest reply arrived at;
+    // else the patient's own; else the default texting clinic.
+    const clinicId = req.clinicId ?? (await latestReplyClinicId(trx, req.toPhone)) ?? patient?.clinic_id ?? (await getDefaultClinicId(trx));
     if (clinicId == null) {
       throw invalid('clinicId', req.patientId != null
         ? 'clinicId is required: the patient has no clinic and no default texting clinic is set'
@@ -136,6 +140,9 @@ export async function createOfficeMessage(knex: Knex, months: MonthBucketer, req
     const optOut = rowsOf<{ opted_out: number | boolean }>(await trx.raw('SELECT opted_out FROM opt_outs WHERE phone_key = ?', [phoneKey]))[0];
     if (optOut && Boolean(optOut.opted_out)) {
       throw new OfficeError(409, 'opted_out', 'the number has opted out of texts (it replied STOP); only a START from it opts it back in', 'toPhone');
+    }
+    if ((await blockedKeysOf(trx, [req.toPhone])).size > 0) {
+      throw new OfficeError(409, 'blocked', 'the office has blocked this number: unblock it to text it', 'toPhone');
     }
     if (patient?.text_ok === 'no') {
       throw new OfficeError(409, 'text_not_ok', 'the patient\'s Text OK is No: the office may not text this patient', 'patientId');

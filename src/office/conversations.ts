@@ -1,0 +1,116 @@
+/**
+ * The conversations table and the unread counters (Migration20261201213000_conversations), kept in
+ * the transaction of whatever changes them, so they are never out of step with the messages:
+ *
+ * - every reply recorded (src/ingest/record-page.ts) and every text recorded (insertOfficeMessages in
+ *   send.ts) is "activity" of its phone number: the conversation's latest message moves forward
+ *   (never back: the latest by time, then direction, then id, as the thread orders them), and an
+ *   unread reply adds one to the conversation's and to its clinic's unread count;
+ * - marking read or unread, hiding, unhiding and blocking change the counts by the difference
+ *   (src/office/replies.ts).
+ *
+ * A reply counts as unread while it is neither read nor hidden; a blocked number's replies are
+ * stored read and hidden. One statement per table per page: a page of 1,000 replies adds two
+ * multi-row upserts.
+ */
+import type { Knex } from '@mikro-orm/knex';
+import { insertRows, selectIn, type SqlValue } from '../db/bulk-sql';
+import { phoneMatchKey } from './phone';
+
+export type Direction = 'in' | 'out';
+
+/** One message of a phone number's conversation. */
+export interface Activity {
+  /** E.164. */
+  phone: string;
+  clinicId: number;
+  at: number;
+  direction: Direction;
+  /** inboundId or guid. */
+  ref: string;
+  /** 1 for a reply stored unread, else 0. */
+  unread: 0 | 1;
+}
+
+/** Thread order: time, then 'in' before 'out', then id by character code. Negative when a is older. */
+export function compareActivity(a: Pick<Activity, 'at' | 'direction' | 'ref'>, b: Pick<Activity, 'at' | 'direction' | 'ref'>): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  if (a.direction !== b.direction) return a.direction === 'in' ? -1 : 1;
+  return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+}
+
+// The stored row is replaced only by a newer message; 'in' < 'out' as strings too.
+const NEWER = `(excluded.last_at > conversations.last_at
+  OR (excluded.last_at = conversations.last_at AND (excluded.last_direction > conversations.last_direction
+    OR (excluded.last_direction = conversations.last_direction AND excluded.last_ref > conversations.last_ref))))`;
+const UPSERT_CONVERSATION = `ON CONFLICT (phone) DO UPDATE SET
+  clinic_id = CASE WHEN ${NEWER} THEN excluded.clinic_id ELSE conversations.clinic_id END,
+  last_direction = CASE WHEN ${NEWER} THEN excluded.last_direction ELSE conversations.last_direction END,
+  last_ref = CASE WHEN ${NEWER} THEN excluded.last_ref ELSE conversations.last_ref END,
+  last_at = CASE WHEN ${NEWER} THEN excluded.last_at ELSE conversations.last_at END,
+  unread = conversations.unread + excluded.unread`;
+
+/** Records messages as their conversations' activity (latest message, unread count), and the clinics' unread counts. */
+export async function noteActivity(trx: Knex | Knex.Transaction, activity: readonly Activity[]): Promise<void> {
+  if (activity.length === 0) return;
+  const byPhone = new Map<string, { latest: Activity; unread: number }>();
+  const unreadByClinic = new Map<number, number>();
+  for (const a of activity) {
+    const c = byPhone.get(a.phone);
+    if (!c) byPhone.set(a.phone, { latest: a, unread: a.unread });
+    else {
+      if (compareActivity(a, c.latest) > 0) c.latest = a;
+      c.unread += a.unread;
+    }
+    if (a.unread) unreadByClinic.set(a.clinicId, (unreadByClinic.get(a.clinicId) ?? 0) + 1);
+  }
+  // Sorted by phone: the upsert walks the primary key in order.
+  const rows: SqlValue[][] = [...byPhone.values()]
+    .sort((x, y) => (x.latest.phone < y.latest.phone ? -1 : 1))
+    .map(({ latest: l, unread }) => [l.phone, l.clinicId, l.at, l.direction, l.ref, unread]);
+  await insertRows(trx, 'conversations', ['phone', 'clinic_id', 'last_at', 'last_direction', 'last_ref', 'unread'], rows, UPSERT_CONVERSATION);
+  await adjustClinicUnread(trx, unreadByClinic);
+}
+
+/** Adds each clinic's delta to its unread count. */
+export async function adjustClinicUnread(trx: Knex | Knex.Transaction, deltas: ReadonlyMap<number, number>): Promise<void> {
+  const rows = [...deltas].filter(([, d]) => d !== 0).map(([clinicId, d]): SqlValue[] => [clinicId, d]);
+  await insertRows(trx, 'unread_counts', ['clinic_id', 'unread'], rows, 'ON CONFLICT (clinic_id) DO UPDATE SET unread = unread_counts.unread + excluded.unread');
+}
+
+/** Adds `delta` to one conversation's unread count. */
+export async function adjustConversationUnread(trx: Knex | Knex.Transaction, phone: string, delta: number): Promise<void> {
+  if (delta !== 0) await trx.raw('UPDATE conversations SET unread = unread + ? WHERE phone = ?', [delta, phone]);
+}
+
+/** The phone keys of `phones` that are blocked. */
+export async function blockedKeysOf(trx: Knex | Knex.Transaction, phones: Iterable<string>): Promise<Set<string>> {
+  const keys = [...new Set([...phones].map(phoneMatchKey).filter((k): k is string => k !== null))];
+  const found = new Set<string>();
+  for (const r of await selectIn<{ phone_key: string }>(trx, 'SELECT phone_key FROM blocked_numbers WHERE phone_key IN {in}', keys)) found.add(r.phone_key);
+  return found;
+}
+
+/** How a new reply is stored: a blocked number's replies hidden and read (never unread), others unread. */
+export interface ReplyFlags {
+  isRead: boolean;
+  hidden: boolean;
+}
+
+export async function flagsForNewReplies(trx: Knex | Knex.Transaction, replies: readonly { inboundId: string; fromPhone: string }[]): Promise<Map<string, ReplyFlags>> {
+  const blocked = await blockedKeysOf(trx, replies.map((r) => r.fromPhone));
+  const out = new Map<string, ReplyFlags>();
+  for (const r of replies) {
+    const key = phoneMatchKey(r.fromPhone);
+    const isBlocked = key !== null && blocked.has(key);
+    out.set(r.inboundId, { isRead: isBlocked, hidden: isBlocked });
+  }
+  return out;
+}
+
+/** The clinic a number's latest reply arrived at, or null when it never replied: a text answering it goes out from there. */
+export async function latestReplyClinicId(trx: Knex | Knex.Transaction, phone: string): Promise<number | null> {
+  const rows = await trx.raw('SELECT clinic_id FROM inbound_messages WHERE from_phone = ? ORDER BY received_at DESC LIMIT 1', [phone]);
+  const row = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows)[0] as { clinic_id: number } | undefined;
+  return row === undefined ? null : Number(row.clinic_id);
+}

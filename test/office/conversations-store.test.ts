@@ -1,0 +1,143 @@
+/**
+ * The conversations table and the unread counters, kept in the page transaction and the send path
+ * (src/office/conversations.ts), on SQLite and on a throw-away PostgreSQL; and the migration of an
+ * existing database (old replies start read). No HQ, no Redis: recordInboundPage straight on the database.
+ */
+import { join } from 'node:path';
+import { rowsOf } from '../../src/db/bulk-sql';
+import { openDatabase, type Database } from '../../src/db/orm';
+import type { DatabaseTarget } from '../../src/config/types';
+import type { ValidInbound } from '../../src/hq/schemas';
+import { recordInboundPage } from '../../src/ingest/record-page';
+import { insertOfficeMessages } from '../../src/office/send';
+import { MonthBucketer } from '../../src/usage/month';
+import { startPostgres, type TestPostgres } from '../support/postgres';
+import { tempDir } from '../support/tmp';
+
+const months = new MonthBucketer('America/Chicago');
+const T0 = Date.parse('2026-11-10T15:00:00.000Z');
+let seq = 0;
+
+function reply(fromPhone: string, over: Partial<ValidInbound> = {}): ValidInbound {
+  seq += 1;
+  return {
+    inboundId: `i-conv-${String(seq).padStart(9, '0')}`, clinicId: 1, fromPhone, toPhone: '+15035550100', body: `reply ${seq}`,
+    receivedAtMs: T0 + seq * 1000, chargeMicros: 7900, segments: 1, ...over,
+  };
+}
+
+type Opener = () => Promise<{ target: DatabaseTarget; done(): Promise<void> }>;
+
+const sqlite: Opener = async () => {
+  const dir = tempDir();
+  return { target: { driver: 'sqlite', path: join(dir.path, 'office.sqlite') }, done: async () => dir.remove() };
+};
+let pg: TestPostgres | undefined;
+let pgDbs = 0;
+const postgres: Opener = async () => {
+  pg ??= await startPostgres();
+  pgDbs += 1;
+  return { target: { driver: 'postgresql', url: await pg.createDatabase(`conv_${pgDbs}`) }, done: async () => undefined };
+};
+
+afterAll(async () => {
+  await pg?.stop();
+});
+
+describe.each([['SQLite', sqlite], ['PostgreSQL', postgres]] as const)('conversations and unread counts on %s', (_name, open) => {
+  let db: Database;
+  let done: () => Promise<void>;
+  const q = async <T>(sql: string, b: unknown[] = []): Promise<T[]> => rowsOf<T>(await db.knex.raw(sql, b as never));
+  const num = (rows: Array<Record<string, unknown>>) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v])));
+
+  beforeAll(async () => {
+    const o = await open();
+    done = o.done;
+    db = await openDatabase(o.target);
+    await db.knex.raw("INSERT INTO clinics (clinic_id, name, subscribed, in_account) VALUES (1, 'Main', true, true), (2, 'River', true, true)");
+  }, 60_000);
+  afterAll(async () => {
+    await db?.close();
+    await done?.();
+  });
+
+  it('a page of replies moves each number\'s conversation forward and counts unread per conversation and clinic; a replay changes nothing', async () => {
+    const a1 = reply('+15035550101');
+    const a2 = reply('+15035550101', { clinicId: 2 });
+    const b1 = reply('+15035550102');
+    // Out of order within the page: the latest by receivedAt wins, not the last in the page.
+    await recordInboundPage(db.knex, [a2, b1, a1], [], months);
+    const convs = num(await q('SELECT phone, clinic_id, last_at, last_direction, last_ref, unread FROM conversations ORDER BY phone'));
+    expect(convs).toEqual([
+      { phone: '+15035550101', clinic_id: 2, last_at: a2.receivedAtMs, last_direction: 'in', last_ref: a2.inboundId, unread: 2 },
+      { phone: '+15035550102', clinic_id: 1, last_at: b1.receivedAtMs, last_direction: 'in', last_ref: b1.inboundId, unread: 1 },
+    ]);
+    expect(num(await q('SELECT clinic_id, unread FROM unread_counts ORDER BY clinic_id'))).toEqual([{ clinic_id: 1, unread: 2 }, { clinic_id: 2, unread: 1 }]);
+    expect(num(await q('SELECT is_read, hidden FROM inbound_messages WHERE inbound_id = ?', [a1.inboundId]))).toEqual([{ is_read: db.driver === 'sqlite' ? 0 : false, hidden: db.driver === 'sqlite' ? 0 : false }]);
+
+    await recordInboundPage(db.knex, [a1, a2, b1], [], months);
+    expect(num(await q('SELECT phone, clinic_id, last_at, last_direction, last_ref, unread FROM conversations ORDER BY phone'))).toEqual(convs);
+    expect(num(await q('SELECT clinic_id, unread FROM unread_counts ORDER BY clinic_id'))).toEqual([{ clinic_id: 1, unread: 2 }, { clinic_id: 2, unread: 1 }]);
+
+    // An older reply arriving late adds to the unread count but is not the latest message.
+    const late = reply('+15035550101', { receivedAtMs: T0 });
+    await recordInboundPage(db.knex, [late], [], months);
+    expect(num(await q('SELECT last_ref, unread FROM conversations WHERE phone = ?', ['+15035550101']))).toEqual([{ last_ref: a2.inboundId, unread: 3 }]);
+  });
+
+  it('a text the office records is its number\'s latest activity, with nothing unread', async () => {
+    const now = T0 + 10_000_000;
+    await insertOfficeMessages(db.knex, [{ guid: 'g-conv-1', clinicId: 1, patientId: null, toPhone: '+15035550101', body: 'See you', segments: 1 }], now);
+    await insertOfficeMessages(db.knex, [{ guid: 'g-conv-2', clinicId: 1, patientId: null, toPhone: '+15035550103', body: 'Hello', segments: 1 }], now);
+    expect(num(await q('SELECT phone, clinic_id, last_at, last_direction, last_ref, unread FROM conversations WHERE phone IN (?, ?) ORDER BY phone', ['+15035550101', '+15035550103']))).toEqual([
+      { phone: '+15035550101', clinic_id: 1, last_at: now, last_direction: 'out', last_ref: 'g-conv-1', unread: 3 },
+      { phone: '+15035550103', clinic_id: 1, last_at: now, last_direction: 'out', last_ref: 'g-conv-2', unread: 0 },
+    ]);
+  });
+
+  it('a reply from a blocked number is recorded and counted in usage, but stored hidden and read: never unread', async () => {
+    await db.knex.raw('INSERT INTO blocked_numbers (phone_key, phone, blocked_at) VALUES (?, ?, ?)', ['15035550109', '+15035550109', T0]);
+    const before = num(await q('SELECT clinic_id, unread FROM unread_counts ORDER BY clinic_id'));
+    const spam = reply('+15035550109');
+    const outcome = await recordInboundPage(db.knex, [spam], [], months);
+    expect(outcome.recorded).toBe(1);
+    expect(num(await q('SELECT is_read, hidden FROM inbound_messages WHERE inbound_id = ?', [spam.inboundId]))).toEqual([
+      db.driver === 'sqlite' ? { is_read: 1, hidden: 1 } : { is_read: true, hidden: true },
+    ]);
+    expect(num(await q('SELECT unread FROM conversations WHERE phone = ?', ['+15035550109']))).toEqual([{ unread: 0 }]);
+    expect(num(await q('SELECT clinic_id, unread FROM unread_counts ORDER BY clinic_id'))).toEqual(before);
+    expect(num(await q("SELECT received_count FROM monthly_usage WHERE clinic_id = 1 AND month = '2026-11'"))).toEqual([{ received_count: 4 }]);
+  });
+});
+
+describe('upgrading an existing database', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+
+  it('keeps every reply, starts them all read, and builds each number\'s conversation from what is stored', async () => {
+    const path = join(dir.path, 'old.sqlite');
+    const old = await openDatabase({ driver: 'sqlite', path }, { migrate: false });
+    await old.orm.getMigrator().up({ to: 'Migration20261128100000_perf' });
+    await old.knex.raw(`INSERT INTO inbound_messages (inbound_id, clinic_id, from_phone, to_phone, body, received_at, charge_micros, segments, recorded_at)
+      VALUES ('i-1', 1, '+15035550101', '+15035550100', 'old one', 1000, 7900, 1, 1000), ('i-2', 2, '+15035550101', '+15035550100', 'old two', 3000, 7900, 1, 3000),
+             ('i-3', 1, '+15035550102', '+15035550100', 'other', 2000, 7900, 1, 2000)`);
+    await old.knex.raw(`INSERT INTO outbound_messages (guid, clinic_id, sent_at, status, origin, created_at, to_phone, body)
+      VALUES ('g-1', 1, 2500, 'delivered', 'office', 2500, '+15035550102', 'sent'), ('g-2', 1, 9000, 'delivered', 'hq', 9000, NULL, NULL)`);
+    await old.close();
+
+    const db = await openDatabase({ driver: 'sqlite', path });
+    try {
+      const q = async (sql: string) => rowsOf(await db.knex.raw(sql));
+      expect(await q('SELECT inbound_id, is_read, hidden FROM inbound_messages ORDER BY inbound_id')).toEqual([
+        { inbound_id: 'i-1', is_read: 1, hidden: 0 }, { inbound_id: 'i-2', is_read: 1, hidden: 0 }, { inbound_id: 'i-3', is_read: 1, hidden: 0 },
+      ]);
+      expect(await q('SELECT phone, clinic_id, last_at, last_direction, last_ref, unread FROM conversations ORDER BY phone')).toEqual([
+        { phone: '+15035550101', clinic_id: 2, last_at: 3000, last_direction: 'in', last_ref: 'i-2', unread: 0 },
+        { phone: '+15035550102', clinic_id: 1, last_at: 2500, last_direction: 'out', last_ref: 'g-1', unread: 0 },
+      ]);
+      expect(await q('SELECT * FROM unread_counts')).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+});
