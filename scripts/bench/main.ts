@@ -21,6 +21,7 @@ import { openDatabase } from '../../src/db/orm';
 import { recomputeDirtyUsage } from '../../src/usage/aggregates';
 import { MonthBucketer } from '../../src/usage/month';
 import { systemTimeZone } from '../../src/config/settings';
+import { intOption, parseCommandLine, UsageError } from '../../src/util/cli-args';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -70,53 +71,43 @@ interface Options {
 
 const SECTIONS = ['drain', 'memory', 'aggregates', 'status', 'startup'];
 
+const OPTIONS = {
+  smoke: { type: 'boolean' }, runs: { type: 'string' }, only: { type: 'string' }, receipts: { type: 'string' }, inbound: { type: 'string' },
+  'month-messages': { type: 'string' }, clinics: { type: 'string' }, 'soak-seconds': { type: 'string' }, 'soak-rate': { type: 'string' },
+  dir: { type: 'string' }, keep: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'string' }, 'daemon-root': { type: 'string' },
+  label: { type: 'string' }, strict: { type: 'boolean' },
+} as const;
+
 function parseArgs(argv: string[]): Options | 'help' {
+  const { values: v, help } = parseCommandLine(argv, OPTIONS);
+  if (help) return 'help';
   const o: Options = {
     smoke: false, runs: 3, only: new Set(SECTIONS), receipts: 1_000_000, inbound: 200_000, monthMessages: 1_000_000, clinics: 100,
     soakSeconds: 1800, soakRate: 25, dir: '/var/tmp', keep: false, out: join(ROOT, 'BENCHMARKS.md'), json: null, daemonRoot: undefined, label: 'current', strict: false,
   };
-  let runsSet = false;
-  const explicit = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${name} needs a value`);
-      return v;
-    };
-    const int = (min: number): number => {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} needs an integer of at least ${min}`);
-      return Number(v);
-    };
-    explicit.add(name);
-    switch (name) {
-      case '-h': case '--help': return 'help';
-      case '--smoke': o.smoke = true; break;
-      case '--runs': o.runs = int(1); runsSet = true; break;
-      case '--only': {
-        const list = value().split(',').map((s) => s.trim()).filter(Boolean);
-        for (const s of list) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s} (${SECTIONS.join(', ')})`);
-        o.only = new Set(list);
-        break;
-      }
-      case '--receipts': o.receipts = int(0); break;
-      case '--inbound': o.inbound = int(0); break;
-      case '--month-messages': o.monthMessages = int(1); break;
-      case '--clinics': o.clinics = int(1); break;
-      case '--soak-seconds': o.soakSeconds = int(1); break;
-      case '--soak-rate': o.soakRate = int(1); break;
-      case '--dir': o.dir = resolve(value()); break;
-      case '--keep': o.keep = true; break;
-      case '--out': o.out = resolve(value()); break;
-      case '--json': o.json = resolve(value()); break;
-      case '--daemon-root': o.daemonRoot = resolve(value()); break;
-      case '--label': o.label = value(); break;
-      case '--strict': o.strict = true; break;
-      default: throw new Error(`unknown option ${arg} (try --help)`);
-    }
+  const int = (name: keyof typeof OPTIONS, min: number, fallback: number): number => intOption(name, v[name] as string | undefined, min, Number.MAX_SAFE_INTEGER) ?? fallback;
+  const runsSet = v.runs !== undefined;
+  const explicit = new Set(Object.keys(v).map((k) => `--${k}`));
+  o.smoke = v.smoke === true;
+  o.runs = int('runs', 1, o.runs);
+  if (v.only !== undefined) {
+    const list = v.only.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const s of list) if (!SECTIONS.includes(s)) throw new UsageError(`--only: unknown section ${s} (${SECTIONS.join(', ')})`);
+    o.only = new Set(list);
   }
+  o.receipts = int('receipts', 0, o.receipts);
+  o.inbound = int('inbound', 0, o.inbound);
+  o.monthMessages = int('month-messages', 1, o.monthMessages);
+  o.clinics = int('clinics', 1, o.clinics);
+  o.soakSeconds = int('soak-seconds', 1, o.soakSeconds);
+  o.soakRate = int('soak-rate', 1, o.soakRate);
+  if (v.dir !== undefined) o.dir = resolve(v.dir);
+  o.keep = v.keep === true;
+  if (v.out !== undefined) o.out = resolve(v.out);
+  if (v.json !== undefined) o.json = resolve(v.json);
+  if (v['daemon-root'] !== undefined) o.daemonRoot = resolve(v['daemon-root']);
+  if (v.label !== undefined) o.label = v.label;
+  o.strict = v.strict === true;
   if (o.smoke) {
     if (!runsSet) o.runs = 1;
     if (!explicit.has('--receipts')) o.receipts = 3000;

@@ -1,5 +1,5 @@
 /**
- * `npm run backup -- <file>`: a consistent copy of the office database while the daemon runs.
+ * `econnector backup <file>` (`npm run backup -- <file>`): a consistent copy of the office database while the daemon runs.
  *
  * The database is SQLite in WAL mode: committed pages may still sit in `econnector.sqlite-wal`,
  * so a plain copy of `econnector.sqlite` alone misses them (and may catch a checkpoint half
@@ -12,8 +12,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config';
+import { parseCommandLine, UsageError } from '../util/cli-args';
 
-const HELP = `Usage: npm run backup -- <file>
+const HELP = `Usage: econnector backup <file>        (npm run backup -- <file>)
 
 Writes a consistent copy of the office database (DATABASE_URL, default DATA_DIR/econnector.sqlite)
 to <file>, safely while econnector runs. <file> must not exist yet.`;
@@ -47,12 +48,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`econnector backup: ${message}\n`);
     return code;
   };
-  if (argv.includes('-h') || argv.includes('--help')) {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv, {}, { positionals: { min: 1, max: 1, what: 'the file to write, e.g. econnector backup backups/econnector-2026-11-27.sqlite' } });
+  } catch (err) {
+    if (err instanceof UsageError) return fail(2, err.message);
+    throw err;
+  }
+  if (parsed.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  if (argv.length !== 1 || argv[0]!.startsWith('-')) return fail(2, 'give the file to write, e.g. npm run backup -- backups/econnector-2026-11-27.sqlite');
-  const target = resolve(argv[0]!);
+  // npm runs scripts from the project root; a relative path means the caller's folder.
+  const target = resolve(process.env.INIT_CWD ?? process.cwd(), parsed.positionals[0]!);
   if (existsSync(target)) return fail(2, `${target} exists already: choose a new file`);
   try {
     const config = loadConfig();

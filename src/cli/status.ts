@@ -1,5 +1,5 @@
 /**
- * `npm run status -- [--month YYYY-MM] [--json]`: the month's usage grid in the terminal, read
+ * `econnector status [--month YYYY-MM] [--json]` (`npm run status -- …`): the month's usage grid in the terminal, read
  * from the running daemon's status server (STATUS_HOST / STATUS_PORT, through loadConfig, so the
  * same settings as the daemon's). Exit codes: 0 shown, 1 the daemon cannot be reached or failed,
  * 2 a bad option or setting. Every failure is one line on stderr.
@@ -7,8 +7,9 @@
 import { ConfigError, loadConfig } from '../config';
 import type { StatusDocument } from '../status/usage-report';
 import { renderUsage } from './usage-table';
+import { parseCommandLine, show, UsageError } from '../util/cli-args';
 
-const HELP = `Usage: npm run status -- [--month YYYY-MM] [--json]
+const HELP = `Usage: econnector status [--month YYYY-MM] [--json]        (npm run status -- [options])
 
 Shows the texting usage of every location for a month (default: this month, in OFFICE_TZ),
 read from the running econnector's status server at STATUS_HOST:STATUS_PORT.
@@ -20,7 +21,7 @@ Options:
 
 const REQUEST_TIMEOUT_MS = 5000;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface StatusArgs {
   month: string | null;
@@ -30,25 +31,15 @@ export interface StatusArgs {
 /** YYYY-MM with a month from 01 to 12 and a year from 2000 to 2999. */
 export function checkMonth(value: string): string {
   if (!/^2\d{3}-(0[1-9]|1[0-2])$/.test(value)) {
-    throw new UsageError(`--month must be YYYY-MM with a month from 01 to 12, e.g. 2026-11 (got ${JSON.stringify(value.slice(0, 40))})`);
+    throw new UsageError(`--month must be YYYY-MM with a month from 01 to 12, e.g. 2026-11 (got ${show(value)})`);
   }
   return value;
 }
 
 export function parseArgs(argv: readonly string[]): StatusArgs | 'help' {
-  const args: StatusArgs = { month: null, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') return 'help';
-    if (arg === '--json') args.json = true;
-    else if (arg === '--month') {
-      const value = argv[++i];
-      if (value === undefined || value.startsWith('-')) throw new UsageError('--month needs a value: YYYY-MM, e.g. 2026-11');
-      args.month = checkMonth(value);
-    } else if (arg.startsWith('--month=')) args.month = checkMonth(arg.slice('--month='.length));
-    else throw new UsageError(`unknown option ${JSON.stringify(arg.slice(0, 40))} (see --help)`);
-  }
-  return args;
+  const { values, help } = parseCommandLine(argv, { month: { type: 'string' }, json: { type: 'boolean' } }, { needs: { month: 'a value: YYYY-MM, e.g. 2026-11' } });
+  if (help) return 'help';
+  return { month: values.month === undefined ? null : checkMonth(values.month), json: values.json === true };
 }
 
 /** Where to reach a server listening on `host`: a wildcard address is reached on loopback. */

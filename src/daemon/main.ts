@@ -1,12 +1,15 @@
 /**
- * `npm start`: loads the configuration, starts the daemon, tells pm2 it is ready, and shuts down
- * in order on SIGINT/SIGTERM within the configured deadline. Every start-up failure is one line
- * on stderr and a non-zero exit.
+ * `econnector start` (`npm start`), and what pm2 runs: loads the configuration, starts the daemon,
+ * tells pm2 it is ready, and shuts down in order on SIGINT/SIGTERM within the configured deadline.
+ * Every start-up failure is one line on stderr and a non-zero exit (2 for a bad setting).
+ *
+ * The configuration is checked before the rest of the daemon is even loaded: the queue, database
+ * and HTTP libraries take about a second to require, and a bad setting should not wait for them.
  */
 import { ConfigError, loadConfig, type Config } from '../config';
-import { startDaemon, type Daemon } from './daemon';
+import type { Daemon } from './daemon';
 
-async function main(): Promise<void> {
+export async function runDaemon(): Promise<void> {
   let config: Readonly<Config>;
   try {
     config = loadConfig();
@@ -20,6 +23,7 @@ async function main(): Promise<void> {
 
   let daemon: Daemon;
   try {
+    const { startDaemon } = await import('./daemon');
     daemon = await startDaemon(config);
   } catch (err) {
     process.stderr.write(`econnector: could not start: ${(err as Error).message}\n`);
@@ -64,7 +68,9 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`econnector: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  runDaemon().catch((err: Error) => {
+    process.stderr.write(`econnector: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
+}

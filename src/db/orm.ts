@@ -55,7 +55,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
   // Several processes write one SQLite file: no transaction may fail on a stale read snapshot.
   if (target.driver === 'sqlite') beginTransactionsImmediately((orm.em as unknown as SqlEntityManager).getKnex());
   else serializeTransactions((orm.em as unknown as SqlEntityManager).getKnex());
-  if (opts.migrate !== false) await migrate(orm);
+  if (opts.migrate !== false) await applyMigrations(orm);
   const em = orm.em as unknown as SqlEntityManager;
   return {
     orm,
@@ -76,7 +76,7 @@ const MIGRATE_ATTEMPTS = 6;
  * ('table already exists', a busy lock) and rolls back. The winner's commit makes the next look
  * find nothing to do, so a failed run is tried again a few times, after a jittered pause.
  */
-async function migrate(orm: MikroORM): Promise<void> {
+export async function applyMigrations(orm: MikroORM): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await orm.getMigrator().up();

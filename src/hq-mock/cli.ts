@@ -1,13 +1,14 @@
 /**
- * Runs the HQ mock on its own: `node dist/src/hq-mock/cli.js [options]` (npm run hq-mock).
+ * Runs the HQ mock on its own: `econnector hq-mock [options]` (npm run hq-mock).
  * Prints one line with its URL, stops on SIGINT/SIGTERM. Bad flags stop it with one clear line.
  */
 import { DEV_API_KEY } from './constants';
 import { startHqMock, type HqMockOptions } from './server';
+import { intOption, parseCommandLine, show, stringOption, UsageError } from '../util/cli-args';
 
-const HELP = `Usage: hq-mock [options]
+const HELP = `Usage: econnector hq-mock [options]        (npm run hq-mock -- [options])
 
-Runs the development HQ texting API (CONTRACT.md section 1) plus its /sim control API.
+Runs the development HQ texting API (docs/hq-api.md) plus its /sim control API.
 
 Options:
   --port N               port to listen on; 0 picks a free one (default 4010)
@@ -23,82 +24,53 @@ Options:
 Every /v1 and /sim request needs "Authorization: Bearer <key>". See /sim/* for the clock,
 settings, traffic generation, faults, ground truth and counters.`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 const DEMO = { backlogMessages: 2000, backlogInbound: 500, backlogDays: 45, perMinute: 6 };
 
-function intFlag(name: string, raw: string | undefined, min: number, max: number): number {
-  if (raw === undefined || !/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new UsageError(`${name} needs an integer from ${min} to ${max}${raw === undefined ? '' : ` (got ${JSON.stringify(raw)})`}`);
-  }
-  return Number(raw);
-}
-
-function stringFlag(name: string, raw: string | undefined): string {
-  if (raw === undefined || raw === '' || raw.startsWith('--')) throw new UsageError(`${name} needs a value`);
-  return raw;
-}
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'api-key': { type: 'string' },
+  'lease-ms': { type: 'string' },
+  'receipt-delay-ms': { type: 'string' },
+  'monthly-limit': { type: 'string' },
+  seed: { type: 'string' },
+  demo: { type: 'boolean' },
+} as const;
 
 /** Parses argv (without node and script) into mock options, or 'help'. Throws UsageError. */
 export function parseArgs(argv: readonly string[]): (HqMockOptions & { port: number }) | 'help' {
-  const opts: HqMockOptions & { port: number } = { port: 4010 };
-  for (let k = 0; k < argv.length; k++) {
-    const arg = argv[k]!;
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = () => (inline !== undefined ? inline : argv[++k]);
-    switch (name) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--port':
-        opts.port = intFlag('--port', value(), 0, 65535);
-        break;
-      case '--host':
-        opts.host = stringFlag('--host', value());
-        break;
-      case '--api-key':
-        opts.apiKey = stringFlag('--api-key', value());
-        break;
-      case '--lease-ms':
-        opts.leaseMs = intFlag('--lease-ms', value(), 1, 7 * 86_400_000);
-        break;
-      case '--receipt-delay-ms':
-        opts.receiptDelayMs = intFlag('--receipt-delay-ms', value(), 0, 86_400_000);
-        break;
-      case '--monthly-limit': {
-        const v = stringFlag('--monthly-limit', value());
-        if (!/^\d+(\.\d{1,6})?$/.test(v)) throw new UsageError(`--monthly-limit needs a USD amount like 50.00 (got ${JSON.stringify(v)})`);
-        opts.monthlyLimitUsd = v;
-        break;
-      }
-      case '--seed':
-        opts.seed = intFlag('--seed', value(), 0, 0xffffffff);
-        break;
-      case '--demo':
-        if (inline !== undefined) throw new UsageError('--demo takes no value');
-        opts.demo = DEMO;
-        break;
-      default:
-        throw new UsageError(`unknown option ${JSON.stringify(arg)} (try --help)`);
-    }
+  const { values: v, help } = parseCommandLine(argv, OPTIONS, {
+    needs: { port: 'an integer from 0 to 65535', 'lease-ms': 'an integer', 'receipt-delay-ms': 'an integer', seed: 'an integer' },
+  });
+  if (help) return 'help';
+  const opts: HqMockOptions & { port: number } = { port: intOption('port', v.port, 0, 65535) ?? 4010 };
+  const host = stringOption('host', v.host);
+  if (host !== undefined) opts.host = host;
+  const apiKey = stringOption('api-key', v['api-key']);
+  if (apiKey !== undefined) opts.apiKey = apiKey;
+  const leaseMs = intOption('lease-ms', v['lease-ms'], 1, 7 * 86_400_000);
+  if (leaseMs !== undefined) opts.leaseMs = leaseMs;
+  const receiptDelayMs = intOption('receipt-delay-ms', v['receipt-delay-ms'], 0, 86_400_000);
+  if (receiptDelayMs !== undefined) opts.receiptDelayMs = receiptDelayMs;
+  const limit = stringOption('monthly-limit', v['monthly-limit']);
+  if (limit !== undefined) {
+    if (!/^\d+(\.\d{1,6})?$/.test(limit)) throw new UsageError(`--monthly-limit needs a USD amount like 50.00 (got ${show(limit)})`);
+    opts.monthlyLimitUsd = limit;
   }
+  const seed = intOption('seed', v.seed, 0, 0xffffffff);
+  if (seed !== undefined) opts.seed = seed;
+  if (v.demo) opts.demo = DEMO;
   return opts;
 }
 
-async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`hq-mock: ${err.message}\n`);
-    process.exit(2);
-  }
+/** `econnector hq-mock`: serves until SIGINT/SIGTERM (the promise settles only on a start-up failure). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseArgs(argv);
   if (parsed === 'help') {
     process.stdout.write(`${HELP}\n`);
-    return;
+    return 0;
   }
   const mock = await startHqMock({
     ...parsed,
@@ -119,10 +91,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  return new Promise<number>(() => undefined);
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`hq-mock: ${err.message}\n`);
+      process.exit(2);
+    }
     const code = (err as { code?: string }).code;
     const msg = code === 'EADDRINUSE' ? 'the port is already in use (choose another with --port)' : err instanceof Error ? err.message : String(err);
     process.stderr.write(`hq-mock: cannot start: ${msg}\n`);

@@ -10,7 +10,7 @@ import { rowsOf } from '../../src/db/bulk-sql';
 import { startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
 
 const ROOT = join(__dirname, '../..');
-const SCRIPT = join(ROOT, 'dist/scripts/import-patients.js');
+const SCRIPT = join(ROOT, 'dist/src/cli/import-patients.js');
 
 describe('patients import and a daemon without API_TOKEN', () => {
   let stack: TestStack;

@@ -1,7 +1,6 @@
 /**
- * Imports patients from a CSV file into the office database:
- *
- *   npm run import:patients -- patients.csv [--skip-bad-rows] [--dry-run]
+ * `econnector import-patients <file.csv> [--skip-bad-rows] [--dry-run]` (`npm run import:patients -- …`):
+ * imports patients from a CSV file into the office database.
  *
  * Every row is checked first; each bad row is reported with its line number, the field and the
  * reason (never the value). A file with a bad row imports nothing unless --skip-bad-rows is
@@ -15,33 +14,43 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig } from '../src/config';
-import { openDatabase } from '../src/db/orm';
-import { importPatientsCsv } from '../src/office/patients';
+import { loadConfig } from '../config';
+import { openDatabase } from '../db/orm';
+import { importPatientsCsv } from '../office/patients';
+import { parseCommandLine } from '../util/cli-args';
+import { progressReporter } from './progress';
 
-const USAGE = 'usage: npm run import:patients -- <file.csv> [--skip-bad-rows] [--dry-run]';
+const HELP = `Usage: econnector import-patients <file.csv> [--skip-bad-rows] [--dry-run]
+       (npm run import:patients -- <file.csv> ...)
+
+Imports patients from a CSV file into the office database (the daemon may keep running). Every
+row is checked first; a bad row is reported with its line number, field and reason (never the
+value), and then nothing is imported unless --skip-bad-rows is given. Re-importing updates
+patients by patientId. Columns: see the README (The office side of texting).
+
+Options:
+  --skip-bad-rows   import the good rows, list the bad ones
+  --dry-run         only check the rows
+  -h, --help        show this help
+
+Exit codes: 0 imported (or checked clean), 1 bad rows and nothing imported, 2 bad use or setting.`;
+
 /** Problems printed at most (the count is always given). */
 const MAX_LISTED = 200;
 
-async function main(argv: string[]): Promise<number> {
-  const flags = new Set(argv.filter((a) => a.startsWith('--')));
-  const files = argv.filter((a) => !a.startsWith('--'));
-  for (const f of flags) {
-    if (!['--skip-bad-rows', '--dry-run', '--help'].includes(f)) {
-      console.error(`import-patients: unknown option ${f}\n${USAGE}`);
-      return 2;
-    }
-  }
-  if (flags.has('--help')) {
-    console.log(USAGE);
+export async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals, help } = parseCommandLine(
+    argv,
+    { 'skip-bad-rows': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    { positionals: { min: 1, max: 1, what: 'the CSV file to import, e.g. econnector import-patients patients.csv' } },
+  );
+  if (help) {
+    process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  if (files.length !== 1) {
-    console.error(USAGE);
-    return 2;
-  }
+  const dryRun = values['dry-run'] === true;
   // npm runs scripts from the project root; a relative path means the caller's folder.
-  const path = resolve(process.env.INIT_CWD ?? process.cwd(), files[0]!);
+  const path = resolve(process.env.INIT_CWD ?? process.cwd(), positionals[0]!);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -51,9 +60,13 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const config = loadConfig(process.env);
+  const progress = progressReporter('import-patients');
+  progress.phase('opening the database');
   const db = await openDatabase(config.database);
   try {
-    const result = await importPatientsCsv(db.knex, text, { skipBadRows: flags.has('--skip-bad-rows'), dryRun: flags.has('--dry-run') });
+    progress.phase(`checking and importing ${(text.length / 1024).toFixed(0)} KB of rows`);
+    const result = await importPatientsCsv(db.knex, text, { skipBadRows: values['skip-bad-rows'] === true, dryRun });
+    progress.done();
     for (const p of result.problems.slice(0, MAX_LISTED)) console.error(`line ${p.line}: ${p.field ? `${p.field}: ` : ''}${p.reason}`);
     if (result.problems.length > MAX_LISTED) console.error(`... and ${result.problems.length - MAX_LISTED} more`);
     const bad = result.problems.length;
@@ -62,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`import-patients: ${summary}; imported ${result.imported.inserted} new and updated ${result.imported.updated} patient(s)${bad ? ' (bad rows skipped)' : ''}`);
       return 0;
     }
-    if (flags.has('--dry-run')) {
+    if (dryRun) {
       console.log(`import-patients: ${summary}; dry run, nothing imported`);
       return bad > 0 ? 1 : 0;
     }
@@ -77,13 +90,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: Error) => {
-    // Configuration errors are one clear line; anything else is unexpected.
-    console.error(`import-patients: ${err.message}`);
-    process.exitCode = 2;
-  },
-);
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      // Bad use and configuration errors are one clear line; anything else is unexpected.
+      console.error(`import-patients: ${err.message}`);
+      process.exitCode = 2;
+    },
+  );
+}
