@@ -55,6 +55,8 @@ export const fileSettingsSchema = z.strictObject({
   roles: z.array(z.enum(ROLES)).min(1),
   metrics: z.strictObject({ port: z.number().nullable() }),
   shutdown: z.strictObject({ deadlineMs: int(100, 600_000) }),
+  // A test hook (docs/testing.md), absent from config/default.json and refused outside NODE_ENV=test.
+  testClock: z.strictObject({ offsetMs: int(-1e13, 1e13) }).optional(),
 });
 
 export type FileSettings = z.infer<typeof fileSettingsSchema>;

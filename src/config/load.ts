@@ -87,7 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   if (override !== undefined) layers.push(parseLayer('ECONNECTOR_CONFIG', override));
 
   const merged = mergeLayers(layers);
-  const file = validateFileSettings(merged);
+  const file = validateFileSettings(merged, envName);
   const fileLabel = (...path: PathKey[]): string => `${merged.sourceOf(path)}: ${path.join('.')}`;
 
   /** The environment variable if set, else the file's value (null and '' in a file mean unset). */
@@ -150,12 +150,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     roles,
     metrics: { port: metricsPortPick ? checkPort(metricsPortPick.label, metricsPortPick.value) : null },
     shutdown: { ...file.shutdown },
+    testClock: { offsetMs: file.testClock?.offsetMs ?? 0 },
   };
   return deepFreeze(config);
 }
 
 /** Validates the merged file layers; the first problem becomes the error, naming its layer. */
-function validateFileSettings(merged: Merged): FileSettings {
+function validateFileSettings(merged: Merged, envName: string): FileSettings {
   const result = fileSettingsSchema.safeParse(merged.data);
   const fail = (path: PathKey[], problem: string): never => {
     throw new ConfigError(`${merged.sourceOf(path)}: ${path.join('.')}: ${problem}`);
@@ -165,6 +166,7 @@ function validateFileSettings(merged: Merged): FileSettings {
     return fail(path, problem);
   }
   const s = result.data;
+  if (s.testClock !== undefined && envName !== 'test') fail(['testClock'], 'is a test hook, accepted only when NODE_ENV=test');
   if (s.hq.backoff.maxMs < s.hq.backoff.baseMs) fail(['hq', 'backoff', 'maxMs'], 'must be at least hq.backoff.baseMs');
   if (s.readiness.pollFailSeconds < s.readiness.pollWarnSeconds) {
     fail(['readiness', 'pollFailSeconds'], 'must be at least readiness.pollWarnSeconds');

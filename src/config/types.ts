@@ -71,6 +71,12 @@ export interface Config {
    */
   metrics: { port: number | null };
   shutdown: { deadlineMs: number };
+  /**
+   * Test hook (docs/testing.md): the daemon's calendar ("this month" of /status) runs this many ms
+   * away from real time, so tests can put it at the first or last millisecond of a month. Always
+   * 0 unless NODE_ENV=test; real-time behaviour (timeouts, leases, poll ages) never uses it.
+   */
+  testClock: { offsetMs: number };
 }
 
 /** A setting with a bad value. The message is one line naming the setting and what is wrong. */

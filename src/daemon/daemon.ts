@@ -125,7 +125,8 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
 
     const db = await openDatabase(config.database);
     cleanup.unshift({ name: 'database', run: () => db.close() });
-    const months = new MonthBucketer(config.officeTz);
+    // "This month" follows the daemon's calendar clock: real time, unless a test moved it (config.testClock).
+    const months = new MonthBucketer(config.officeTz, () => Date.now() + config.testClock.offsetMs);
     await checkUsageZone(db, months, logger);
 
     const queues = new JobQueues(registry, producer, config.queue.prefix, logger);

@@ -7,8 +7,15 @@
 export class MockClock {
   private offsetMs = 0;
 
-  /** `realNow` is injectable so unit tests can pin the base time. */
-  constructor(private readonly realNow: () => number = Date.now) {}
+  /**
+   * `realNow` is injectable so unit tests can pin the base time. `startOffsetMs` (may be negative)
+   * starts the clock elsewhere than now: a test that means "the first hour of a month" runs the
+   * mock and the daemon (docs/testing.md) at the same offset from real time.
+   */
+  constructor(private readonly realNow: () => number = Date.now, startOffsetMs = 0) {
+    if (!Number.isSafeInteger(startOffsetMs)) throw new RangeError('clock start offset must be a whole number of ms');
+    this.offsetMs = startOffsetMs;
+  }
 
   /** Mock time in epoch milliseconds. */
   now(): number {

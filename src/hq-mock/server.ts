@@ -27,6 +27,8 @@ export interface HqMockOptions {
   receiptDelayMs?: number;
   /** Default "50.00". */
   monthlyLimitUsd?: string;
+  /** Where the mock clock starts, as an offset from real time in ms (default 0; may be negative). */
+  clockOffsetMs?: number;
   /** Seeds receipt outcomes, default traffic and faults (default 1). */
   seed?: number;
   demo?: DemoOptions | false;
@@ -64,7 +66,7 @@ export async function startHqMock(opts: HqMockOptions = {}): Promise<HqMock> {
   const apiKey = opts.apiKey ?? DEV_API_KEY;
   const expectedAuth = Buffer.from(`Bearer ${apiKey}`);
   const seed = (opts.seed ?? 1) >>> 0;
-  const clock = new MockClock();
+  const clock = new MockClock(Date.now, opts.clockOffsetMs ?? 0);
   const hq = new HqState({
     clock,
     seed,

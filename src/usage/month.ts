@@ -74,7 +74,11 @@ export class MonthBucketer {
   private lastEnd = 0;
   private lastKey: MonthKey = '';
 
-  constructor(tz: string) {
+  /**
+   * `now` is the clock `current()` reads (epoch ms); the daemon passes its own, so that the test
+   * hook of docs/testing.md can move the office's notion of "this month" without moving real time.
+   */
+  constructor(tz: string, private readonly clock: () => number = Date.now) {
     if (!isValidTimeZone(tz)) throw new RangeError(`not a known IANA time zone: ${JSON.stringify(String(tz).slice(0, 64))}`);
     this.tz = tz;
     this.zone = IANAZone.create(tz);
@@ -106,8 +110,13 @@ export class MonthBucketer {
     return { startMs: this.bounds[i]!, endMs: this.bounds[i + 1]! };
   }
 
+  /** The instant this bucketer calls now (epoch ms). */
+  now(): number {
+    return this.clock();
+  }
+
   /** The current office month. */
-  current(nowMs: number = Date.now()): MonthKey {
+  current(nowMs: number = this.clock()): MonthKey {
     return this.monthOf(nowMs);
   }
 

@@ -30,7 +30,7 @@ describe.each(['sqlite', 'postgresql'] as const)('connector end to end against t
   });
 
   it('records a multi-month backlog with redeliveries exactly once and reports it as the truth says', async () => {
-    const now = Date.now();
+    const now = stack.now(); // the mock's clock: traffic is placed in its time
     // Faults first: the daemon would drain the backlog before a later call could set them.
     await stack.sim('POST', '/sim/faults', { rates: { lostAck: 0.15, ackResponseLost: 0.1 }, seed: 3 });
     const traffic = await stack.sim<{ receipts: number; inbound: number }>('POST', '/sim/traffic', {

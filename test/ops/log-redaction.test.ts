@@ -31,7 +31,7 @@ describe('no patient data in the daemon\'s logs', () => {
     }
     // Faults make jobs fail and log errors; malformed items go to quarantine.
     await stack.sim('POST', '/sim/faults', { rates: { http500: 0.15, truncatedJson: 0.1, lostAck: 0.1 }, seed: 4 });
-    const now = Date.now();
+    const now = stack.now(); // the mock's clock: traffic is placed in its time
     await stack.sim('POST', '/sim/traffic', { messages: 300, inbound: 300, malformed: 8, from: new Date(now - 30 * 86_400_000).toISOString(), to: new Date(now - 3_600_000).toISOString(), seed: 8 });
     await waitFor('HQ to be drained', async () => {
       const s = await stack.sim<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>('GET', '/sim/stats');

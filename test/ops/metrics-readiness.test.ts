@@ -52,7 +52,7 @@ describe('/metrics on a running stack', () => {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await startStack({ mock: { seed: 9 } });
-    const now = Date.now();
+    const now = stack.now(); // the mock's clock: traffic is placed in its time
     await stack.sim('POST', '/sim/traffic', { messages: 400, inbound: 100, malformed: 4, from: new Date(now - 20 * 86_400_000).toISOString(), to: new Date(now - 3_600_000).toISOString(), seed: 2 });
     await waitFor('HQ to be drained', async () => {
       const s = await stack.sim<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>('GET', '/sim/stats');

@@ -15,7 +15,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
-const load = (env: NodeJS.ProcessEnv): Readonly<Config> => loadConfig(env, { cwd, configDir: CONFIG_DIR });
+/** Roles do not depend on the zone: OFFICE_TZ is set so loading never falls back to the machine's. */
+const load = (env: NodeJS.ProcessEnv): Readonly<Config> => loadConfig({ OFFICE_TZ: 'America/Chicago', ...env }, { cwd, configDir: CONFIG_DIR });
 const errorOf = (env: NodeJS.ProcessEnv): string => {
   try {
     load(env);

@@ -3,44 +3,55 @@
  * tests and the screenshot script: /status already equals the mock's ground truth when this
  * returns, so the figures the page shows no longer move.
  */
+import { generateMonthTraffic, intoMonthOf } from '../support/month-traffic';
 import { diffAgainstTruth, startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
 
 export const PAGE_TZ = 'America/Chicago';
-const DAY = 86_400_000;
 
 export interface PageStackOptions {
   /** API_TOKEN of the daemon; null leaves it unset (state-changing requests answer 403). */
   apiToken: string | null;
   monthlyLimitUsd?: string;
+  /** Totals over the three months (defaults 900, 250, 3). */
   messages?: number;
   inbound?: number;
   malformed?: number;
   seed?: number;
+  /** Any instant of the month to show as "this month" (default: the suite's now, test/support/clock.ts). */
+  month?: number;
 }
 
 export async function startPageStack(opts: PageStackOptions): Promise<TestStack> {
+  // The clocks stand 9.5 days into the month under test, whatever day the suite runs on.
   const stack = await startStack({
     tz: PAGE_TZ,
+    clockAt: intoMonthOf(PAGE_TZ, opts.month),
     mock: { seed: opts.seed ?? 5, ...(opts.monthlyLimitUsd ? { monthlyLimitUsd: opts.monthlyLimitUsd } : {}) },
     ...(opts.apiToken !== null ? { env: { API_TOKEN: opts.apiToken } } : {}),
   });
   try {
-    const now = Date.now();
-    await stack.sim('POST', '/sim/traffic', {
-      messages: opts.messages ?? 900,
-      inbound: opts.inbound ?? 250,
-      malformed: opts.malformed ?? 3,
-      // 58 days: within HQ's 60-day retention, and spread over three months (two or three
-      // before this one). Ends 7 h back so every message's receipts have all arrived.
-      from: new Date(now - 58 * DAY).toISOString(),
-      to: new Date(now - 7 * 3_600_000).toISOString(),
+    // Three months: the last 36 h of the oldest (4.5% of the texts: with the defaults, cents,
+    // under a $1.00 limit), then half each to the whole previous month and this one's 9 days so
+    // far (dollars, over it). The malformed items go into this month.
+    const split = (total: number): [number, number, number] => {
+      const oldest = Math.round(total * 0.045);
+      const previous = Math.floor((total - oldest) / 2);
+      return [oldest, previous, total - oldest - previous];
+    };
+    const [m0, m1, m2] = split(opts.messages ?? 900);
+    const [i0, i1, i2] = split(opts.inbound ?? 250);
+    await generateMonthTraffic(stack, PAGE_TZ, {
+      beforePrevious: { messages: m0, inbound: i0 },
+      previous: { messages: m1, inbound: i1 },
+      current: { messages: m2, inbound: i2, malformed: opts.malformed ?? 3 },
       seed: opts.seed ?? 5,
     });
     await waitFor(
       'status to equal the mock truth',
       async () => {
         const diffs = await diffAgainstTruth(stack, PAGE_TZ);
-        return diffs.length === 0 ? true : undefined;
+        if (diffs.length > 0) throw new Error(`${diffs.length} differences, e.g. ${diffs.slice(0, 3).join('; ')}`);
+        return true;
       },
       45_000,
       300,

@@ -8,7 +8,8 @@
 import type { Page } from 'playwright-core';
 import { waitFor, type StatusJson, type TestStack } from '../support/stack';
 import { openBrowser, type TestBrowser } from './browser';
-import { monthsBack, startPageStack } from './fixture';
+import { monthOf } from '../support/clock';
+import { monthsBack, PAGE_TZ, startPageStack } from './fixture';
 
 const TOKEN = 'page-test-token-5f2c9e';
 const COLUMNS = [
@@ -155,11 +156,14 @@ describe('the Texting Services page in a real browser', () => {
   let base: string;
 
   beforeAll(async () => {
-    // A low limit: this month's charges are over it, the oldest month's (a day or two) are not.
+    // A low limit: this month's and last month's charges are over it, the oldest month's (its
+    // last 36 hours) are not.
     stack = await startPageStack({ apiToken: TOKEN, monthlyLimitUsd: '1.00' });
     base = stack.daemon.statusUrl;
     current = await stack.status<StatusJson>();
     months = monthsBack(current.month, 2);
+    // The daemon's "this month" is the month under test, whatever the machine's date.
+    expect(current.month).toBe(monthOf(PAGE_TZ, stack.now()));
     browser = await openBrowser();
   }, 60_000);
 
@@ -250,8 +254,12 @@ describe('the Texting Services page in a real browser', () => {
     await page.click('#prev-month');
     const mid = await expectGridEqualsStatus(page, stack, m1);
     expect(search(page)).toBe(`?month=${m1}`);
+    // A whole month of traffic, so the grid compared real figures (not zero against zero).
+    expect(mid.totals.sentCount).toBeGreaterThan(100);
+    expect(mid.totals.receivedCount).toBeGreaterThan(0);
     // A past month over the limit says so too (the current month's warning stays).
-    if (mid.overLimit) expect(await page.textContent('#alerts')).toMatch(/Charges for \w+ \d{4} \(\$[\d.,]+\) reached the \$1\.00 monthly limit/);
+    expect(mid.overLimit).toBe(true);
+    expect(await page.textContent('#alerts')).toMatch(/Charges for \w+ \d{4} \(\$[\d.,]+\) reached the \$1\.00 monthly limit/);
     expect(await page.inputValue('#month-picker')).toBe(m1);
     expect(await page.isDisabled('#next-month')).toBe(false);
 
@@ -261,8 +269,10 @@ describe('the Texting Services page in a real browser', () => {
     const old = await expectGridEqualsStatus(page, stack, m2);
     expect(search(page)).toBe(`?month=${m2}`);
     expect(await page.textContent('#usage-heading')).toContain(new Date(`${m2}-15T00:00:00Z`).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' }));
-    // The oldest month has only its last day or two: under the limit, so no month warning.
-    if (!old.overLimit) expect(await page.textContent('#alerts')).not.toContain(`reached the`);
+    // The oldest month has only its last 36 hours: some traffic, under the limit, so no month warning.
+    expect(old.totals.sentCount).toBeGreaterThan(0);
+    expect(old.overLimit).toBe(false);
+    expect(await page.textContent('#alerts')).not.toContain(`reached the`);
 
     await page.click('#next-month');
     await expectGridEqualsStatus(page, stack, m1);

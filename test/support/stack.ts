@@ -9,6 +9,7 @@ import { startDaemon, type Daemon } from '../../src/daemon/daemon';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { createLogger } from '../../src/log';
+import { offsetTo, suiteNow } from './clock';
 import { tempDir } from './tmp';
 
 export interface TestStack {
@@ -18,6 +19,10 @@ export interface TestStack {
   daemon: Daemon;
   /** Every log line the daemon wrote, as parsed JSON. */
   logs: Array<Record<string, unknown>>;
+  /** Offset of the stack's clocks (the mock's and the daemon's calendar) from real time, in ms. */
+  clockOffsetMs: number;
+  /** The stack's now: the mock's clock, which the daemon's calendar follows. */
+  now(): number;
   sim<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
   status<T = StatusJson>(path?: string): Promise<T>;
   stop(): Promise<void>;
@@ -38,10 +43,23 @@ export async function startRedis(dir: string): Promise<EmbeddedRedis> {
   return startEmbeddedRedis({ dataDir: dir, restartOnExit: false });
 }
 
-export async function startStack(opts: { tz?: string; mock?: HqMockOptions; config?: object; env?: Record<string, string> } = {}): Promise<TestStack> {
+export interface StackOptions {
+  tz?: string;
+  /**
+   * The instant the stack's clocks show when it starts (default: the suite's now, see clock.ts):
+   * the HQ mock and the daemon's calendar run at the same offset from real time.
+   */
+  clockAt?: number;
+  mock?: HqMockOptions;
+  config?: object;
+  env?: Record<string, string>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const tmp = tempDir();
   const redis = await startRedis(tmp.path);
-  const mock = await startHqMock({ port: 0, ...opts.mock });
+  const clockOffsetMs = offsetTo(opts.clockAt ?? suiteNow());
+  const mock = await startHqMock({ port: 0, clockOffsetMs, ...opts.mock });
   const logs: Array<Record<string, unknown>> = [];
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => {
@@ -60,6 +78,7 @@ export async function startStack(opts: { tz?: string; mock?: HqMockOptions; conf
       schedule: { pollEverySeconds: 1, aggregatesEverySeconds: 1 },
       queue: { prefix: `test-${randomUUID().slice(0, 8)}` },
       hq: { backoff: { baseMs: 100, maxMs: 2000 }, timeoutMs: 3000 },
+      testClock: { offsetMs: mock.clock.offset },
       ...opts.config,
     }),
     ...opts.env,
@@ -91,7 +110,13 @@ export async function startStack(opts: { tz?: string; mock?: HqMockOptions; conf
     daemon,
     logs,
     sim,
-    status: async <T>(path = '/status') => (await (await fetch(`${daemon.statusUrl}${path}`)).json()) as T,
+    clockOffsetMs: mock.clock.offset,
+    now: () => mock.clock.now(),
+    status: async <T>(path = '/status') => {
+      const res = await fetch(`${daemon.statusUrl}${path}`);
+      if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+      return (await res.json()) as T;
+    },
     stop: async () => {
       await daemon.stop();
       await mock.close();

@@ -1,10 +1,19 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../../src/config';
 import { DEV_API_KEY } from '../../src/hq-mock/constants';
+import { isValidTimeZone } from '../../src/usage/month';
 
 const REAL_CONFIG_DIR = resolve(__dirname, '../../config');
+
+/**
+ * OFFICE_TZ unset falls back to the machine's zone, which this process cannot choose (jest gives
+ * each file its own copy of process.env, so assigning TZ here does not reach Node): tests that do
+ * not mean the fallback name a zone, and the fallback itself is tested in child processes below.
+ */
+const TEST_TZ = 'America/Chicago';
 
 let cwd: string;
 beforeEach(() => {
@@ -15,7 +24,13 @@ afterEach(() => {
 });
 
 /** loadConfig with the project's config/ and a scratch cwd; `env` is the whole environment. */
-const load = (env: NodeJS.ProcessEnv = {}, configDir = REAL_CONFIG_DIR): Readonly<Config> => loadConfig(env, { cwd, configDir });
+const load = (env: NodeJS.ProcessEnv = {}, configDir = REAL_CONFIG_DIR): Readonly<Config> => loadConfig(withZone(env), { cwd, configDir });
+
+/** `env` with OFFICE_TZ=TEST_TZ unless it names the zone itself (OFFICE_TZ, or officeTz in ECONNECTOR_CONFIG). */
+function withZone(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const namesZone = 'OFFICE_TZ' in env || (env.ECONNECTOR_CONFIG ?? '').includes('"officeTz"');
+  return namesZone ? env : { ...env, OFFICE_TZ: TEST_TZ };
+}
 
 /** The ConfigError message of loading with `env`; fails the test if loading succeeds. */
 function errorOf(env: NodeJS.ProcessEnv, configDir = REAL_CONFIG_DIR): string {
@@ -46,7 +61,7 @@ describe('defaults', () => {
     expect(c).toEqual({
       env: 'development',
       dataDir: join(cwd, 'data'),
-      officeTz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      officeTz: TEST_TZ,
       hq: { url: null, apiKey: DEV_API_KEY, timeoutMs: 10_000, pageSize: 1000, backoff: { baseMs: 500, maxMs: 60_000 } },
       hqMock: { demo: { backlogMessages: 3000, backlogInbound: 800, backlogDays: 75, perMinute: 20 }, leaseMs: 60_000 },
       redis: { url: null },
@@ -62,7 +77,17 @@ describe('defaults', () => {
       roles: ['scheduler', 'status', 'workers'],
       metrics: { port: null },
       shutdown: { deadlineMs: 10_000 },
+      testClock: { offsetMs: 0 },
     });
+  });
+
+  it('testClock (the tests\' calendar hook) is accepted only with NODE_ENV=test', () => {
+    const hook = JSON.stringify({ testClock: { offsetMs: -86_400_000 } });
+    expect(load({ NODE_ENV: 'test', ECONNECTOR_CONFIG: hook }).testClock).toEqual({ offsetMs: -86_400_000 });
+    for (const env of ['production', 'development']) {
+      expect(errorOf({ NODE_ENV: env, ECONNECTOR_CONFIG: hook })).toBe('ECONNECTOR_CONFIG: testClock: is a test hook, accepted only when NODE_ENV=test');
+    }
+    expect(errorOf({ NODE_ENV: 'test', ECONNECTOR_CONFIG: JSON.stringify({ testClock: { offsetMs: 0.5 } }) })).toMatch(/^ECONNECTOR_CONFIG: testClock\.offsetMs: /);
   });
 
   it('NODE_ENV=test turns the demo traffic off', () => {
@@ -82,7 +107,7 @@ describe('defaults', () => {
   });
 
   it('finds the project config/ by itself and resolves against process.cwd()', () => {
-    const c = loadConfig({});
+    const c = loadConfig({ OFFICE_TZ: TEST_TZ });
     expect(c.dataDir).toBe(resolve(process.cwd(), 'data'));
     expect(c.schedule.pollEverySeconds).toBe(2);
   });
@@ -128,6 +153,30 @@ describe('environment variables', () => {
     expect(load({ DATA_DIR: '/srv/econnector' }).dataDir).toBe('/srv/econnector');
   });
 
+  it('OFFICE_TZ unset or empty: the machine zone, or one line saying what is wrong when the machine has none', () => {
+    const DIST_CONFIG = resolve(__dirname, '../../dist/src/config/index.js');
+    if (!existsSync(DIST_CONFIG)) throw new Error(`${DIST_CONFIG} is missing: run npm run build first (npm test does)`);
+    /** What loadConfig answers in a node process whose TZ is `tz` (undefined: TZ unset). */
+    const zoneIn = (tz: string | undefined, officeTz?: string): string => {
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+      if (tz !== undefined) env.TZ = tz;
+      const script = `const { loadConfig } = require(${JSON.stringify(DIST_CONFIG)});
+        try { process.stdout.write(loadConfig(${JSON.stringify(officeTz === undefined ? {} : { OFFICE_TZ: officeTz })}, { cwd: ${JSON.stringify(cwd)} }).officeTz); }
+        catch (err) { process.stdout.write(err.name + ': ' + err.message); }`;
+      return execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 20_000 });
+    };
+    expect(zoneIn('Asia/Tokyo')).toBe('Asia/Tokyo');
+    expect(zoneIn('Asia/Tokyo', '')).toBe('Asia/Tokyo');
+    expect(zoneIn('UTC')).toBe('UTC');
+    // TZ= and TZ=Factory: Node reports the zone as Etc/Unknown; naming OFFICE_TZ is the way out.
+    for (const tz of ['', 'Factory']) {
+      expect(zoneIn(tz)).toBe(`ConfigError: OFFICE_TZ (unset, so the system's zone): 'Etc/Unknown' is not a known IANA time zone`);
+      expect(zoneIn(tz, 'Asia/Tokyo')).toBe('Asia/Tokyo');
+    }
+    // TZ unset: the zone of /etc/localtime, whatever this machine's is (or UTC without one).
+    expect(isValidTimeZone(zoneIn(undefined))).toBe(true);
+  });
+
   it('OFFICE_TZ, canonically spelt', () => {
     expect(load({ OFFICE_TZ: 'America/Chicago' }).officeTz).toBe('America/Chicago');
     expect(load({ OFFICE_TZ: 'australia/lord_howe' }).officeTz).toBe('Australia/Lord_Howe');
@@ -154,7 +203,8 @@ describe('environment variables', () => {
 
   it('empty strings count as unset', () => {
     const empty = {
-      NODE_ENV: '', HQ_URL: '', HQ_API_KEY: '', REDIS_URL: '', DATABASE_URL: '', DATA_DIR: '', OFFICE_TZ: '',
+      // OFFICE_TZ: '' is tested with the machine zone, in child processes, above.
+      NODE_ENV: '', HQ_URL: '', HQ_API_KEY: '', REDIS_URL: '', DATABASE_URL: '', DATA_DIR: '',
       STATUS_HOST: '', STATUS_PORT: '', API_TOKEN: '', LOG_LEVEL: '', ECONNECTOR_CONFIG: '',
     };
     expect(load(empty)).toEqual(load({}));
@@ -312,13 +362,14 @@ describe('the result', () => {
   });
 
   it('does not depend on process.env when an env is given', () => {
-    const saved = process.env.OFFICE_TZ;
-    process.env.OFFICE_TZ = 'Mars/Base';
+    const saved = process.env.STATUS_PORT;
+    process.env.STATUS_PORT = 'not-a-port';
     try {
       expect(() => load({})).not.toThrow();
+      expect(() => loadConfig({ OFFICE_TZ: 'Mars/Base' }, { cwd })).toThrow(ConfigError);
     } finally {
-      if (saved === undefined) delete process.env.OFFICE_TZ;
-      else process.env.OFFICE_TZ = saved;
+      if (saved === undefined) delete process.env.STATUS_PORT;
+      else process.env.STATUS_PORT = saved;
     }
   });
 });

@@ -178,7 +178,13 @@ describe('MonthBucketer.current and shift', () => {
 
   it('current() is the month of now in the zone', () => {
     expect(b.current(utc('2026-12-01T03:00:00.000Z'))).toBe('2026-11');
-    expect(b.current()).toBe(luxonMonth(Date.now(), 'America/Chicago'));
+    // Without an argument: the bucketer's clock (Date.now unless one is given), read once.
+    const at = utc('2026-12-01T05:59:59.999Z'); // the last millisecond of November in Chicago
+    const pinned = new MonthBucketer('America/Chicago', () => at);
+    expect(pinned.current()).toBe('2026-11');
+    expect(pinned.current()).toBe(luxonMonth(at, 'America/Chicago'));
+    expect(new MonthBucketer('America/Chicago', () => at + 1).current()).toBe('2026-12');
+    expect(pinned.now()).toBe(at);
   });
 
   it('shift() moves across years both ways', () => {
