@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { Config } from '../config';
 import type { Database } from '../db/orm';
-import type { HqClient } from '../hq/client';
+import type { HqClient, HqStream } from '../hq/client';
 import type { Metrics } from '../metrics/metrics';
 import type { JobQueues } from '../queues/queues';
 import type { MonthBucketer } from '../usage/month';
@@ -15,8 +15,12 @@ export interface AppContext {
   db: Database;
   hq: HqClient;
   months: MonthBucketer;
-  /** After a failed database write, no HQ page is fetched until this backoff passes. */
-  dbGate: Backoff;
+  /**
+   * Per stream: after a page's write failed for a reason of the database, no page of that stream
+   * is fetched until this backoff passes. One gate per stream, so that a stream whose pages keep
+   * failing never holds the other one up (a database that is really down fails both on their own).
+   */
+  dbGates: Record<HqStream, Backoff>;
   /** On SQLite with the workers role: the thread that writes receipts pages (null: the knex writer). */
   receiptsWriter: ReceiptsWriter | null;
   queues: JobQueues;

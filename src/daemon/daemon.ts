@@ -149,7 +149,7 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
     }
     const app: AppContext = {
       config, logger, db, hq, months, queues, metrics, startedAt, receiptsWriter,
-      dbGate: new Backoff(config.hq.backoff),
+      dbGates: { receipts: new Backoff(config.hq.backoff), inbound: new Backoff(config.hq.backoff) },
     };
 
     if (consumer) {

@@ -129,7 +129,8 @@ export const QuarantinedItemSchema = defineEntity({
     kind: p.string().primary(),
     /** The item's own id when it has one, else 'sha256:<hash of raw>': one row per distinct item. */
     itemKey: p.string().primary(),
-    ackId: p.string().nullable(),
+    /** The id to acknowledge, when the item has one (text: HQ's ids are acknowledged up to 1,000 characters). */
+    ackId: p.text().nullable(),
     /** The item verbatim, as HQ sent it. */
     raw: p.text(),
     reason: p.text(),

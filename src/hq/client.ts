@@ -30,10 +30,15 @@ export interface HqClientOptions {
 export interface Page {
   items: unknown[];
   more: boolean;
+  /**
+   * The body as HQ sent it. Kept (one flat string) instead of the parsed items, so that an item
+   * the database later refuses can still be quarantined verbatim (src/ingest/drain.ts).
+   */
+  text?: string;
 }
 
-/** Validates a decoded JSON body; returns null when it is not of the expected shape. */
-export type BodyParser<T> = (body: unknown) => T | null;
+/** Validates a decoded JSON body (`text` is the body as received); returns null when it is not of the expected shape. */
+export type BodyParser<T> = (body: unknown, text: string) => T | null;
 
 const parseReceiptsPage = parserFor(receiptsPageSchema);
 const parseInboundPage = parserFor(inboundPageSchema);
@@ -51,11 +56,11 @@ export interface OutboundText {
 const STREAM_PATHS: Record<HqStream, { page: string; ack: string; idsKey: string; parsePage: BodyParser<Page> }> = {
   receipts: {
     page: '/v1/receipts', ack: '/v1/receipts/ack', idsKey: 'receiptIds',
-    parsePage: (body) => { const p = parseReceiptsPage(body); return p && { items: p.receipts, more: p.more }; },
+    parsePage: (body, text) => { const p = parseReceiptsPage(body); return p && { items: p.receipts, more: p.more, text }; },
   },
   inbound: {
     page: '/v1/inbound', ack: '/v1/inbound/ack', idsKey: 'inboundIds',
-    parsePage: (body) => { const p = parseInboundPage(body); return p && { items: p.messages, more: p.more }; },
+    parsePage: (body, text) => { const p = parseInboundPage(body); return p && { items: p.messages, more: p.more, text }; },
   },
 };
 
@@ -212,7 +217,7 @@ export class HqClient {
       const waitMs = gate.fail(this.now());
       throw new HqUnavailableError(`${endpoint}: HQ answered ${status} with a body that is not JSON; next try in ${waitMs} ms`, endpoint);
     }
-    const parsed = parse(decoded);
+    const parsed = parse(decoded, text);
     if (parsed === null) {
       report('bad_body', status);
       const waitMs = gate.fail(this.now());

@@ -14,8 +14,34 @@ import { isUsdString, parseUsdToMicros } from '../money';
 export const RECEIPT_STATUSES = ['delivered', 'delivery_unconfirmed', 'failed_with_charge', 'failed_no_charge'] as const;
 export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 
-/** Longest id (receiptId, inboundId, guid, officeId) we store. */
+/** Longest id (receiptId, inboundId, guid, officeId) we store (the id columns hold 255 characters). */
 export const MAX_ID_LENGTH = 200;
+/**
+ * Largest clinicId and segments count: the columns are 32-bit integers (PostgreSQL `integer`).
+ * The contract says only "positive integer"; a value the database cannot hold is quarantined
+ * verbatim (and acknowledged) instead of failing its page's transaction for ever.
+ */
+export const MAX_INT32 = 2_147_483_647;
+/**
+ * Largest charge one item may carry: 1,000 USD. A text costs cents; nothing a carrier bills
+ * for one message comes near it. The bound keeps every monthly sum an exact JavaScript integer:
+ * 2^53 micro-dollars is about 9 billion dollars, so a month would need more than nine million
+ * items at this ceiling to reach it (docs/security.md). An item above it is quarantined verbatim.
+ */
+export const MAX_ITEM_CHARGE_MICROS = 1_000_000_000;
+/**
+ * Strings the databases cannot store exactly: a NUL character (PostgreSQL text refuses it) or a
+ * lone UTF-16 surrogate (no UTF-8 form: the drivers would store U+FFFD instead of the text).
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+}
+
+/** `value` with what the databases cannot store exactly replaced by U+FFFD (for names, which are not quarantined). */
+export function storableText(value: string): string {
+  return isStorableText(value) ? value : value.replace(/\u0000|\p{Cs}/gu, '\ufffd');
+}
 /** Longest inbound body we store (a long concatenated reply is a few thousand characters at most). */
 export const MAX_BODY_LENGTH = 100_000;
 /** Years a timestamp from HQ may have: anything else is garbage, quarantined rather than bucketed. */
@@ -30,6 +56,8 @@ const MSG = {
   e164: 'not an E.164 phone number',
   country: 'not an ISO 3166-1 alpha-2 code',
   duplicateClinic: 'duplicate clinicId',
+  storable: 'holds a NUL character or a lone surrogate',
+  charge: 'above the largest charge of one item (1000 USD)',
 } as const;
 const OWN_MESSAGES: ReadonlySet<string> = new Set(Object.values(MSG));
 
@@ -59,9 +87,12 @@ export function parseIsoUtcMs(value: string): number | null {
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
-const id = z.string().min(1).max(MAX_ID_LENGTH);
+const storable = z.string().refine(isStorableText, { message: MSG.storable });
+const id = z.string().min(1).max(MAX_ID_LENGTH).refine(isStorableText, { message: MSG.storable });
 const positiveInt = z.number().int().positive();
+const int32 = positiveInt.max(MAX_INT32);
 const money = z.string().max(40).refine(isUsdString, { message: MSG.usd }).transform((s) => parseUsdToMicros(s));
+const itemCharge = money.refine((micros) => micros <= MAX_ITEM_CHARGE_MICROS, { message: MSG.charge });
 const timestampMs = z
   .string()
   .max(40)
@@ -97,10 +128,10 @@ export const receiptSchema: z.ZodType<ValidReceipt> = z
   .object({
     receiptId: id,
     guid: id,
-    clinicId: positiveInt,
+    clinicId: int32,
     status: z.enum(RECEIPT_STATUSES),
-    chargeUsd: money,
-    segments: positiveInt,
+    chargeUsd: itemCharge,
+    segments: int32,
     countryCode,
     sentAt: timestampMs,
     statusAt: timestampMs,
@@ -120,13 +151,13 @@ export const receiptSchema: z.ZodType<ValidReceipt> = z
 export const inboundSchema: z.ZodType<ValidInbound> = z
   .object({
     inboundId: id,
-    clinicId: positiveInt,
+    clinicId: int32,
     fromPhone: phone,
     toPhone: phone,
-    body: z.string().max(MAX_BODY_LENGTH),
+    body: storable.max(MAX_BODY_LENGTH),
     receivedAt: timestampMs,
-    chargeUsd: money,
-    segments: positiveInt,
+    chargeUsd: itemCharge,
+    segments: int32,
   })
   .transform((m) => ({
     inboundId: m.inboundId,
@@ -171,8 +202,8 @@ export const accountSchema: z.ZodType<Account> = z
     monthlyLimitUsd: money,
     clinics: z.array(
       z.object({
-        clinicId: positiveInt,
-        name: z.string().max(MAX_ID_LENGTH),
+        clinicId: int32,
+        name: z.string().max(MAX_ID_LENGTH).transform(storableText),
         subscribed: z.boolean(),
         primaryPhone: phone,
         countryCode,

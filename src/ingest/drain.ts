@@ -18,14 +18,16 @@ import type { MonthBucketer } from '../usage/month';
 import { Backoff } from '../util/backoff';
 import { ackIdsOf, markStreamPolled, recordInboundPage, recordReceiptsPage, uniqueBy, type PageOutcome } from './record-page';
 import type { ReceiptsWriter } from './receipts-writer';
-import { splitPage, type SplitPage } from './validate';
+import { quarantineEntry, splitPage, type QuarantineEntry, type SplitPage } from './validate';
+import { itemFailureReason } from '../db/errors';
+import { createHash } from 'node:crypto';
 import type { ValidInbound, ValidReceipt } from '../hq/schemas';
 
 export interface DrainDeps {
   hq: HqClient;
   knex: Knex;
   months: MonthBucketer;
-  /** Guards the database: after a failed write no page is fetched (and leased) until it passes. */
+  /** This stream's database gate: after a write failed for a reason of the database, no page is fetched (and leased) until it passes. */
   dbGate: Backoff;
   pageSize: number;
   /** On SQLite, the thread that writes receipts pages (receipts-writer.ts); absent: the knex writer. */
@@ -66,6 +68,8 @@ export class DatabaseUnavailableError extends Error {
 interface FetchedPage {
   count: number;
   more: boolean;
+  /** HQ's body, to quarantine an item verbatim if the database refuses it. */
+  text: string | undefined;
   split: SplitPage<ValidReceipt> | SplitPage<ValidInbound> | null;
   startedAt: number;
 }
@@ -74,7 +78,7 @@ async function fetchPage(deps: DrainDeps, stream: HqStream, signal: AbortSignal 
   const startedAt = Date.now();
   const page = await deps.hq.getPage(stream, deps.pageSize, signal);
   const split = page.items.length === 0 ? null : splitPage(stream === 'receipts' ? 'receipt' : 'inbound', page.items);
-  return { count: page.items.length, more: page.more, split, startedAt };
+  return { count: page.items.length, more: page.more, text: page.text, split, startedAt };
 }
 
 export async function drainStream(deps: DrainDeps, stream: HqStream, budget: DrainBudget): Promise<DrainResult> {
@@ -146,19 +150,113 @@ async function acknowledge(deps: DrainDeps, stream: HqStream, budget: DrainBudge
   deps.onPage?.(stream, { ...outcome, items: page.count, acked, durationMs: Date.now() - page.startedAt });
 }
 
+/** One unit of a page for splitting: a valid item (with its position in HQ's page) or a quarantine entry. */
+type Unit<T> = { valid: T; index: number } | { entry: QuarantineEntry };
+
 async function recordPage(deps: DrainDeps, stream: HqStream, page: FetchedPage): Promise<PageOutcome> {
   if (page.split === null) {
     await markStreamPolled(deps.knex, stream);
     return { recorded: 0, duplicates: 0, quarantined: 0, ackIds: [], dirtyPairs: 0 };
   }
-  if (stream === 'receipts') {
-    const { valid, quarantined } = page.split as SplitPage<ValidReceipt>;
-    if (deps.receiptsWriter) {
-      const written = await deps.receiptsWriter.record({ receipts: valid, quarantined, now: Date.now() });
-      return { ...written, quarantined: quarantined.length, ackIds: ackIdsOf(uniqueBy(valid, (r) => r.receiptId).map((r) => r.receiptId), quarantined), dirtyPairs: 0 };
-    }
-    return recordReceiptsPage(deps.knex, valid, quarantined, deps.months);
+  const split = page.split as SplitPage<ValidReceipt | ValidInbound>;
+  try {
+    return await writeUnits(deps, stream, split.valid, split.quarantined);
+  } catch (err) {
+    if (itemFailureReason(err) === null) throw err;
+    // The page's items, not the database, made the write fail: find them, record the rest.
+    const units: Array<Unit<ValidReceipt | ValidInbound>> = [
+      ...split.valid.map((valid, i) => ({ valid, index: split.validIndex[i] ?? -1 })),
+      ...split.quarantined.map((entry) => ({ entry })),
+    ];
+    return splitAndRecord(deps, stream, units, rawItems(page), err);
   }
-  const { valid, quarantined } = page.split as SplitPage<ValidInbound>;
-  return recordInboundPage(deps.knex, valid, quarantined, deps.months);
+}
+
+/** HQ's items of the page verbatim, parsed again from the body only when a page must be split. */
+function rawItems(page: FetchedPage): (index: number) => unknown {
+  let items: unknown[] | null = null;
+  return (index) => {
+    if (items === null) {
+      try {
+        const body = JSON.parse(page.text ?? 'null') as Record<string, unknown> | null;
+        const list = body?.receipts ?? body?.messages;
+        items = Array.isArray(list) ? list : [];
+      } catch {
+        items = [];
+      }
+    }
+    return items[index];
+  };
+}
+
+/**
+ * Bisects a page whose write failed for a reason that belongs to its items: each half is written
+ * in a transaction of its own, a half that fails the same way is split again, and a single item
+ * that still fails is quarantined verbatim with the database's reason. k bad items in a page of n
+ * cost about 2k·log2(n) transactions, and only on pages that hold one. A failure that belongs to
+ * the database at any step ends the whole page unacknowledged, like any failed write: the halves
+ * already committed are recognised as stored when HQ hands the page out again.
+ */
+async function splitAndRecord(
+  deps: DrainDeps, stream: HqStream, units: ReadonlyArray<Unit<ValidReceipt | ValidInbound>>, raw: (index: number) => unknown, failure: unknown,
+): Promise<PageOutcome> {
+  if (units.length === 1) return quarantineRefused(deps, stream, units[0]!, raw, itemFailureReason(failure)!);
+  const mid = units.length >>> 1;
+  const outcomes: PageOutcome[] = [];
+  for (const half of [units.slice(0, mid), units.slice(mid)]) {
+    const valid = half.flatMap((u) => ('valid' in u ? [u.valid] : []));
+    const entries = half.flatMap((u) => ('entry' in u ? [u.entry] : []));
+    try {
+      outcomes.push(await writeUnits(deps, stream, valid, entries));
+    } catch (err) {
+      if (itemFailureReason(err) === null) throw err;
+      outcomes.push(await splitAndRecord(deps, stream, half, raw, err));
+    }
+  }
+  return mergeOutcomes(outcomes);
+}
+
+/** Stores one item the database refused in quarantine, verbatim, with the database's reason. */
+async function quarantineRefused(
+  deps: DrainDeps, stream: HqStream, unit: Unit<ValidReceipt | ValidInbound>, raw: (index: number) => unknown, reason: string,
+): Promise<PageOutcome> {
+  if ('valid' in unit) return writeUnits(deps, stream, [], [quarantineEntry(stream === 'receipts' ? 'receipt' : 'inbound', raw(unit.index) ?? unit.valid, reason)]);
+  // A quarantine entry the database refused: keyed by its content's hash instead of its id, and
+  // at last without its ack id (its text still names it). A refusal of that too fails the page.
+  const hashed: QuarantineEntry = { ...unit.entry, itemKey: `sha256:${createHash('sha256').update(unit.entry.raw).digest('hex')}`, reason: `${unit.entry.reason}; ${reason}` };
+  try {
+    return await writeUnits(deps, stream, [], [hashed]);
+  } catch (err) {
+    if (itemFailureReason(err) === null) throw err;
+    return writeUnits(deps, stream, [], [{ ...hashed, ackId: null }]);
+  }
+}
+
+function mergeOutcomes(outcomes: readonly PageOutcome[]): PageOutcome {
+  const ackIds = new Set<string>();
+  const sendGuids: string[] = [];
+  let recorded = 0, duplicates = 0, quarantined = 0, dirtyPairs = 0, usagePairs = 0;
+  for (const o of outcomes) {
+    recorded += o.recorded;
+    duplicates += o.duplicates;
+    quarantined += o.quarantined;
+    dirtyPairs += o.dirtyPairs;
+    usagePairs += o.usagePairs ?? 0;
+    for (const id of o.ackIds) ackIds.add(id);
+    sendGuids.push(...(o.sendGuids ?? []));
+  }
+  return { recorded, duplicates, quarantined, ackIds: [...ackIds], dirtyPairs, usagePairs, sendGuids };
+}
+
+/** Writes valid items and quarantine entries of one stream in one transaction. */
+async function writeUnits(deps: DrainDeps, stream: HqStream, valid: ReadonlyArray<ValidReceipt | ValidInbound>, quarantined: readonly QuarantineEntry[]): Promise<PageOutcome> {
+  if (stream === 'receipts') {
+    const receipts = valid as readonly ValidReceipt[];
+    if (deps.receiptsWriter) {
+      const written = await deps.receiptsWriter.record({ receipts, quarantined, now: Date.now() });
+      return { ...written, quarantined: quarantined.length, ackIds: ackIdsOf(uniqueBy(receipts, (r) => r.receiptId).map((r) => r.receiptId), quarantined), dirtyPairs: 0 };
+    }
+    return recordReceiptsPage(deps.knex, receipts, quarantined, deps.months);
+  }
+  return recordInboundPage(deps.knex, valid as readonly ValidInbound[], quarantined, deps.months);
 }

@@ -10,15 +10,15 @@
  * receiptSchema must be mirrored here (or this function made to return null for what it covers).
  */
 import { parseUsdToMicrosOrNull } from '../money';
-import { MAX_ID_LENGTH, parseIsoUtcMs, RECEIPT_STATUSES, type ReceiptStatus, type ValidReceipt } from '../hq/schemas';
+import { isStorableText, MAX_ID_LENGTH, MAX_INT32, MAX_ITEM_CHARGE_MICROS, parseIsoUtcMs, RECEIPT_STATUSES, type ReceiptStatus, type ValidReceipt } from '../hq/schemas';
 
 const STATUSES: ReadonlySet<string> = new Set(RECEIPT_STATUSES);
 /** The schema's `.max(40)` on money and timestamp strings. */
 const MAX_FIELD_LENGTH = 40;
 const COUNTRY = /^[A-Z]{2}$/;
 
-const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_LENGTH;
-const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_LENGTH && isStorableText(v);
+const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0 && v <= MAX_INT32;
 
 function timestampMs(v: unknown): number | null {
   return typeof v === 'string' && v.length <= MAX_FIELD_LENGTH ? parseIsoUtcMs(v) : null;
@@ -28,12 +28,12 @@ export function fastReceipt(item: unknown): ValidReceipt | null {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return null;
   const r = item as Record<string, unknown>;
   const { receiptId, guid, clinicId, status, chargeUsd, segments, countryCode } = r;
-  if (!isId(receiptId) || !isId(guid) || !isPositiveInt(clinicId) || !isPositiveInt(segments)) return null;
+  if (!isId(receiptId) || !isId(guid) || !isInt32(clinicId) || !isInt32(segments)) return null;
   if (typeof status !== 'string' || !STATUSES.has(status)) return null;
   if (typeof countryCode !== 'string' || !COUNTRY.test(countryCode)) return null;
   if (typeof chargeUsd !== 'string' || chargeUsd.length > MAX_FIELD_LENGTH) return null;
   const chargeMicros = parseUsdToMicrosOrNull(chargeUsd);
-  if (chargeMicros === null) return null;
+  if (chargeMicros === null || chargeMicros > MAX_ITEM_CHARGE_MICROS) return null;
   const sentAtMs = timestampMs(r.sentAt);
   if (sentAtMs === null) return null;
   const statusAtMs = timestampMs(r.statusAt);

@@ -4,7 +4,7 @@
  * writer thread's (sqlite-receipts.ts). Both must store exactly the same thing.
  */
 import type { SqlValue } from '../db/bulk-sql';
-import type { ValidReceipt } from '../hq/schemas';
+import { isStorableText, type ValidReceipt } from '../hq/schemas';
 import { compareReceiptOrder } from './final-receipt';
 import type { QuarantineEntry } from './validate';
 
@@ -34,8 +34,12 @@ export function messageRow(r: ValidReceipt, now: number): SqlValue[] {
   return [r.guid, r.clinicId, r.sentAtMs, r.status, r.chargeMicros, r.segments, r.receiptId, r.statusAtMs, 'hq', now];
 }
 
+/**
+ * The quarantine row of an entry. Its ack id is kept only when the database can store it exactly
+ * (no NUL, no lone surrogate): the item is still acknowledged, and its raw text names the id.
+ */
 export function quarantineRow(e: QuarantineEntry, now: number): SqlValue[] {
-  return [e.kind, e.itemKey, e.ackId, e.raw, e.reason, now, now, 1];
+  return [e.kind, e.itemKey, e.ackId !== null && isStorableText(e.ackId) ? e.ackId : null, e.raw, e.reason, now, now, 1];
 }
 
 /** Last write wins inside one page too: HQ may hand the same item twice in one page. */

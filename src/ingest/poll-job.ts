@@ -19,7 +19,7 @@ export async function pollStream(stream: HqStream, ctx: JobContext): Promise<Pol
         hq: app.hq,
         knex: app.db.knex,
         months: app.months,
-        dbGate: app.dbGate,
+        dbGate: app.dbGates[stream],
         pageSize: app.config.hq.pageSize,
         receiptsWriter: app.receiptsWriter,
         onPage: (_stream, page) => {

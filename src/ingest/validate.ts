@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import {
   describeIssues,
   inboundSchema,
+  isStorableText,
   MAX_ID_LENGTH,
   receiptSchema,
   type ValidInbound,
@@ -32,6 +33,8 @@ export interface QuarantineEntry {
 export interface SplitPage<T> {
   valid: T[];
   quarantined: QuarantineEntry[];
+  /** validIndex[i]: the position in the page of valid[i] (to find the item verbatim again). */
+  validIndex: number[];
 }
 
 /** Ids longer than this are not sent back in an ack (HQ never hands out such ids; a body that size is garbage). */
@@ -45,26 +48,31 @@ export function splitPage(kind: ItemKind, items: readonly unknown[]): SplitPage<
 export function splitPage(kind: ItemKind, items: readonly unknown[]): SplitPage<ValidReceipt | ValidInbound> {
   const schema = kind === 'receipt' ? receiptSchema : inboundSchema;
   const valid: Array<ValidReceipt | ValidInbound> = [];
+  const validIndex: number[] = [];
   const quarantined: QuarantineEntry[] = [];
-  for (const item of items) {
+  items.forEach((item, index) => {
     // Well-formed receipts take the fast path (same result); the schema decides everything else.
     const fast = kind === 'receipt' ? fastReceipt(item) : null;
     if (fast !== null) {
       valid.push(fast);
-      continue;
+      validIndex.push(index);
+      return;
     }
     const result = schema.safeParse(item);
-    if (result.success) valid.push(result.data);
-    else quarantined.push(quarantineEntry(kind, item, describeIssues(result.error.issues, item)));
-  }
-  return { valid, quarantined };
+    if (result.success) {
+      valid.push(result.data);
+      validIndex.push(index);
+    } else quarantined.push(quarantineEntry(kind, item, describeIssues(result.error.issues, item)));
+  });
+  return { valid, quarantined, validIndex };
 }
 
 /** Builds the quarantine entry of an item that failed validation for `reason`. */
 export function quarantineEntry(kind: ItemKind, item: unknown, reason: string): QuarantineEntry {
   const raw = rawJson(item);
   const id = idOf(kind, item);
-  const itemKey = id !== null && id.length <= MAX_ID_LENGTH ? id : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+  // An id the database cannot store exactly (too long, a NUL, a lone surrogate) keys the item by its content.
+  const itemKey = id !== null && id.length <= MAX_ID_LENGTH && isStorableText(id) ? id : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
   const ackId = id !== null && id.length <= MAX_ACK_ID_LENGTH ? id : null;
   return { kind, itemKey, ackId, raw, reason };
 }
@@ -76,7 +84,10 @@ function idOf(kind: ItemKind, item: unknown): string | null {
   return typeof id === 'string' && id.length > 0 ? id : null;
 }
 
-/** Items come from JSON.parse, so they stringify back; the fallbacks cover what JSON cannot hold. */
+/**
+ * Items come from JSON.parse, so they stringify back; JSON.stringify escapes NUL and lone
+ * surrogates, so the text is always storable. The fallbacks cover what JSON cannot hold.
+ */
 function rawJson(item: unknown): string {
   try {
     return JSON.stringify(item) ?? String(item);

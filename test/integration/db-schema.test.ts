@@ -34,5 +34,6 @@ describe('database schema', () => {
     expect(pending).toEqual([]);
     const executed = await db.orm.getMigrator().getExecutedMigrations();
     expect(executed.map((m) => m.name)).toEqual(MIGRATIONS.map((m) => m.name));
+    expect(executed[0]?.name).toBe('Migration20261127000000_initial');
   });
 });

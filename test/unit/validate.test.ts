@@ -127,6 +127,16 @@ describe('splitPage: receipts', () => {
     ['an empty guid', { guid: '' }, 'guid'],
     ['a null guid', { guid: null }, 'guid'],
     ['a huge receiptId', { receiptId: 'r'.repeat(500) }, 'receiptId'],
+    // Issue #13: within the contract's letter, but no database column can hold them exactly.
+    ['a receiptId of 256 characters', { receiptId: 'r'.repeat(256) }, 'receiptId'],
+    ['a guid of 256 characters', { guid: 'g'.repeat(256) }, 'guid'],
+    ['a clinicId above 2^31-1', { clinicId: 2 ** 31 }, 'clinicId'],
+    ['3,000,000,000 segments', { segments: 3_000_000_000 }, 'segments'],
+    ['a charge of 5,000,000,000 USD', { chargeUsd: '5000000000' }, 'chargeUsd'],
+    ['a charge just above 1000 USD', { chargeUsd: '1000.000001' }, 'chargeUsd'],
+    ['a NUL in the receiptId', { receiptId: 'r-1\u0000x' }, 'receiptId'],
+    ['a NUL in the guid', { guid: 'g-\u0000' }, 'guid'],
+    ['a lone surrogate in the guid', { guid: 'g-\ud800' }, 'guid'],
   ])('quarantines a receipt with %s', (_what, over, field) => {
     const item = receipt(over);
     const { valid, quarantined } = splitPage('receipt', [item]);
@@ -138,7 +148,16 @@ describe('splitPage: receipts', () => {
     expect(q.reason).toContain(field);
     const id = item.receiptId as string;
     expect(q.ackId).toBe(id);
-    expect(q.itemKey).toBe(id.length <= 200 ? id : `sha256:${createHash('sha256').update(q.raw).digest('hex')}`);
+    const storable = id.length <= 200 && !/\u0000|\p{Cs}/u.test(id);
+    expect(q.itemKey).toBe(storable ? id : `sha256:${createHash('sha256').update(q.raw).digest('hex')}`);
+    // The verbatim text itself is always storable: JSON escapes NUL and lone surrogates.
+    expect(q.raw).not.toMatch(/\u0000|\p{Cs}/u);
+  });
+
+  it('accepts the largest values the database holds: clinicId and segments 2^31-1, a charge of 1000 USD', () => {
+    const { valid, quarantined } = splitPage('receipt', [receipt({ clinicId: 2 ** 31 - 1, segments: 2 ** 31 - 1, chargeUsd: '1000.000000', receiptId: 'r'.repeat(200) })]);
+    expect(quarantined).toEqual([]);
+    expect(valid[0]).toMatchObject({ clinicId: 2 ** 31 - 1, segments: 2 ** 31 - 1, chargeMicros: 1_000_000_000 });
   });
 
   it.each(['receiptId', 'guid', 'clinicId', 'status', 'chargeUsd', 'segments', 'countryCode', 'sentAt', 'statusAt'])(
@@ -198,6 +217,27 @@ describe('splitPage: receipts', () => {
 });
 
 describe('splitPage: inbound', () => {
+  it.each([
+    ['a NUL in the body', { body: 'see you\u0000then' }, 'body'],
+    ['a lone surrogate in the body', { body: 'smile \udc00' }, 'body'],
+    ['a clinicId above 2^31-1', { clinicId: 2 ** 31 }, 'clinicId'],
+    ['3,000,000,000 segments', { segments: 3_000_000_000 }, 'segments'],
+    ['a charge of 5,000,000,000 USD', { chargeUsd: '5000000000' }, 'chargeUsd'],
+    ['an inboundId of 256 characters', { inboundId: 'i'.repeat(256) }, 'inboundId'],
+  ])('quarantines an inbound message with %s (issue #13)', (_what, over, field) => {
+    const item = inbound(over);
+    const { valid, quarantined } = splitPage('inbound', [item]);
+    expect(valid).toEqual([]);
+    expect(quarantined[0]!.raw).toBe(JSON.stringify(item));
+    expect(quarantined[0]!.reason).toContain(field);
+    expect(quarantined[0]!.reason).not.toContain('see you');
+  });
+
+  it('keeps an emoji (a surrogate pair) in the body exactly', () => {
+    const { valid } = splitPage('inbound', [inbound({ body: 'ok \u{1F600}' })]);
+    expect(valid[0]!.body).toBe('ok \u{1F600}');
+  });
+
   it('parses a valid inbound message', () => {
     const { valid, quarantined } = splitPage('inbound', [inbound()]);
     expect(quarantined).toEqual([]);

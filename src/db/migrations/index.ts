@@ -4,6 +4,7 @@ import { Migration20261128000000_office } from './Migration20261128000000_office
 import { Migration20261128100000_perf } from './Migration20261128100000_perf';
 import { Migration20261201213500_consent_commlog } from './Migration20261201213500_consent_commlog';
 import { Migration20261201214500_conversations } from './Migration20261201214500_conversations';
+import { Migration20261201215000_quarantine_ack_id_text } from './Migration20261201215000_quarantine_ack_id_text';
 
 /** Every migration, in order. Listed explicitly so compiled code needs no file globbing. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128100000_perf', class: Migration20261128100000_perf },
   { name: 'Migration20261201213500_consent_commlog', class: Migration20261201213500_consent_commlog },
   { name: 'Migration20261201214500_conversations', class: Migration20261201214500_conversations },
+  { name: 'Migration20261201215000_quarantine_ack_id_text', class: Migration20261201215000_quarantine_ack_id_text },
 ];
