@@ -15,6 +15,8 @@ export interface ClinicUsage {
   sentChargesUsd: string;
   receivedCount: number;
   receivedChargesUsd: string;
+  /** Replies not yet read (hidden and blocked ones left out), now: not a figure of the month. Additive: an older connector has none. */
+  unreadCount?: number;
 }
 
 export interface StatusDocument {
@@ -24,7 +26,7 @@ export interface StatusDocument {
   limitUsd: string | null;
   overLimit: boolean;
   defaultClinicId: number | null;
-  totals: { sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string; chargesUsd: string };
+  totals: { sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string; chargesUsd: string; unreadCount?: number };
   clinics: ClinicUsage[];
   econnector: {
     lastReceiptsPollAt: string | null;

@@ -25,6 +25,7 @@ interface ClinicRow {
   sent_charge_micros: number | string | null;
   received_count: number | null;
   received_charge_micros: number | string | null;
+  unread: number | string | null;
 }
 
 const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());
@@ -53,7 +54,7 @@ interface StatusRow extends ClinicRow {
  */
 const STATUS_SQL = `
   SELECT c.clinic_id, c.name, c.subscribed, c.primary_phone, c.country_code, c.in_account,
-         u.sent_count, u.sent_charge_micros, u.received_count, u.received_charge_micros,
+         u.sent_count, u.sent_charge_micros, u.received_count, u.received_charge_micros, n.unread,
          f.limit_micros, f.default_clinic, f.receipts_at, f.inbound_at, f.account_at, f.aggregates_at, f.quarantined
     FROM (SELECT (SELECT value FROM settings WHERE key = ?) AS limit_micros,
                  (SELECT value FROM settings WHERE key = ?) AS default_clinic,
@@ -64,6 +65,7 @@ const STATUS_SQL = `
                  (SELECT COUNT(*) FROM quarantine) AS quarantined) f
     LEFT JOIN clinics c ON c.in_account = ? OR c.seen_in_traffic = ?
     LEFT JOIN monthly_usage u ON u.clinic_id = c.clinic_id AND u.month = ?
+    LEFT JOIN unread_counts n ON n.clinic_id = c.clinic_id
    ORDER BY c.clinic_id`;
 
 interface Flights {
@@ -121,12 +123,14 @@ async function readStatus(knex: Knex, month: MonthKey, timezone: string): Promis
   const num = (v: number | string | null | undefined): number | null => (v == null ? null : Number(v));
   const defaultClinicId = facts?.default_clinic == null ? null : Number(facts.default_clinic);
 
-  let sentCount = 0, sentMicros = 0, receivedCount = 0, receivedMicros = 0;
+  let sentCount = 0, sentMicros = 0, receivedCount = 0, receivedMicros = 0, unreadCount = 0;
   const clinics = rows.filter((r) => r.clinic_id != null).map((r): ClinicUsage => {
     const inAccount = Boolean(r.in_account);
     const s = Number(r.sent_count ?? 0), sm = Number(r.sent_charge_micros ?? 0);
     const rc = Number(r.received_count ?? 0), rm = Number(r.received_charge_micros ?? 0);
-    sentCount += s; sentMicros += sm; receivedCount += rc; receivedMicros += rm;
+    // Unread replies now, whatever the month (src/office/conversations.ts keeps the counts).
+    const unread = Number(r.unread ?? 0);
+    sentCount += s; sentMicros += sm; receivedCount += rc; receivedMicros += rm; unreadCount += unread;
     return {
       clinicId: Number(r.clinic_id),
       // A clinic HQ's account does not list is known only from traffic: no name, not subscribed.
@@ -139,6 +143,7 @@ async function readStatus(knex: Knex, month: MonthKey, timezone: string): Promis
       sentChargesUsd: formatMicros(sm),
       receivedCount: rc,
       receivedChargesUsd: formatMicros(rm),
+      unreadCount: unread,
     };
   });
   const limitMicros = facts?.limit_micros == null ? null : Number(facts.limit_micros);
@@ -155,6 +160,7 @@ async function readStatus(knex: Knex, month: MonthKey, timezone: string): Promis
       receivedCount,
       receivedChargesUsd: formatMicros(receivedMicros),
       chargesUsd: formatMicros(chargesMicros),
+      unreadCount,
     },
     clinics,
     econnector: {

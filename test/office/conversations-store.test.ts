@@ -10,6 +10,8 @@ import type { DatabaseTarget } from '../../src/config/types';
 import type { ValidInbound } from '../../src/hq/schemas';
 import { recordInboundPage } from '../../src/ingest/record-page';
 import { insertOfficeMessages } from '../../src/office/send';
+import { listConversations, readThread, unreadCounts } from '../../src/office/conversation-queries';
+import { blockNumber, changeReply, markConversationRead, unblockNumber } from '../../src/office/replies';
 import { MonthBucketer } from '../../src/usage/month';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { tempDir } from '../support/tmp';
@@ -107,6 +109,49 @@ describe.each([['SQLite', sqlite], ['PostgreSQL', postgres]] as const)('conversa
     expect(num(await q('SELECT unread FROM conversations WHERE phone = ?', ['+15035550109']))).toEqual([{ unread: 0 }]);
     expect(num(await q('SELECT clinic_id, unread FROM unread_counts ORDER BY clinic_id'))).toEqual(before);
     expect(num(await q("SELECT received_count FROM monthly_usage WHERE clinic_id = 1 AND month = '2026-11'"))).toEqual([{ received_count: 4 }]);
+  });
+
+  it('lists, pages, reads threads and changes replies with the counts kept exact', async () => {
+    const all = await listConversations(db.knex, { limit: 50 });
+    expect(new Set(all.conversations.map((c) => c.phone))).toEqual(new Set(['+15035550109', '+15035550101', '+15035550103', '+15035550102']));
+    // Keyset pages of one walk the same order.
+    const walked: string[] = [];
+    let before;
+    for (;;) {
+      const page = await listConversations(db.knex, { limit: 1, before });
+      walked.push(...page.conversations.map((c) => c.phone));
+      if (!page.next) break;
+      before = page.next;
+    }
+    expect(walked).toEqual(all.conversations.map((c) => c.phone));
+    const lastAts = all.conversations.map((c) => c.lastAtMs);
+    expect([...lastAts].sort((a, b) => b - a)).toEqual(lastAts);
+
+    const thread = await readThread(db.knex, '+15035550101', 2);
+    expect(thread.messages.map((m) => m.direction)).toEqual(['in', 'out']);
+    expect(thread.messages[1]).toMatchObject({ guid: 'g-conv-1', status: 'pending', origin: 'office' });
+    const older = await readThread(db.knex, '+15035550101', 50, thread.next!);
+    expect(older.messages).toHaveLength(2);
+    expect(older.next).toBeNull();
+
+    const id = thread.messages[0]!.direction === 'in' ? thread.messages[0]!.inboundId : '';
+    const counts = async () => Object.fromEntries((await unreadCounts(db.knex)).byClinic);
+    const start = await counts();
+    expect(await changeReply(db.knex, id, { read: true })).toMatchObject({ read: true, hidden: false });
+    expect((await counts())['2'] ?? 0).toBe((start['2'] ?? 0) - 1);
+    await changeReply(db.knex, id, { read: false, hidden: true });
+    expect((await counts())['2'] ?? 0).toBe((start['2'] ?? 0) - 1);
+    await changeReply(db.knex, id, { hidden: false });
+    expect(await counts()).toEqual(start);
+
+    expect(await markConversationRead(db.knex, '+15035550101')).toBe(3);
+    expect(num(await q('SELECT unread FROM conversations WHERE phone = ?', ['+15035550101']))).toEqual([{ unread: 0 }]);
+    expect(Object.values(await counts()).reduce((a, b) => a + b, 0)).toBe(1);
+
+    expect(await blockNumber(db.knex, '+15035550102')).toMatchObject({ changed: true });
+    expect((await unreadCounts(db.knex)).total).toBe(0);
+    expect(await unblockNumber(db.knex, '+15035550102')).toBe(true);
+    expect(await unblockNumber(db.knex, '+15035550102')).toBe(false);
   });
 });
 

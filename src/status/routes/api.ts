@@ -27,6 +27,7 @@ import {
 import { parseRequest } from '../../office/validation';
 import { formatMicros } from '../../money';
 import type { StatusServerDeps } from '../server';
+import { registerMessagesRoutes } from './messages';
 
 /** The largest request body the API takes: a 1,600-character text is at most ~10 KB of JSON. */
 export const API_BODY_LIMIT_BYTES = 16 * 1024;
@@ -92,6 +93,9 @@ export function registerApiRoutes(server: FastifyInstance, { app }: StatusServer
         app.logger.error('office API error', { error: err.message });
         return reply.code(500).send({ error: 'internal_error', message: 'internal error' });
       });
+
+      // Text messages: conversations, replies, blocked numbers (./messages.ts).
+      registerMessagesRoutes(api, app, requireToken);
 
       api.post('/messages', { onRequest: requireToken, bodyLimit: API_BODY_LIMIT_BYTES }, async (req, reply) => {
         const input = parseRequest(SendBody, req.body);

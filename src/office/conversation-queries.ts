@@ -1,0 +1,269 @@
+/**
+ * Reading conversations (GET /api/conversations, GET /api/conversations/:phone, GET
+ * /api/inbound/unread). Every read is a keyset range on an index (Migration20261201214500):
+ *
+ * - the list walks conversations by (last_at DESC, phone DESC), with the clinic index or the
+ *   partial unread index when filtered, and reads the page's latest messages by primary key;
+ * - a thread walks the number's replies by (from_phone, received_at) and its office texts by
+ *   (to_phone, sent_at), newest first from the cursor, and merges the two in thread order
+ *   (time, 'in' before 'out', then id: compareActivity);
+ * - unread counts are the per-clinic counters, never a count of replies.
+ *
+ * Cursors are opaque to clients (base64url of the last row's order key).
+ */
+import type { Knex } from '@mikro-orm/knex';
+import { rowsOf, selectIn } from '../db/bulk-sql';
+import { compareActivity, type Direction } from './conversations';
+import { phoneMatchKey } from './phone';
+
+export const MAX_PAGE = 200;
+export const DEFAULT_PAGE = 50;
+
+type Db = Knex | Knex.Transaction;
+type Num = number | string;
+const n = (v: Num): number => Number(v);
+const nOrNull = (v: Num | null): number | null => (v === null ? null : Number(v));
+
+export interface ConversationSummary {
+  phone: string;
+  patientId: number | null;
+  patientName: string | null;
+  clinicId: number;
+  lastAtMs: number;
+  lastDirection: Direction;
+  lastBody: string | null;
+  /** Unread replies in the conversation. */
+  unread: number;
+  blocked: boolean;
+}
+
+/** Where a list page ends: the last conversation's (lastAt, phone). */
+export interface ListCursor {
+  at: number;
+  phone: string;
+}
+
+/** Where a thread page begins: its oldest message's order key. */
+export interface ThreadCursor {
+  at: number;
+  direction: Direction;
+  ref: string;
+}
+
+export function encodeCursor(parts: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+}
+
+/** The parts of a cursor, or null when it is not one this server made. */
+export function decodeCursor(raw: string): unknown[] | null {
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(raw)) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    return Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function listCursorOf(raw: string): ListCursor | null {
+  const p = decodeCursor(raw);
+  if (!p || p.length !== 2 || !Number.isSafeInteger(p[0]) || typeof p[1] !== 'string' || p[1].length > 40) return null;
+  return { at: p[0] as number, phone: p[1] };
+}
+
+export function threadCursorOf(raw: string): ThreadCursor | null {
+  const p = decodeCursor(raw);
+  if (!p || p.length !== 3 || !Number.isSafeInteger(p[0]) || (p[1] !== 'in' && p[1] !== 'out') || typeof p[2] !== 'string' || p[2].length > 255) return null;
+  return { at: p[0] as number, direction: p[1], ref: p[2] };
+}
+
+export interface ListQuery {
+  clinicId?: number;
+  unreadOnly?: boolean;
+  limit: number;
+  before?: ListCursor;
+}
+
+interface ConversationRow {
+  phone: string;
+  clinic_id: number;
+  last_at: Num;
+  last_direction: Direction;
+  last_ref: string;
+  unread: Num;
+}
+
+export async function listConversations(db: Db, query: ListQuery): Promise<{ conversations: ConversationSummary[]; next: ListCursor | null }> {
+  const where: string[] = [];
+  const bind: (string | number)[] = [];
+  if (query.clinicId !== undefined) {
+    where.push('clinic_id = ?');
+    bind.push(query.clinicId);
+  }
+  if (query.unreadOnly) where.push('unread > 0');
+  if (query.before) {
+    // The leading range lets the planner seek the index; the OR breaks ties on the phone.
+    where.push('last_at <= ? AND (last_at < ? OR phone < ?)');
+    bind.push(query.before.at, query.before.at, query.before.phone);
+  }
+  const rows = rowsOf<ConversationRow>(await db.raw(
+    `SELECT phone, clinic_id, last_at, last_direction, last_ref, unread FROM conversations
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_at DESC, phone DESC LIMIT ?`, [...bind, query.limit + 1]));
+  const more = rows.length > query.limit;
+  const page = rows.slice(0, query.limit);
+
+  const lastIn = new Map<string, { body: string; patient_id: number | null }>();
+  const lastOut = new Map<string, { body: string | null; patient_id: number | null }>();
+  for (const r of await selectIn<{ inbound_id: string; body: string; patient_id: number | null }>(db,
+    'SELECT inbound_id, body, patient_id FROM inbound_messages WHERE inbound_id IN {in}', page.filter((c) => c.last_direction === 'in').map((c) => c.last_ref))) {
+    lastIn.set(r.inbound_id, r);
+  }
+  for (const r of await selectIn<{ guid: string; body: string | null; patient_id: number | null }>(db,
+    'SELECT guid, body, patient_id FROM outbound_messages WHERE guid IN {in}', page.filter((c) => c.last_direction === 'out').map((c) => c.last_ref))) {
+    lastOut.set(r.guid, r);
+  }
+  const latest = (c: ConversationRow) => (c.last_direction === 'in' ? lastIn.get(c.last_ref) : lastOut.get(c.last_ref));
+  const patientIds = [...new Set(page.map((c) => latest(c)?.patient_id).filter((p): p is number => p != null).map(Number))];
+  const names = new Map<number, string>();
+  for (const r of await selectIn<{ patient_id: Num; name: string }>(db, 'SELECT patient_id, name FROM patients WHERE patient_id IN {in}', patientIds)) names.set(n(r.patient_id), r.name);
+  const keys = page.map((c) => phoneMatchKey(c.phone)).filter((k): k is string => k !== null);
+  const blocked = new Set<string>();
+  for (const r of await selectIn<{ phone_key: string }>(db, 'SELECT phone_key FROM blocked_numbers WHERE phone_key IN {in}', keys)) blocked.add(r.phone_key);
+
+  const conversations = page.map((c): ConversationSummary => {
+    const m = latest(c);
+    const patientId = m?.patient_id == null ? null : Number(m.patient_id);
+    return {
+      phone: c.phone,
+      patientId,
+      patientName: patientId === null ? null : names.get(patientId) ?? null,
+      clinicId: n(c.clinic_id),
+      lastAtMs: n(c.last_at),
+      lastDirection: c.last_direction,
+      lastBody: m?.body ?? null,
+      unread: n(c.unread),
+      blocked: blocked.has(phoneMatchKey(c.phone) ?? ''),
+    };
+  });
+  const tail = page[page.length - 1];
+  return { conversations, next: more && tail ? { at: n(tail.last_at), phone: tail.phone } : null };
+}
+
+export interface SentInThread {
+  direction: 'out';
+  guid: string;
+  atMs: number;
+  clinicId: number;
+  body: string | null;
+  status: string;
+  segments: number | null;
+  chargeMicros: number | null;
+  /** 'office', or what the connector sent it for (help_reply, …). */
+  origin: string;
+  patientId: number | null;
+  failureReason: string | null;
+}
+
+export interface ReceivedInThread {
+  direction: 'in';
+  inboundId: string;
+  atMs: number;
+  clinicId: number;
+  body: string;
+  read: boolean;
+  hidden: boolean;
+  patientId: number | null;
+  matchCount: number | null;
+  segments: number;
+  keyword: string | null;
+}
+
+export type ThreadMessage = SentInThread | ReceivedInThread;
+
+export interface PatientMatch {
+  patientId: number;
+  name: string;
+  clinicId: number | null;
+  textOk: string;
+}
+
+interface InboundRow {
+  inbound_id: string; clinic_id: Num; body: string; received_at: Num; is_read: number | boolean; hidden: number | boolean;
+  patient_id: Num | null; match_count: Num | null; segments: Num; keyword: string | null;
+}
+
+export const INBOUND_COLUMNS = 'inbound_id, clinic_id, body, received_at, is_read, hidden, patient_id, match_count, segments, keyword';
+
+export function receivedOf(r: InboundRow): ReceivedInThread {
+  return {
+    direction: 'in', inboundId: r.inbound_id, atMs: n(r.received_at), clinicId: n(r.clinic_id), body: r.body,
+    read: Boolean(r.is_read), hidden: Boolean(r.hidden), patientId: nOrNull(r.patient_id), matchCount: nOrNull(r.match_count),
+    segments: n(r.segments), keyword: r.keyword,
+  };
+}
+
+/** True when the number has a conversation (it replied, or the office texted it). */
+export async function conversationExists(db: Db, phone: string): Promise<boolean> {
+  return rowsOf(await db.raw('SELECT 1 AS x FROM conversations WHERE phone = ?', [phone])).length > 0;
+}
+
+export async function readThread(db: Db, phone: string, limit: number, before?: ThreadCursor): Promise<{ patients: PatientMatch[]; messages: ThreadMessage[]; next: ThreadCursor | null }> {
+  // Rows strictly older than the cursor in thread order ('in' sorts before 'out' at the same time).
+  let inCond = '';
+  let outCond = '';
+  const inBind: (string | number)[] = [phone];
+  const outBind: (string | number)[] = [phone];
+  if (before) {
+    if (before.direction === 'in') {
+      inCond = 'AND received_at <= ? AND (received_at < ? OR inbound_id < ?)';
+      inBind.push(before.at, before.at, before.ref);
+      outCond = 'AND sent_at < ?';
+      outBind.push(before.at);
+    } else {
+      inCond = 'AND received_at <= ?';
+      inBind.push(before.at);
+      outCond = 'AND sent_at <= ? AND (sent_at < ? OR guid < ?)';
+      outBind.push(before.at, before.at, before.ref);
+    }
+  }
+  const received = rowsOf<InboundRow>(await db.raw(
+    `SELECT ${INBOUND_COLUMNS} FROM inbound_messages WHERE from_phone = ? ${inCond} ORDER BY received_at DESC, inbound_id DESC LIMIT ?`, [...inBind, limit + 1]));
+  const sent = rowsOf<{
+    guid: string; clinic_id: Num; body: string | null; sent_at: Num; status: string; segments: Num | null; charge_micros: Num | null;
+    origin: string; purpose: string | null; patient_id: Num | null; failure_reason: string | null;
+  }>(await db.raw(
+    `SELECT guid, clinic_id, body, sent_at, status, segments, charge_micros, origin, purpose, patient_id, failure_reason
+       FROM outbound_messages WHERE to_phone = ? ${outCond} ORDER BY sent_at DESC, guid DESC LIMIT ?`, [...outBind, limit + 1]));
+
+  const all: ThreadMessage[] = [
+    ...received.map(receivedOf),
+    ...sent.map((r): SentInThread => ({
+      direction: 'out', guid: r.guid, atMs: n(r.sent_at), clinicId: n(r.clinic_id), body: r.body, status: r.status,
+      segments: nOrNull(r.segments), chargeMicros: nOrNull(r.charge_micros), origin: r.purpose ?? r.origin,
+      patientId: nOrNull(r.patient_id), failureReason: r.failure_reason,
+    })),
+  ];
+  const key = (m: ThreadMessage) => ({ at: m.atMs, direction: m.direction, ref: m.direction === 'in' ? m.inboundId : m.guid });
+  all.sort((a, b) => compareActivity(key(b), key(a)));
+  const page = all.slice(0, limit);
+  const oldest = page[page.length - 1];
+  const next = all.length > limit && oldest ? key(oldest) : null;
+
+  const phoneKey = phoneMatchKey(phone);
+  const patients = phoneKey === null ? [] : rowsOf<{ patient_id: Num; name: string; clinic_id: Num | null; text_ok: string }>(await db.raw(
+    'SELECT patient_id, name, clinic_id, text_ok FROM patients WHERE phone_key = ? ORDER BY patient_id', [phoneKey])).map((p) => ({
+    patientId: n(p.patient_id), name: p.name, clinicId: nOrNull(p.clinic_id), textOk: p.text_ok,
+  }));
+  return { patients, messages: page.reverse(), next };
+}
+
+/** Unread replies, all and per clinic (only clinics with any). */
+export async function unreadCounts(db: Db): Promise<{ total: number; byClinic: Map<number, number> }> {
+  const byClinic = new Map<number, number>();
+  let total = 0;
+  for (const r of rowsOf<{ clinic_id: Num; unread: Num }>(await db.raw('SELECT clinic_id, unread FROM unread_counts WHERE unread > 0 ORDER BY clinic_id'))) {
+    byClinic.set(n(r.clinic_id), n(r.unread));
+    total += n(r.unread);
+  }
+  return { total, byClinic };
+}
