@@ -17,7 +17,8 @@ export const SEND_BACKOFF_BASE_MS = 1_000;
  * database, never in Redis or the logs.
  *
  * - jobId `send-<guid>`: a message is never queued twice while its job waits or runs.
- * - A final refusal (4xx other than 429 and 401) is recorded as failed and the job completes.
+ * - A final refusal (4xx other than 429 and 401) is recorded as failed and the job completes; so is
+ *   a text whose consent was withdrawn after it was queued (src/office/consent.ts), never handed over.
  * - 429 Retry-After (and the HQ client's backoff gate) is sat out inside the attempt, since the
  *   client refuses to call sooner anyway; other transient failures (5xx, timeouts, resets) fail
  *   the attempt and BullMQ retries it with exponential backoff and jitter, SEND_ATTEMPTS times.
@@ -42,6 +43,10 @@ export const sendMessageJob: JobDefinition<SendMessagePayload, DeliveryOutcome> 
           app.queues.kick('recompute-usage');
           logger.warn('HQ refused an office message: recorded as failed', { guid, httpStatus: outcome.httpStatus, reason: outcome.reason });
         }
+        if (outcome.outcome === 'withheld') {
+          app.queues.kick('recompute-usage');
+          logger.info('office message withheld: consent was withdrawn after it was queued', { guid, reason: outcome.reason });
+        }
         return outcome;
       } catch (err) {
         const waitMs = err instanceof HqRateLimitedError ? err.retryAfterMs : err instanceof HqBackoffError ? err.waitMs : null;
@@ -50,5 +55,5 @@ export const sendMessageJob: JobDefinition<SendMessagePayload, DeliveryOutcome> 
       }
     }
   },
-  summarize: (r) => ({ outcome: r.outcome, ...(r.outcome === 'accepted' ? { segments: r.segments } : {}), ...(r.outcome === 'refused' ? { httpStatus: r.httpStatus, reason: r.reason } : {}) }),
+  summarize: (r) => ({ outcome: r.outcome, ...(r.outcome === 'accepted' ? { segments: r.segments } : {}), ...(r.outcome === 'refused' ? { httpStatus: r.httpStatus, reason: r.reason } : {}), ...(r.outcome === 'withheld' ? { reason: r.reason } : {}) }),
 };

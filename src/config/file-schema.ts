@@ -57,6 +57,7 @@ export const fileSettingsSchema = z.strictObject({
   shutdown: z.strictObject({ deadlineMs: int(100, 600_000) }),
   // A test hook (docs/testing.md), absent from config/default.json and refused outside NODE_ENV=test.
   testClock: z.strictObject({ offsetMs: int(-1e13, 1e13) }).optional(),
+  texting: z.strictObject({ unknownTextOk: z.enum(['allow', 'refuse']) }),
 });
 
 export type FileSettings = z.infer<typeof fileSettingsSchema>;
@@ -89,6 +90,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function describeZodIssue(issue: z.core.$ZodIssue, root: unknown): SettingProblem {
   const path = issue.path.filter((k): k is PathKey => typeof k !== 'symbol');
   switch (issue.code) {
+    case 'invalid_value':
+      return { path, problem: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` };
     case 'invalid_type':
       return { path, problem: valueAt(root, path) === undefined ? 'is missing' : `must be ${article(issue.expected)}` };
     case 'too_small':

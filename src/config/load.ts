@@ -151,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     metrics: { port: metricsPortPick ? checkPort(metricsPortPick.label, metricsPortPick.value) : null },
     shutdown: { ...file.shutdown },
     testClock: { offsetMs: file.testClock?.offsetMs ?? 0 },
+    texting: { ...file.texting },
   };
   return deepFreeze(config);
 }

@@ -77,6 +77,13 @@ export interface Config {
    * 0 unless NODE_ENV=test; real-time behaviour (timeouts, leases, poll ages) never uses it.
    */
   testClock: { offsetMs: number };
+  texting: {
+    /**
+     * Patients whose Text OK is unknown: 'allow' (texted, the default) or 'refuse' (treated as No:
+     * a text to them answers 409 text_ok_unknown). src/office/consent.ts.
+     */
+    unknownTextOk: 'allow' | 'refuse';
+  };
 }
 
 /** A setting with a bad value. The message is one line naming the setting and what is wrong. */

@@ -56,6 +56,8 @@ export const COMMLOG_KEYS = {
   reply: (inboundId: string) => `reply:${inboundId}`,
   /** The opt-out or opt-in a keyword reply caused. */
   consent: (inboundId: string) => `consent:${inboundId}`,
+  /** A patient's answer to the opt-in text (confirmed or declined), per patient. */
+  optinAnswer: (inboundId: string, patientId: number) => `optin:${patientId}:${inboundId}`,
   /** A Text OK change caused by a reply, per patient. */
   textOkByReply: (inboundId: string, patientId: number) => `textok:${patientId}:${inboundId}`,
   /** A change made by the office (a PUT, an import): `change` is unique to that change. */
@@ -113,7 +115,7 @@ export const MAX_COMMLOG_PAGE = 1000;
 export async function readCommlog(knex: Knex, after: number, limit: number): Promise<CommlogRow[]> {
   const rows = rowsOf<StoredRow>(await knex.raw(
     `SELECT id, at, kind, patient_id, clinic_id, phone, guid, inbound_id, summary, body FROM commlog WHERE id > ? ORDER BY id LIMIT ?`,
-    [after, Math.min(Math.max(1, limit), MAX_COMMLOG_PAGE)],
+    [after, Math.max(1, limit)],
   ));
   return rows.map((r) => ({
     id: Number(r.id),

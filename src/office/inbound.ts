@@ -1,39 +1,45 @@
 /**
  * The office's side of recording a page of patient replies, run inside recordInboundPage's
  * transaction (src/ingest/record-page.ts) and only for replies new to the database, so a replayed
- * page never acts twice:
+ * page never acts twice, and everything it writes commits or rolls back with the page:
  *
  * - matching: each reply is assigned to a patient or none (matching.ts), with ONE patients query
  *   per page (by phone key), never one per reply;
+ * - the commlog: one row per reply received, and one per fact it caused (src/db/commlog.ts);
  * - carrier keywords: STOP and START set the number's opt-out state (the latest reply by
- *   receivedAt wins, so a late redelivery of an older STOP does not undo a newer START); STOP
- *   turns the matching patients' Text OK to No, and a START that lifts an opt-out turns it back
- *   to Yes; HELP and INFO get an automatic reply, recorded here as a pending office message whose
- *   guid derives from the inbound id (queued once, whatever happens).
+ *   receivedAt wins, so a late redelivery of an older STOP does not undo a newer START). A STOP
+ *   turns the matching patients' Text OK to No and declines a pending opt-in request; a START
+ *   that lifts an opt-out turns Text OK back from No to Yes; a START, YES or OPTIN from a number
+ *   whose patient was sent the opt-in text confirms it (Text OK Yes, optin 'confirmed', optin.ts).
+ * - automatic texts, recorded here as pending office messages whose guids derive from the reply's
+ *   id (so each is queued once, whatever the redeliveries and crashes): the one confirmation a
+ *   STOP gets, the one a START gets (a plain YES only when it opted in), and the answer to HELP and
+ *   INFO (not to a number that has opted out: only the confirmations go to those, consent.ts).
  */
 import type { Knex } from '@mikro-orm/knex';
-import { chunks, insertRows, rowsOf, type SqlValue } from '../db/bulk-sql';
+import { chunks, insertRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
+import { appendCommlog, COMMLOG_KEYS, type CommlogEntry } from '../db/commlog';
 import type { ValidInbound } from '../hq/schemas';
 import { countSegments } from '../texting/segments';
-import { helpReplyText } from './help-reply';
-import { detectKeyword, type Keyword } from './keywords';
+import { helpReplyText, startConfirmationText, stopConfirmationText } from './help-reply';
+import { detectKeyword, isPlainYes, type Keyword } from './keywords';
 import { matchReply, type MatchResult, type PatientCandidate } from './matching';
+import type { OptinStatus } from './optin-status';
+import type { TextOk } from './patients';
 import { phoneMatchKey } from './phone';
+import type { Purpose } from './purpose';
 import { insertOfficeMessages, type OfficeMessage } from './send';
 import { SETTING_PRACTICE_TITLE, titleInEffect } from './settings';
-import { helpReplyGuid } from './uuid';
+import { helpReplyGuid, startConfirmationGuid, stopConfirmationGuid } from './uuid';
 
 export interface InboundAnnotation extends MatchResult {
   keyword: Keyword | null;
 }
 
-/** Patient match and keyword of each reply, by inboundId: one patients query per page. */
-export async function annotateInbound(trx: Knex.Transaction | Knex, messages: readonly ValidInbound[]): Promise<Map<string, InboundAnnotation>> {
-  const keyOf = new Map<string, string | null>();
-  for (const m of messages) keyOf.set(m.inboundId, phoneMatchKey(m.fromPhone));
-  const keys = [...new Set([...keyOf.values()].filter((k): k is string => k !== null))];
+/** The patients that share each phone key, for matching: one query for all the keys. */
+export async function patientCandidatesByKey(trx: Knex.Transaction | Knex, keys: readonly string[]): Promise<Map<string, PatientCandidate[]>> {
   const byKey = new Map<string, PatientCandidate[]>();
-  for (const part of chunks(keys)) {
+  for (const part of chunks([...new Set(keys)])) {
     const rows = rowsOf<{ patient_id: number; clinic_id: number | null; guarantor_id: number | null; phone_key: string }>(await trx.raw(
       `SELECT patient_id, clinic_id, guarantor_id, phone_key FROM patients WHERE phone_key IN (${part.map(() => '?').join(', ')})`, part));
     for (const r of rows) {
@@ -46,6 +52,14 @@ export async function annotateInbound(trx: Knex.Transaction | Knex, messages: re
       byKey.set(r.phone_key, list);
     }
   }
+  return byKey;
+}
+
+/** Patient match and keyword of each reply, by inboundId: one patients query per page. */
+export async function annotateInbound(trx: Knex.Transaction | Knex, messages: readonly ValidInbound[]): Promise<Map<string, InboundAnnotation>> {
+  const keyOf = new Map<string, string | null>();
+  for (const m of messages) keyOf.set(m.inboundId, phoneMatchKey(m.fromPhone));
+  const byKey = await patientCandidatesByKey(trx, [...keyOf.values()].filter((k): k is string => k !== null));
   const out = new Map<string, InboundAnnotation>();
   for (const m of messages) {
     const key = keyOf.get(m.inboundId) ?? null;
@@ -54,6 +68,15 @@ export async function annotateInbound(trx: Knex.Transaction | Knex, messages: re
   }
   return out;
 }
+
+/** The commlog's words for where a reply went. */
+export function matchSummary(match: MatchResult): string {
+  if (match.patientId !== null) return `assigned to patient ${match.patientId}`;
+  if (match.matchCount === 0) return 'no patient has this number';
+  return `${match.matchCount} patients share this number, assigned to none`;
+}
+
+const KEYWORD_NAMES: Readonly<Record<Keyword, string>> = { stop: 'STOP', start: 'START', help: 'HELP' };
 
 interface OptState {
   optedOut: boolean;
@@ -66,87 +89,171 @@ function newer(t: number, id: string, state: OptState): boolean {
   return t > state.changedAt || (t === state.changedAt && (state.inboundId === null || id > state.inboundId));
 }
 
+interface ConsentPatient {
+  patientId: number;
+  clinicId: number | null;
+  textOk: TextOk;
+  optinStatus: OptinStatus | null;
+  changed: boolean;
+}
+
+interface KeyState {
+  state: OptState;
+  changed: boolean;
+  patients: ConsentPatient[];
+}
+
+/** An automatic text to send in answer to a reply. */
+interface Answer {
+  reply: ValidInbound;
+  purpose: Purpose;
+}
+
+const compareReplies = (a: ValidInbound, b: ValidInbound): number =>
+  a.receivedAtMs - b.receivedAtMs || (a.inboundId < b.inboundId ? -1 : a.inboundId > b.inboundId ? 1 : 0);
+
 /**
- * Acts on the keywords of replies just inserted. Returns the office messages it recorded (HELP
- * replies) so the caller can queue their sends after commit and mark their usage pairs.
+ * Records the commlog rows of replies just inserted and acts on their keywords. Returns the office
+ * messages it recorded (confirmations, HELP answers) so the caller can queue their sends after
+ * commit and mark their usage pairs.
  */
 export async function actOnNewInbound(
-  trx: Knex.Transaction | Knex,
+  trx: Knex.Transaction,
   fresh: readonly ValidInbound[],
   annotations: ReadonlyMap<string, InboundAnnotation>,
   now: number,
 ): Promise<OfficeMessage[]> {
-  const keyworded = fresh.filter((m) => annotations.get(m.inboundId)?.keyword != null);
-  if (keyworded.length === 0) return [];
-
-  // ---- STOP / START: the opt-out state per number, latest reply wins ----
-  const optEvents = keyworded
-    .filter((m) => annotations.get(m.inboundId)!.keyword !== 'help')
-    .map((m) => ({ m, key: phoneMatchKey(m.fromPhone), stop: annotations.get(m.inboundId)!.keyword === 'stop' }))
-    .filter((e): e is { m: ValidInbound; key: string; stop: boolean } => e.key !== null)
-    .sort((a, b) => a.m.receivedAtMs - b.m.receivedAtMs || (a.m.inboundId < b.m.inboundId ? -1 : a.m.inboundId > b.m.inboundId ? 1 : 0));
-  if (optEvents.length > 0) {
-    const keys = [...new Set(optEvents.map((e) => e.key))];
-    const states = new Map<string, { initial: boolean; state: OptState; stopApplied: boolean; changed: boolean }>();
-    for (const part of chunks(keys)) {
-      for (const r of rowsOf<{ phone_key: string; opted_out: number | boolean; changed_at: number | string; inbound_id: string | null }>(await trx.raw(
-        `SELECT phone_key, opted_out, changed_at, inbound_id FROM opt_outs WHERE phone_key IN (${part.map(() => '?').join(', ')})`, part))) {
-        const state = { optedOut: Boolean(r.opted_out), changedAt: Number(r.changed_at), inboundId: r.inbound_id };
-        states.set(r.phone_key, { initial: state.optedOut, state, stopApplied: false, changed: false });
-      }
-    }
-    for (const e of optEvents) {
-      let s = states.get(e.key);
-      if (!s) {
-        s = { initial: false, state: { optedOut: false, changedAt: -Infinity, inboundId: null }, stopApplied: false, changed: false };
-        states.set(e.key, s);
-      }
-      if (!newer(e.m.receivedAtMs, e.m.inboundId, s.state)) continue; // an older reply arriving late
-      s.state = { optedOut: e.stop, changedAt: e.m.receivedAtMs, inboundId: e.m.inboundId };
-      s.changed = true;
-      if (e.stop) s.stopApplied = true;
-    }
-    const rows: SqlValue[][] = [];
-    const textOkNo: string[] = [];
-    const textOkYes: string[] = [];
-    for (const [key, s] of states) {
-      if (!s.changed) continue;
-      rows.push([key, s.state.optedOut, s.state.changedAt, s.state.inboundId, now]);
-      if (s.state.optedOut && s.stopApplied) textOkNo.push(key);
-      if (!s.state.optedOut && s.initial) textOkYes.push(key);
-    }
-    await insertRows(trx, 'opt_outs', ['phone_key', 'opted_out', 'changed_at', 'inbound_id', 'updated_at'], rows,
-      `ON CONFLICT (phone_key) DO UPDATE SET opted_out = excluded.opted_out, changed_at = excluded.changed_at,
-         inbound_id = excluded.inbound_id, updated_at = excluded.updated_at`);
-    for (const part of chunks(textOkNo)) {
-      await trx.raw(`UPDATE patients SET text_ok = ?, updated_at = ? WHERE phone_key IN (${part.map(() => '?').join(', ')}) AND text_ok <> ?`, ['no', now, ...part, 'no']);
-    }
-    for (const part of chunks(textOkYes)) {
-      await trx.raw(`UPDATE patients SET text_ok = ?, updated_at = ? WHERE phone_key IN (${part.map(() => '?').join(', ')}) AND text_ok = ?`, ['yes', now, ...part, 'no']);
-    }
+  const log: CommlogEntry[] = [];
+  const ordered = [...fresh].sort(compareReplies);
+  for (const m of ordered) {
+    const note = annotations.get(m.inboundId)!;
+    log.push({
+      eventKey: COMMLOG_KEYS.reply(m.inboundId), at: now, kind: 'reply_received', patientId: note.patientId, clinicId: m.clinicId,
+      phone: m.fromPhone, inboundId: m.inboundId, body: m.body,
+      summary: `Reply received at clinic ${m.clinicId}${note.keyword ? ` (keyword ${KEYWORD_NAMES[note.keyword]})` : ''}; ${matchSummary(note)}`,
+    });
   }
 
-  // ---- HELP / INFO: one automatic reply per reply, from the clinic it arrived at ----
-  const helps = keyworded.filter((m) => annotations.get(m.inboundId)!.keyword === 'help');
-  if (helps.length === 0) return [];
-  const clinicIds = [...new Set(helps.map((m) => m.clinicId))];
+  const keyworded = ordered
+    .map((m) => ({ m, keyword: annotations.get(m.inboundId)?.keyword ?? null, key: phoneMatchKey(m.fromPhone) }))
+    .filter((e): e is { m: ValidInbound; keyword: Keyword; key: string } => e.keyword !== null && e.key !== null);
+  if (keyworded.length === 0) {
+    await appendCommlog(trx, log);
+    return [];
+  }
+
+  // ---- the state of each number and its patients, before this page ----
+  const keys = [...new Set(keyworded.map((e) => e.key))];
+  const states = new Map<string, KeyState>();
+  for (const key of keys) states.set(key, { state: { optedOut: false, changedAt: -Infinity, inboundId: null }, changed: false, patients: [] });
+  for (const r of await selectIn<{ phone_key: string; opted_out: number | boolean; changed_at: number | string; inbound_id: string | null }>(trx,
+    'SELECT phone_key, opted_out, changed_at, inbound_id FROM opt_outs WHERE phone_key IN {in}', keys)) {
+    states.get(r.phone_key)!.state = { optedOut: Boolean(r.opted_out), changedAt: Number(r.changed_at), inboundId: r.inbound_id };
+  }
+  for (const r of await selectIn<{ patient_id: number; clinic_id: number | null; phone_key: string; text_ok: TextOk; optin_status: OptinStatus | null }>(trx,
+    'SELECT patient_id, clinic_id, phone_key, text_ok, optin_status FROM patients WHERE phone_key IN {in} ORDER BY patient_id', keys)) {
+    states.get(r.phone_key)!.patients.push({
+      patientId: Number(r.patient_id), clinicId: r.clinic_id === null ? null : Number(r.clinic_id), textOk: r.text_ok, optinStatus: r.optin_status, changed: false,
+    });
+  }
+
+  // ---- each keyword reply in time order ----
+  const answers: Answer[] = [];
+  for (const { m, keyword, key } of keyworded) {
+    const s = states.get(key)!;
+    const matched = annotations.get(m.inboundId)!.patientId;
+    const setTextOk = (p: ConsentPatient, to: TextOk, why: string): void => {
+      if (p.textOk === to) return;
+      log.push({
+        eventKey: COMMLOG_KEYS.textOkByReply(m.inboundId, p.patientId), at: now, kind: 'text_ok_changed', patientId: p.patientId, clinicId: p.clinicId,
+        phone: m.fromPhone, inboundId: m.inboundId, summary: `Text OK changed from ${p.textOk} to ${to}: ${why}`,
+      });
+      p.textOk = to;
+      p.changed = true;
+    };
+    const answerOptin = (p: ConsentPatient, to: 'confirmed' | 'declined'): void => {
+      p.optinStatus = to;
+      p.changed = true;
+      log.push({
+        eventKey: COMMLOG_KEYS.optinAnswer(m.inboundId, p.patientId), at: now, kind: to === 'confirmed' ? 'opt_in' : 'opt_out', patientId: p.patientId,
+        clinicId: p.clinicId, phone: m.fromPhone, inboundId: m.inboundId,
+        summary: to === 'confirmed' ? 'Consented to texts: answered the opt-in request' : 'Declined texts: answered the opt-in request with STOP',
+      });
+    };
+
+    if (keyword === 'help') {
+      // Not to a number that has opted out: only the STOP and START confirmations go to those.
+      if (!s.state.optedOut) answers.push({ reply: m, purpose: 'help_reply' });
+      continue;
+    }
+    if (!newer(m.receivedAtMs, m.inboundId, s.state)) continue; // an older reply arriving late changes nothing
+    const wasOptedOut = s.state.optedOut;
+    s.state = { optedOut: keyword === 'stop', changedAt: m.receivedAtMs, inboundId: m.inboundId };
+    s.changed = true;
+
+    if (keyword === 'stop') {
+      if (!wasOptedOut) {
+        log.push({ eventKey: COMMLOG_KEYS.consent(m.inboundId), at: now, kind: 'opt_out', patientId: matched, clinicId: m.clinicId, phone: m.fromPhone, inboundId: m.inboundId,
+          summary: 'Opted out of texts: replied STOP' });
+      }
+      for (const p of s.patients) {
+        setTextOk(p, 'no', 'the number replied STOP');
+        if (p.optinStatus === 'sent' || p.optinStatus === 'suggested') answerOptin(p, 'declined');
+      }
+      answers.push({ reply: m, purpose: 'stop_confirmation' });
+      continue;
+    }
+
+    // START, UNSTOP, OPTIN, YES
+    let confirmedRequest = false;
+    if (wasOptedOut) {
+      log.push({ eventKey: COMMLOG_KEYS.consent(m.inboundId), at: now, kind: 'opt_in', patientId: matched, clinicId: m.clinicId, phone: m.fromPhone, inboundId: m.inboundId,
+        summary: 'Opted back in to texts: replied START' });
+    }
+    for (const p of s.patients) {
+      if (p.optinStatus === 'sent') {
+        answerOptin(p, 'confirmed');
+        setTextOk(p, 'yes', 'the patient answered the opt-in request');
+        confirmedRequest = true;
+      } else if (wasOptedOut && p.textOk === 'no') {
+        setTextOk(p, 'yes', 'the number opted back in');
+      }
+    }
+    if (wasOptedOut || confirmedRequest || !isPlainYes(m.body)) answers.push({ reply: m, purpose: 'start_confirmation' });
+  }
+
+  // ---- write the new states ----
+  const optRows: SqlValue[][] = [];
+  for (const [key, s] of states) if (s.changed) optRows.push([key, s.state.optedOut, s.state.changedAt, s.state.inboundId, now]);
+  await insertRows(trx, 'opt_outs', ['phone_key', 'opted_out', 'changed_at', 'inbound_id', 'updated_at'], optRows,
+    `ON CONFLICT (phone_key) DO UPDATE SET opted_out = excluded.opted_out, changed_at = excluded.changed_at,
+       inbound_id = excluded.inbound_id, updated_at = excluded.updated_at`);
+  for (const s of states.values()) {
+    for (const p of s.patients) {
+      if (!p.changed) continue;
+      await trx.raw(
+        `UPDATE patients SET text_ok = ?, updated_at = ?, optin_status = ?,
+           optin_at = CASE WHEN optin_status IS NULL OR optin_status <> ? THEN ? ELSE optin_at END WHERE patient_id = ?`,
+        [p.textOk, now, p.optinStatus, p.optinStatus ?? '', now, p.patientId]);
+    }
+  }
+  await appendCommlog(trx, log);
+
+  // ---- the automatic texts, from the clinic each reply arrived at ----
+  if (answers.length === 0) return [];
+  const clinicIds = [...new Set(answers.map((a) => a.reply.clinicId))];
   const titles = new Map<number, string | null>();
-  for (const r of rowsOf<{ clinic_id: number; optin_title: string | null }>(await trx.raw(
-    `SELECT clinic_id, optin_title FROM clinics WHERE clinic_id IN (${clinicIds.map(() => '?').join(', ')})`, clinicIds))) {
+  for (const r of await selectIn<{ clinic_id: number; optin_title: string | null }>(trx, 'SELECT clinic_id, optin_title FROM clinics WHERE clinic_id IN {in}', clinicIds)) {
     titles.set(Number(r.clinic_id), r.optin_title);
   }
   const practice = rowsOf<{ value: string }>(await trx.raw('SELECT value FROM settings WHERE key = ?', [SETTING_PRACTICE_TITLE]))[0]?.value ?? null;
-  const replies: OfficeMessage[] = helps.map((m) => {
-    const body = helpReplyText(titleInEffect(titles.get(m.clinicId) ?? null, practice));
-    return {
-      guid: helpReplyGuid(m.inboundId),
-      clinicId: m.clinicId,
-      patientId: annotations.get(m.inboundId)!.patientId,
-      toPhone: m.fromPhone,
-      body,
-      segments: countSegments(body).segments,
-    };
+  const texts: OfficeMessage[] = answers.map(({ reply: m, purpose }) => {
+    const title = titleInEffect(titles.get(m.clinicId) ?? null, practice);
+    const [body, guid] = purpose === 'stop_confirmation' ? [stopConfirmationText(title), stopConfirmationGuid(m.inboundId)]
+      : purpose === 'start_confirmation' ? [startConfirmationText(title), startConfirmationGuid(m.inboundId)]
+        : [helpReplyText(title), helpReplyGuid(m.inboundId)];
+    return { guid, clinicId: m.clinicId, patientId: annotations.get(m.inboundId)!.patientId, toPhone: m.fromPhone, body, segments: countSegments(body).segments, purpose };
   });
-  await insertOfficeMessages(trx, replies, now);
-  return replies;
+  await insertOfficeMessages(trx, texts, now);
+  return texts;
 }

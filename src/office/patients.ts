@@ -5,6 +5,8 @@
  * the reason (never the value: names and numbers are patient information). Nothing is imported
  * from a file with errors unless the caller asks to skip bad rows; the good rows then go in, in
  * one transaction. Rows are upserted by patientId, so importing the same file again changes nothing.
+ * An import is a change to patients like a PUT: Text OK changes are logged, opt-in suggested, and
+ * replies matched again (upsertPatients).
  *
  * Columns (header names are case-insensitive; Open Dental's names work too):
  *   patientId (PatNum)       positive integer, unique in the file            required
@@ -14,10 +16,14 @@
  *   guarantorId (Guarantor)  a patientId in the file or already imported; blank: the patient themself
  *   textOk (TxtMsgOk)        yes / no / unknown (also y, n, true, false, ?; blank: unknown)
  */
+import { randomUUID } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
 import { parse } from 'csv-parse';
-import { chunks, insertRows, rowsOf } from '../db/bulk-sql';
+import { chunks, insertRows, rowsOf, selectIn } from '../db/bulk-sql';
+import { appendCommlog, COMMLOG_KEYS, type CommlogEntry } from '../db/commlog';
+import { optinSuggested, promptForOptinByClinic } from './optin';
 import { normalizePhone, phoneMatchKey } from './phone';
+import { rematchReplies } from './rematch';
 
 export type TextOk = 'yes' | 'no' | 'unknown';
 
@@ -210,35 +216,95 @@ export async function parsePatientsCsv(
 export interface ImportResult {
   inserted: number;
   updated: number;
+  /** Existing patients whose Text OK the file changed (each has a commlog row). */
+  textOkChanged: number;
+  /** Patients whose opt-in the import suggests (Prompt for OptIn, optin.ts). */
+  optinSuggested: number;
+  /** Replies that now belong to another patient (matched again after the import). */
+  rematched: number;
 }
 
-/** Upserts patients by patientId in one transaction. */
+/** The name as the name-prefix search compares it. */
+export function nameKeyOf(name: string): string {
+  return name.toLowerCase();
+}
+
+interface ExistingPatient {
+  patient_id: number;
+  phone_key: string | null;
+  clinic_id: number | null;
+  guarantor_id: number;
+  text_ok: TextOk;
+}
+
+/**
+ * Upserts patients by patientId in one transaction, with what a change to patients brings (as
+ * PUT /api/patients/:id does, patient-edit.ts): a commlog row per Text OK changed, the opt-in
+ * suggestion where the clinic prompts for it, and the replies of the numbers concerned matched
+ * again.
+ */
 export async function upsertPatients(knex: Knex, rows: readonly PatientRecord[], now: number = Date.now()): Promise<ImportResult> {
   return knex.transaction(async (trx) => {
-    const ids = rows.map((r) => r.patientId);
-    let existing = 0;
-    for (const part of chunks(ids)) {
-      existing += Number(rowsOf<{ n: number | string }>(await trx.raw(
-        `SELECT COUNT(*) AS n FROM patients WHERE patient_id IN (${part.map(() => '?').join(', ')})`, part))[0]?.n ?? 0);
+    const existing = new Map<number, ExistingPatient>();
+    for (const r of await selectIn<ExistingPatient>(trx,
+      'SELECT patient_id, phone_key, clinic_id, guarantor_id, text_ok FROM patients WHERE patient_id IN {in}', rows.map((r) => r.patientId))) {
+      existing.set(Number(r.patient_id), r);
     }
     await insertRows(
       trx,
       'patients',
-      ['patient_id', 'name', 'wireless_phone', 'phone_key', 'clinic_id', 'guarantor_id', 'text_ok', 'updated_at'],
-      rows.map((r) => [r.patientId, r.name, r.wirelessPhone, r.phoneKey, r.clinicId, r.guarantorId, r.textOk, now]),
-      `ON CONFLICT (patient_id) DO UPDATE SET name = excluded.name, wireless_phone = excluded.wireless_phone, phone_key = excluded.phone_key,
-         clinic_id = excluded.clinic_id, guarantor_id = excluded.guarantor_id, text_ok = excluded.text_ok, updated_at = excluded.updated_at`,
+      ['patient_id', 'name', 'name_key', 'wireless_phone', 'phone_key', 'clinic_id', 'guarantor_id', 'text_ok', 'updated_at'],
+      rows.map((r) => [r.patientId, r.name, nameKeyOf(r.name), r.wirelessPhone, r.phoneKey, r.clinicId, r.guarantorId, r.textOk, now]),
+      `ON CONFLICT (patient_id) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, wireless_phone = excluded.wireless_phone,
+         phone_key = excluded.phone_key, clinic_id = excluded.clinic_id, guarantor_id = excluded.guarantor_id, text_ok = excluded.text_ok,
+         updated_at = excluded.updated_at`,
     );
-    return { inserted: rows.length - existing, updated: existing };
+
+    const change = `import:${now}:${randomUUID()}`;
+    const prompt = await promptForOptinByClinic(trx);
+    const log: CommlogEntry[] = [];
+    const suggested: number[] = [];
+    const rematchKeys = new Set<string | null>();
+    for (const r of rows) {
+      const before = existing.get(r.patientId);
+      if (before && before.text_ok !== r.textOk) {
+        log.push({
+          eventKey: COMMLOG_KEYS.textOkByOffice(change, r.patientId), at: now, kind: 'text_ok_changed', patientId: r.patientId, clinicId: r.clinicId,
+          phone: r.wirelessPhone, summary: `Text OK changed from ${before.text_ok} to ${r.textOk} by a patients import`,
+        });
+      }
+      if (optinSuggested(before ? { phoneKey: before.phone_key, textOk: before.text_ok } : null, { phoneKey: r.phoneKey, textOk: r.textOk }, prompt(r.clinicId))) {
+        suggested.push(r.patientId);
+      }
+      const beforeClinic = before?.clinic_id == null ? null : Number(before.clinic_id);
+      if (!before || before.phone_key !== r.phoneKey || beforeClinic !== r.clinicId || Number(before.guarantor_id) !== r.guarantorId) {
+        rematchKeys.add(before?.phone_key ?? null);
+        rematchKeys.add(r.phoneKey);
+      }
+    }
+    for (const part of chunks(suggested)) {
+      await trx.raw(`UPDATE patients SET optin_status = ?, optin_at = ?, optin_guid = NULL WHERE patient_id IN (${part.map(() => '?').join(', ')})`,
+        ['suggested', now, ...part]);
+    }
+    await appendCommlog(trx, log);
+    const rematched = await rematchReplies(trx, rematchKeys, change, now);
+    return {
+      inserted: rows.length - existing.size, updated: existing.size, textOkChanged: log.length, optinSuggested: suggested.length, rematched,
+    };
   });
+}
+
+/** The office's clinics (null when HQ's account was never synced: then any id is taken). */
+export async function knownClinicIds(knex: Knex | Knex.Transaction): Promise<Set<number> | null> {
+  const clinics = rowsOf<{ clinic_id: number }>(await knex.raw('SELECT clinic_id FROM clinics WHERE in_account = ?', [true]));
+  return clinics.length === 0 ? null : new Set(clinics.map((c) => Number(c.clinic_id)));
 }
 
 /** What the import checks rows against: the office's clinics (null when HQ's account was never synced) and existing patients. */
 export async function knownIds(knex: Knex): Promise<{ clinicIds: Set<number> | null; patientIds: Set<number> }> {
-  const clinics = rowsOf<{ clinic_id: number }>(await knex.raw('SELECT clinic_id FROM clinics WHERE in_account = ?', [true]));
   const patients = rowsOf<{ patient_id: number }>(await knex.raw('SELECT patient_id FROM patients'));
   return {
-    clinicIds: clinics.length === 0 ? null : new Set(clinics.map((c) => Number(c.clinic_id))),
+    clinicIds: await knownClinicIds(knex),
     patientIds: new Set(patients.map((p) => Number(p.patient_id))),
   };
 }

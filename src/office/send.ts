@@ -2,14 +2,17 @@
  * The office's send path. A message is first recorded, in one transaction: an outbound_messages
  * row (origin 'office', status 'pending', no charge yet, sent_at now), an outbox row (what the send
  * worker still owes HQ) and its (clinic, month) usage pair marked dirty, so it counts in Sent for
- * Month at once. The send worker then hands it to HQ (POST /v1/messages, idempotent by guid);
+ * Month at once, and its commlog row (src/db/commlog.ts). Consent is judged by consent.ts when the
+ * text is asked for and again when it is handed to HQ: a text queued before a STOP (or before Text
+ * OK was set to No) is withheld, recorded as failed with the refusal's code ('opted_out').
+ * The send worker then hands it to HQ (POST /v1/messages, idempotent by guid);
  * its receipt later brings the charge, through the same upsert as any receipt (which leaves the
  * office columns alone).
  *
  * HQ's final refusal (a 4xx other than 429 and 401) marks the message 'failed' with HQ's reason:
  * it was never sent, so it no longer counts. A 401 (the office's HQ key is wrong) is not the
- * message's fault: it stays owed and is retried like a transient failure. Transient failures are retried by the job with backoff; a
- * message still in the outbox after the job gave up is queued again by the outbox sweep, and one
+ * message's fault: it stays owed and is retried like a transient failure. Transient failures are
+ * retried by the job with backoff; a message still in the outbox after the job gave up is queued again by the outbox sweep, and one
  * not accepted within OUTBOX_EXPIRY_MS is given up as failed ('not_sent_expired').
  */
 import { randomUUID } from 'node:crypto';
@@ -21,9 +24,13 @@ import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
 import { countSegments, type Encoding } from '../texting/segments';
 import type { MonthBucketer } from '../usage/month';
 import { REFUSED_STATUS } from '../usage/aggregates';
-import { blockedKeysOf, latestReplyClinicId, noteActivity } from './conversations';
+import { latestReplyClinicId, noteActivity } from './conversations';
+import { appendCommlog, COMMLOG_KEYS } from '../db/commlog';
+import { consentRefusal, type UnknownTextOkPolicy } from './consent';
 import { OfficeError, invalid } from './errors';
+import type { TextOk } from './patients';
 import { phoneMatchKey } from './phone';
+import { purposeLabel, type Purpose } from './purpose';
 import { getDefaultClinicId } from './settings';
 import { markUsageDirty } from './usage-marks';
 
@@ -40,6 +47,13 @@ export interface SendRequest {
   /** E.164, already normalized. */
   toPhone: string;
   body: string;
+  /** Null (the default): a text the office wrote. */
+  purpose?: Purpose | null;
+}
+
+export interface SendOptions {
+  /** texting.unknownTextOk: may a patient whose Text OK is unknown be texted. */
+  unknownTextOk: UnknownTextOkPolicy;
 }
 
 export interface SentMessage {
@@ -61,31 +75,44 @@ export interface OfficeMessage {
   toPhone: string;
   body: string;
   segments: number;
+  purpose: Purpose | null;
 }
 
 /**
- * Inserts pending office messages and their outbox rows (insert-or-ignore by guid, so a replayed
- * call inserts nothing twice). The caller marks their usage pairs dirty in the same transaction.
+ * Inserts pending office messages, their outbox rows and their commlog rows (all insert-or-ignore
+ * by guid, so a replayed call inserts nothing twice). Every office text, whatever its purpose,
+ * is recorded here. The caller marks their usage pairs dirty in the same transaction.
  */
-export async function insertOfficeMessages(trx: Knex | Knex.Transaction, messages: readonly OfficeMessage[], now: number): Promise<void> {
+export async function insertOfficeMessages(trx: Knex.Transaction, messages: readonly OfficeMessage[], now: number): Promise<void> {
   if (messages.length === 0) return;
   await insertRows(trx, 'outbox', ['guid', 'created_at'], messages.map((m) => [m.guid, now]), 'ON CONFLICT (guid) DO NOTHING');
   await insertRows(
     trx,
     'outbound_messages',
     ['guid', 'clinic_id', 'sent_at', 'status', 'charge_micros', 'segments', 'final_receipt_id', 'final_status_at', 'origin', 'created_at',
-      'to_phone', 'body', 'patient_id', 'failure_reason', 'accepted_at'],
-    messages.map((m): SqlValue[] => [m.guid, m.clinicId, now, 'pending', null, m.segments, null, null, 'office', now, m.toPhone, m.body, m.patientId, null, null]),
+      'to_phone', 'body', 'patient_id', 'failure_reason', 'accepted_at', 'purpose'],
+    messages.map((m): SqlValue[] => [m.guid, m.clinicId, now, 'pending', null, m.segments, null, null, 'office', now, m.toPhone, m.body, m.patientId, null, null, m.purpose]),
     'ON CONFLICT (guid) DO NOTHING',
   );
   // Each text is its number's latest activity (a replayed call moves nothing: same time and guid).
   await noteActivity(trx, messages.map((m) => ({ phone: m.toPhone, clinicId: m.clinicId, at: now, direction: 'out' as const, ref: m.guid, unread: 0 as const })));
+  await appendCommlog(trx, messages.map((m) => ({
+    eventKey: COMMLOG_KEYS.textSent(m.guid),
+    at: now,
+    kind: 'text_sent' as const,
+    patientId: m.patientId,
+    clinicId: m.clinicId,
+    phone: m.toPhone,
+    guid: m.guid,
+    summary: `${purposeLabel(m.purpose)} from clinic ${m.clinicId} (${m.segments} part${m.segments === 1 ? '' : 's'})`,
+    body: m.body,
+  })));
 }
 
 interface PatientRow {
   patient_id: number;
   clinic_id: number | null;
-  text_ok: string;
+  text_ok: TextOk;
 }
 
 interface ClinicRow {
@@ -108,56 +135,68 @@ export async function monthlyCharges(knex: Knex, months: MonthBucketer, now: num
  * OfficeError for a refusal; nothing is written then. The caller queues the send job after this
  * resolves (the outbox sweep covers a queueing that fails).
  */
-export async function createOfficeMessage(knex: Knex, months: MonthBucketer, req: SendRequest, now: number = Date.now()): Promise<SentMessage> {
-  const guid = randomUUID();
+export async function createOfficeMessage(
+  knex: Knex,
+  months: MonthBucketer,
+  req: SendRequest,
+  opts: SendOptions,
+  now: number = Date.now(),
+): Promise<SentMessage> {
+  return knex.transaction((trx) => recordOfficeText(trx, months, req, opts, now));
+}
+
+/**
+ * createOfficeMessage's checks and writes inside the caller's transaction (the opt-in request
+ * records its patient's state in the same one). Throws OfficeError for a refusal: the caller's
+ * transaction must then roll back.
+ */
+export async function recordOfficeText(
+  trx: Knex.Transaction,
+  months: MonthBucketer,
+  req: SendRequest,
+  opts: SendOptions,
+  now: number,
+  guid: string = randomUUID(),
+): Promise<SentMessage> {
   const { segments, encoding } = countSegments(req.body);
   const phoneKey = phoneMatchKey(req.toPhone);
   if (phoneKey === null) throw invalid('toPhone', 'toPhone is not a phone number');
 
-  return knex.transaction(async (trx) => {
-    // A write first: on SQLite it takes the write lock up front (see record-page.ts), so the
-    // checks below read what the insert will be judged against. Rolled back with any refusal.
-    await insertRows(trx, 'outbox', ['guid', 'created_at'], [[guid, now]], 'ON CONFLICT (guid) DO NOTHING');
+  // A write first: on SQLite it takes the write lock up front (see record-page.ts), so the
+  // checks below read what the insert will be judged against. Rolled back with any refusal.
+  await insertRows(trx, 'outbox', ['guid', 'created_at'], [[guid, now]], 'ON CONFLICT (guid) DO NOTHING');
 
-    let patient: PatientRow | undefined;
-    if (req.patientId != null) {
-      patient = rowsOf<PatientRow>(await trx.raw('SELECT patient_id, clinic_id, text_ok FROM patients WHERE patient_id = ?', [req.patientId]))[0];
-      if (!patient) throw new OfficeError(404, 'unknown_patient', 'no patient has that id', 'patientId');
-    }
+  let patient: PatientRow | undefined;
+  if (req.patientId != null) {
+    patient = rowsOf<PatientRow>(await trx.raw('SELECT patient_id, clinic_id, text_ok FROM patients WHERE patient_id = ?', [req.patientId]))[0];
+    if (!patient) throw new OfficeError(404, 'unknown_patient', 'no patient has that id', 'patientId');
+  }
 
-    // The clinic asked for; else, answering a conversation, the clinic its latest reply arrived at;
-    // else the patient's own; else the default texting clinic.
-    const clinicId = req.clinicId ?? (await latestReplyClinicId(trx, req.toPhone)) ?? patient?.clinic_id ?? (await getDefaultClinicId(trx));
-    if (clinicId == null) {
-      throw invalid('clinicId', req.patientId != null
-        ? 'clinicId is required: the patient has no clinic and no default texting clinic is set'
-        : 'clinicId is required when no default texting clinic is set');
-    }
-    const clinic = rowsOf<ClinicRow>(await trx.raw('SELECT clinic_id, in_account, subscribed FROM clinics WHERE clinic_id = ?', [clinicId]))[0];
-    if (!clinic || !clinic.in_account) throw new OfficeError(404, 'unknown_clinic', `clinic ${clinicId} is not a clinic of this office`, 'clinicId');
-    if (!clinic.subscribed) throw new OfficeError(403, 'clinic_not_subscribed', `clinic ${clinicId} is not subscribed to texting`, 'clinicId');
+  // The clinic asked for; else, answering a conversation, the clinic its latest reply arrived at;
+  // else the patient's own; else the default texting clinic.
+  const clinicId = req.clinicId ?? (await latestReplyClinicId(trx, req.toPhone)) ?? patient?.clinic_id ?? (await getDefaultClinicId(trx));
+  if (clinicId == null) {
+    throw invalid('clinicId', req.patientId != null
+      ? 'clinicId is required: the patient has no clinic and no default texting clinic is set'
+      : 'clinicId is required when no default texting clinic is set');
+  }
+  const clinic = rowsOf<ClinicRow>(await trx.raw('SELECT clinic_id, in_account, subscribed FROM clinics WHERE clinic_id = ?', [clinicId]))[0];
+  if (!clinic || !clinic.in_account) throw new OfficeError(404, 'unknown_clinic', `clinic ${clinicId} is not a clinic of this office`, 'clinicId');
+  if (!clinic.subscribed) throw new OfficeError(403, 'clinic_not_subscribed', `clinic ${clinicId} is not subscribed to texting`, 'clinicId');
 
-    const optOut = rowsOf<{ opted_out: number | boolean }>(await trx.raw('SELECT opted_out FROM opt_outs WHERE phone_key = ?', [phoneKey]))[0];
-    if (optOut && Boolean(optOut.opted_out)) {
-      throw new OfficeError(409, 'opted_out', 'the number has opted out of texts (it replied STOP); only a START from it opts it back in', 'toPhone');
-    }
-    if ((await blockedKeysOf(trx, [req.toPhone])).size > 0) {
-      throw new OfficeError(409, 'blocked', 'the office has blocked this number: unblock it to text it', 'toPhone');
-    }
-    if (patient?.text_ok === 'no') {
-      throw new OfficeError(409, 'text_not_ok', 'the patient\'s Text OK is No: the office may not text this patient', 'patientId');
-    }
+  const purpose = req.purpose ?? null;
+  const refusal = await consentRefusal(trx, { phone: req.toPhone, phoneKey, textOk: patient?.text_ok ?? null, purpose, unknownTextOk: opts.unknownTextOk });
+  if (refusal) throw refusal;
 
-    const { chargesMicros, limitMicros } = await monthlyCharges(trx, months, now);
-    if (limitMicros !== null && chargesMicros >= limitMicros) {
-      throw new OfficeError(402, 'monthly_limit_reached', 'the office\'s charges this month have reached its monthly limit');
-    }
+  const { chargesMicros, limitMicros } = await monthlyCharges(trx, months, now);
+  if (limitMicros !== null && chargesMicros >= limitMicros) {
+    throw new OfficeError(402, 'monthly_limit_reached', 'the office\'s charges this month have reached its monthly limit');
+  }
 
-    const patientId = patient?.patient_id ?? null;
-    await insertOfficeMessages(trx, [{ guid, clinicId, patientId, toPhone: req.toPhone, body: req.body, segments }], now);
-    await markUsageDirty(trx, [[clinicId, months.monthOf(now)]]);
-    return { guid, clinicId, patientId, toPhone: req.toPhone, segments, encoding, status: 'pending' as const, sentAt: new Date(now).toISOString() };
-  });
+  const patientId = patient?.patient_id ?? null;
+  await insertOfficeMessages(trx, [{ guid, clinicId, patientId, toPhone: req.toPhone, body: req.body, segments, purpose }], now);
+  await markUsageDirty(trx, [[clinicId, months.monthOf(now)]]);
+  return { guid, clinicId, patientId, toPhone: req.toPhone, segments, encoding, status: 'pending' as const, sentAt: new Date(now).toISOString() };
 }
 
 interface OwedRow {
@@ -167,11 +206,17 @@ interface OwedRow {
   to_phone: string | null;
   body: string | null;
   final_receipt_id: string | null;
+  patient_id: number | null;
+  purpose: Purpose | null;
 }
+
+const OWED_COLUMNS = 'o.guid, o.clinic_id, o.sent_at, o.to_phone, o.body, o.final_receipt_id, o.patient_id, o.purpose';
 
 export type DeliveryOutcome =
   | { outcome: 'accepted'; segments: number }
   | { outcome: 'refused'; httpStatus: number; reason: string }
+  /** Not handed to HQ: consent was withdrawn after it was queued (an opt-out, Text OK set to No). */
+  | { outcome: 'withheld'; reason: string }
   /** Nothing owed: HQ accepted or refused it before (a repeated job). */
   | { outcome: 'nothing_owed' };
 
@@ -180,14 +225,30 @@ function refusalReason(err: HqRejectedError): string {
   return `hq_${err.status}${err.reason ? `_${err.reason}` : ''}`;
 }
 
-/** Marks an office message HQ will never send as failed (unless a receipt says otherwise) and recounts its month. */
-async function markFailed(knex: Knex, months: MonthBucketer, row: OwedRow, reason: string): Promise<void> {
+/** Marks an office message that will never be sent as failed (unless a receipt says otherwise), logs it and recounts its month. */
+async function markFailed(knex: Knex, months: MonthBucketer, row: OwedRow, reason: string, now: number): Promise<void> {
   await knex.transaction(async (trx) => {
     await trx.raw('DELETE FROM outbox WHERE guid = ?', [row.guid]);
     // A receipt is the truth about a message: never overwrite one.
     await trx.raw('UPDATE outbound_messages SET status = ?, failure_reason = ? WHERE guid = ? AND final_receipt_id IS NULL', [REFUSED_STATUS, reason, row.guid]);
+    if (row.final_receipt_id === null) {
+      await appendCommlog(trx, [{
+        eventKey: COMMLOG_KEYS.textFailed(row.guid), at: now, kind: 'text_failed', patientId: row.patient_id === null ? null : Number(row.patient_id),
+        clinicId: Number(row.clinic_id), phone: row.to_phone, guid: row.guid, summary: `Text not sent (${reason})`,
+      }]);
+    }
     await markUsageDirty(trx, [[row.clinic_id, months.monthOf(Number(row.sent_at))]]);
   });
+}
+
+/** Why a queued text may no longer go (consent.ts), or null. */
+async function withheldReason(knex: Knex, row: OwedRow & { to_phone: string }): Promise<string | null> {
+  const phoneKey = phoneMatchKey(row.to_phone);
+  if (phoneKey === null) return 'not_sendable';
+  const textOk = row.patient_id === null ? null
+    : rowsOf<{ text_ok: TextOk }>(await knex.raw('SELECT text_ok FROM patients WHERE patient_id = ?', [row.patient_id]))[0]?.text_ok ?? null;
+  const refusal = await consentRefusal(knex, { phone: row.to_phone, phoneKey, textOk, purpose: row.purpose, unknownTextOk: null });
+  return refusal?.code ?? null;
 }
 
 /**
@@ -203,15 +264,19 @@ export async function deliverOfficeMessage(
 ): Promise<DeliveryOutcome> {
   const { knex, hq, months } = deps;
   const row = rowsOf<OwedRow>(await knex.raw(
-    `SELECT o.guid, o.clinic_id, o.sent_at, o.to_phone, o.body, o.final_receipt_id
-       FROM outbox x JOIN outbound_messages o ON o.guid = x.guid WHERE x.guid = ?`, [guid]))[0];
+    `SELECT ${OWED_COLUMNS} FROM outbox x JOIN outbound_messages o ON o.guid = x.guid WHERE x.guid = ?`, [guid]))[0];
   if (!row) {
     await knex.raw('DELETE FROM outbox WHERE guid = ?', [guid]);
     return { outcome: 'nothing_owed' };
   }
   if (row.to_phone === null || row.body === null) {
-    await markFailed(knex, months, row, 'not_sendable');
+    await markFailed(knex, months, row, 'not_sendable', now());
     return { outcome: 'refused', httpStatus: 0, reason: 'not_sendable' };
+  }
+  const withheld = await withheldReason(knex, { ...row, to_phone: row.to_phone });
+  if (withheld !== null) {
+    await markFailed(knex, months, row, withheld, now());
+    return { outcome: 'withheld', reason: withheld };
   }
   try {
     const answer = await hq.sendMessage({ guid: row.guid, clinicId: row.clinic_id, toPhone: row.to_phone, body: row.body }, signal);
@@ -228,7 +293,7 @@ export async function deliverOfficeMessage(
     // 401 is about the office's HQ_API_KEY, not this message: it stays owed until the key is fixed.
     if (!(err instanceof HqRejectedError) || err.status === 401) throw err;
     const reason = refusalReason(err);
-    await markFailed(knex, months, row, reason);
+    await markFailed(knex, months, row, reason, now());
     return { outcome: 'refused', httpStatus: err.status, reason };
   }
 }
@@ -242,14 +307,14 @@ export interface SweepOutcome {
 /** Finds outbox messages whose job may be gone (older than OUTBOX_SWEEP_AGE_MS) and gives up the expired ones. */
 export async function sweepOutbox(knex: Knex, months: MonthBucketer, now: number = Date.now(), limit = 500): Promise<SweepOutcome> {
   const rows = rowsOf<OwedRow & { created_at: number | string }>(await knex.raw(
-    `SELECT o.guid, o.clinic_id, o.sent_at, o.to_phone, o.body, o.final_receipt_id, x.created_at
+    `SELECT ${OWED_COLUMNS}, x.created_at
        FROM outbox x JOIN outbound_messages o ON o.guid = x.guid
       WHERE x.created_at < ? ORDER BY x.created_at LIMIT ?`, [now - OUTBOX_SWEEP_AGE_MS, limit]));
   const requeue: string[] = [];
   let expired = 0;
   for (const row of rows) {
     if (Number(row.created_at) < now - OUTBOX_EXPIRY_MS) {
-      await markFailed(knex, months, row, 'not_sent_expired');
+      await markFailed(knex, months, row, 'not_sent_expired', now);
       expired += 1;
     } else requeue.push(row.guid);
   }

@@ -27,3 +27,13 @@ export const HELP_REPLY_NAMESPACE = '3c1f5a0e-8d2b-4e57-9a61-0f4b7c2d9e13';
 export function helpReplyGuid(inboundId: string): string {
   return uuidV5(`help-reply:${inboundId}`, HELP_REPLY_NAMESPACE);
 }
+
+/** The guid of the confirmation of the STOP message `inboundId`: one per STOP, whatever happens. */
+export function stopConfirmationGuid(inboundId: string): string {
+  return uuidV5(`stop-confirmation:${inboundId}`, HELP_REPLY_NAMESPACE);
+}
+
+/** The guid of the confirmation of the START (UNSTOP, OPTIN, YES) message `inboundId`. */
+export function startConfirmationGuid(inboundId: string): string {
+  return uuidV5(`start-confirmation:${inboundId}`, HELP_REPLY_NAMESPACE);
+}

@@ -135,19 +135,19 @@ describe('recording inbound replies: matching and carrier keywords', () => {
     const outcome = await recordInboundPage(db.knex, [help, info], [], months, T0 + 1_000_000);
     expect(outcome.sendGuids).toEqual([helpReplyGuid(help.inboundId), helpReplyGuid(info.inboundId)]);
     const sent = await q<{ guid: string; clinic_id: number; to_phone: string; body: string; patient_id: number | null; status: string; origin: string; charge_micros: null }>(
-      'SELECT guid, clinic_id, to_phone, body, patient_id, status, origin, charge_micros FROM outbound_messages ORDER BY clinic_id');
+      "SELECT guid, clinic_id, to_phone, body, patient_id, status, origin, charge_micros FROM outbound_messages WHERE purpose = 'help_reply' ORDER BY clinic_id");
     expect(sent).toHaveLength(2);
     expect(sent[0]).toMatchObject({ guid: helpReplyGuid(help.inboundId), clinic_id: 1, to_phone: '+15035550110', patient_id: 10, status: 'pending', origin: 'office', charge_micros: null });
     // The clinic's opt-in title, else the practice's, else "Your Dentist".
     expect(sent[0]!.body).toMatch(/^Main Street Dental: .*STOP/);
     expect(sent[1]!.body).toMatch(/^Your Dentist: /);
-    expect(await q('SELECT COUNT(*) AS n FROM outbox')).toEqual([{ n: 2 }]);
+    expect(await q("SELECT COUNT(*) AS n FROM outbox WHERE guid IN (SELECT guid FROM outbound_messages WHERE purpose = 'help_reply')")).toEqual([{ n: 2 }]);
     // Its month is marked for recount.
     expect(await q('SELECT clinic_id FROM usage_dirty WHERE month = ? ORDER BY clinic_id', [months.monthOf(T0 + 1_000_000)])).toEqual([{ clinic_id: 1 }, { clinic_id: 2 }]);
 
     // Redelivered: nothing new is queued or recorded.
     const again = await recordInboundPage(db.knex, [help, info], [], months, T0 + 2_000_000);
     expect(again.sendGuids).toEqual([]);
-    expect(await q('SELECT COUNT(*) AS n FROM outbound_messages')).toEqual([{ n: 2 }]);
+    expect(await q("SELECT COUNT(*) AS n FROM outbound_messages WHERE purpose = 'help_reply'")).toEqual([{ n: 2 }]);
   });
 });

@@ -1,4 +1,4 @@
-import { detectKeyword, HELP_WORDS, START_WORDS, STOP_WORDS } from '../../src/office/keywords';
+import { detectKeyword, HELP_WORDS, isPlainYes, START_WORDS, STOP_WORDS } from '../../src/office/keywords';
 
 describe('detectKeyword', () => {
   it.each(STOP_WORDS.map((w) => [w]))('%s opts out', (w) => {
@@ -23,5 +23,16 @@ describe('detectKeyword', () => {
     for (const body of ['STOP.', 'Stop please', 'Yes, see you then', 'HELP!', 'please stop', 'S T O P', 'STOPP', 'info?', '', '   ', 'C']) {
       expect(detectKeyword(body)).toBeNull();
     }
+  });
+});
+
+describe('OPTIN and a plain YES', () => {
+  it('OPTIN opts in like START', () => {
+    expect(detectKeyword('OPTIN')).toBe('start');
+    expect(detectKeyword(' optin ')).toBe('start');
+  });
+  it('tells a plain YES from the other START words', () => {
+    expect(isPlainYes(' yes ')).toBe(true);
+    for (const w of ['START', 'UNSTOP', 'OPTIN', 'Yes, see you then', 'STOP']) expect(isPlainYes(w)).toBe(false);
   });
 });

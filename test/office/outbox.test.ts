@@ -26,7 +26,7 @@ describe('office send path and outbox', () => {
   let answer: () => unknown = () => ({ guid: 'x', segments: 1, status: 'pending', acceptedAtMs: T0 });
   const hq = { sendMessage: async (text: unknown) => { calls.push(text); return answer(); } } as unknown as HqClient;
   const deps = () => ({ knex: db.knex, hq, months });
-  const create = (body = 'Hello', now = T0) => createOfficeMessage(db.knex, months, { clinicId: 1, toPhone: '+15035550142', body }, now);
+  const create = (body = 'Hello', now = T0) => createOfficeMessage(db.knex, months, { clinicId: 1, toPhone: '+15035550142', body }, { unknownTextOk: 'allow' }, now);
   const usage = async () => {
     await recomputeDirtyUsage(db.knex, months, T0);
     return q<{ sent_count: number; sent_charge_micros: number }>('SELECT sent_count, sent_charge_micros FROM monthly_usage WHERE clinic_id = 1 AND month = ?', [months.monthOf(T0)]);

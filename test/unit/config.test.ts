@@ -78,6 +78,7 @@ describe('defaults', () => {
       metrics: { port: null },
       shutdown: { deadlineMs: 10_000 },
       testClock: { offsetMs: 0 },
+      texting: { unknownTextOk: 'allow' },
     });
   });
 
@@ -88,6 +89,11 @@ describe('defaults', () => {
       expect(errorOf({ NODE_ENV: env, ECONNECTOR_CONFIG: hook })).toBe('ECONNECTOR_CONFIG: testClock: is a test hook, accepted only when NODE_ENV=test');
     }
     expect(errorOf({ NODE_ENV: 'test', ECONNECTOR_CONFIG: JSON.stringify({ testClock: { offsetMs: 0.5 } }) })).toMatch(/^ECONNECTOR_CONFIG: testClock\.offsetMs: /);
+
+  it('texting.unknownTextOk is allow or refuse; anything else stops start-up naming the key', () => {
+    expect(load({ ECONNECTOR_CONFIG: JSON.stringify({ texting: { unknownTextOk: 'refuse' } }) }).texting.unknownTextOk).toBe('refuse');
+    expect(errorOf({ ECONNECTOR_CONFIG: JSON.stringify({ texting: { unknownTextOk: 'no' } }) }))
+      .toBe('ECONNECTOR_CONFIG: texting.unknownTextOk: must be one of "allow", "refuse"');
   });
 
   it('NODE_ENV=test turns the demo traffic off', () => {

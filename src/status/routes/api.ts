@@ -9,6 +9,8 @@
  *   PUT  /api/clinics/:id/optin        {"optinTitle": s|null, "promptForOptin": b} (token)
  *   GET  /api/practice                 {"title": s|null}
  *   PUT  /api/practice                 {"title": s|null}                     (token)
+ *   /api/patients…, /api/commlog       patients, opt-in requests, the communication log
+ *                                      (./patients.ts, ./commlog.ts; token on every route)
  *
  * State-changing requests carry `Authorization: Bearer <API_TOKEN>`: 401 without it or with a
  * wrong one; 403 when the daemon has no API_TOKEN at all (then it accepts no change). Bad input
@@ -16,7 +18,7 @@
  * refused request writes nothing. Errors never quote a phone number or a message body.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { OfficeError, invalid } from '../../office/errors';
 import { normalizePhone } from '../../office/phone';
@@ -28,9 +30,12 @@ import { parseRequest } from '../../office/validation';
 import { formatMicros } from '../../money';
 import type { StatusServerDeps } from '../server';
 import { registerMessagesRoutes } from './messages';
+import { API_BODY_LIMIT_BYTES, pathId, type TokenCheck } from './api-common';
+import { registerCommlogRoutes } from './commlog';
+import { registerPatientRoutes } from './patients';
 
-/** The largest request body the API takes: a 1,600-character text is at most ~10 KB of JSON. */
-export const API_BODY_LIMIT_BYTES = 16 * 1024;
+export { API_BODY_LIMIT_BYTES } from './api-common';
+
 
 const id = z.number().int().positive().max(2_147_483_647);
 
@@ -54,19 +59,15 @@ function sendError(reply: FastifyReply, err: OfficeError): FastifyReply {
   return reply.code(err.status).send(err.toJSON());
 }
 
-function clinicIdParam(raw: unknown): number {
-  if (typeof raw !== 'string' || !/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > 2_147_483_647) {
-    throw invalid('id', 'the clinic id in the path must be a positive integer');
-  }
-  return Number(raw);
-}
+const clinicIdParam = (raw: unknown): number => pathId(raw, 'clinic');
 
-export function registerApiRoutes(server: FastifyInstance, { app }: StatusServerDeps): void {
+export function registerApiRoutes(server: FastifyInstance, deps: StatusServerDeps): void {
+  const { app } = deps;
   const knex = app.db.knex;
   const expected = app.config.apiToken === null ? null : Buffer.from(`Bearer ${app.config.apiToken}`);
 
   /** onRequest, so it runs before the body is read: no token, no parsing (and no 413 to learn from). */
-  const requireToken = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
+  const requireToken: TokenCheck = async (req, reply) => {
     if (expected === null) {
       return reply.code(403).send({
         error: 'api_token_not_set',
@@ -100,7 +101,7 @@ export function registerApiRoutes(server: FastifyInstance, { app }: StatusServer
       api.post('/messages', { onRequest: requireToken, bodyLimit: API_BODY_LIMIT_BYTES }, async (req, reply) => {
         const input = parseRequest(SendBody, req.body);
         const toPhone = normalizePhone(input.toPhone)!;
-        const sent = await createOfficeMessage(knex, app.months, { clinicId: input.clinicId ?? null, patientId: input.patientId ?? null, toPhone, body: input.body });
+        const sent = await createOfficeMessage(knex, app.months, { clinicId: input.clinicId ?? null, patientId: input.patientId ?? null, toPhone, body: input.body }, app.config.texting);
         try {
           await app.queues.enqueue('send-message', { guid: sent.guid });
         } catch (err) {
@@ -145,6 +146,10 @@ export function registerApiRoutes(server: FastifyInstance, { app }: StatusServer
         const result = await setPracticeTitle(knex, wanted);
         return { changed: result.changed, ...(result.warning ? { warning: result.warning } : {}), title: result.value };
       });
+
+      // Inside this scope, so they share its error handler (400 naming the field, 413, 500).
+      registerPatientRoutes(api, { ...deps, requireToken });
+      registerCommlogRoutes(api, { ...deps, requireToken });
     },
     { prefix: '/api' },
   );
