@@ -89,8 +89,9 @@ describe.each([['SQLite', sqlite], ['PostgreSQL', postgres]] as const)('conversa
 
   it('a text the office records is its number\'s latest activity, with nothing unread', async () => {
     const now = T0 + 10_000_000;
-    await insertOfficeMessages(db.knex, [{ guid: 'g-conv-1', clinicId: 1, patientId: null, toPhone: '+15035550101', body: 'See you', segments: 1 }], now);
-    await insertOfficeMessages(db.knex, [{ guid: 'g-conv-2', clinicId: 1, patientId: null, toPhone: '+15035550103', body: 'Hello', segments: 1 }], now);
+    // Office messages (and their commlog rows) are recorded inside a transaction.
+    await db.knex.transaction((trx) => insertOfficeMessages(trx, [{ guid: 'g-conv-1', clinicId: 1, patientId: null, toPhone: '+15035550101', body: 'See you', segments: 1, purpose: null }], now));
+    await db.knex.transaction((trx) => insertOfficeMessages(trx, [{ guid: 'g-conv-2', clinicId: 1, patientId: null, toPhone: '+15035550103', body: 'Hello', segments: 1, purpose: null }], now));
     expect(num(await q('SELECT phone, clinic_id, last_at, last_direction, last_ref, unread FROM conversations WHERE phone IN (?, ?) ORDER BY phone', ['+15035550101', '+15035550103']))).toEqual([
       { phone: '+15035550101', clinic_id: 1, last_at: now, last_direction: 'out', last_ref: 'g-conv-1', unread: 3 },
       { phone: '+15035550103', clinic_id: 1, last_at: now, last_direction: 'out', last_ref: 'g-conv-2', unread: 0 },

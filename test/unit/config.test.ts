@@ -89,6 +89,7 @@ describe('defaults', () => {
       expect(errorOf({ NODE_ENV: env, ECONNECTOR_CONFIG: hook })).toBe('ECONNECTOR_CONFIG: testClock: is a test hook, accepted only when NODE_ENV=test');
     }
     expect(errorOf({ NODE_ENV: 'test', ECONNECTOR_CONFIG: JSON.stringify({ testClock: { offsetMs: 0.5 } }) })).toMatch(/^ECONNECTOR_CONFIG: testClock\.offsetMs: /);
+  });
 
   it('texting.unknownTextOk is allow or refuse; anything else stops start-up naming the key', () => {
     expect(load({ ECONNECTOR_CONFIG: JSON.stringify({ texting: { unknownTextOk: 'refuse' } }) }).texting.unknownTextOk).toBe('refuse');
