@@ -38,7 +38,7 @@ export const fileSettingsSchema = z.strictObject({
   status: z.strictObject({ host: z.string().min(1), port: z.number() }),
   apiToken: optionalString,
   logLevel: z.string().min(1),
-  log: z.strictObject({ file: optionalString }),
+  log: z.strictObject({ file: optionalString, format: z.string().min(1) }),
   queue: z.strictObject({ prefix: z.string().regex(/^[A-Za-z0-9_:-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ : or -' }) }),
   schedule: z.strictObject({
     pollEverySeconds: int(1, 3600),

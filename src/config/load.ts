@@ -17,6 +17,7 @@ import {
   checkEnvName,
   checkHost,
   checkHqUrl,
+  checkLogFormat,
   checkLogLevel,
   checkPort,
   checkRedisUrl,
@@ -119,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   const portPick = pick('STATUS_PORT', file.status.port, 'status', 'port')!;
   const tokenPick = pick('API_TOKEN', file.apiToken, 'apiToken');
   const levelPick = pick('LOG_LEVEL', file.logLevel, 'logLevel')!;
+  const formatPick = pick('LOG_FORMAT', file.log.format, 'log', 'format')!;
   const rolesFromEnv = envValue(env, 'ECONNECTOR_ROLES');
   const roles = rolesFromEnv !== undefined ? checkRoles('ECONNECTOR_ROLES', rolesFromEnv) : checkRoles(fileLabel('roles'), file.roles);
   // The embedded redis-server and the built-in HQ mock belong to one process: a process that runs
@@ -142,7 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     apiToken: tokenPick ? checkSecret(tokenPick.label, str(tokenPick)) : null,
     logLevel: checkLogLevel(levelPick.label, str(levelPick)),
     // A relative log file lives under DATA_DIR, with the rest of the local state.
-    log: { file: file.log.file ? absolutePath(dataDir, file.log.file) : null },
+    log: { file: file.log.file ? absolutePath(dataDir, file.log.file) : null, format: checkLogFormat(formatPick.label, str(formatPick)) },
     queue: { prefix: file.queue.prefix },
     schedule: { ...file.schedule },
     ingest: { ...file.ingest },

@@ -6,7 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { isValidTimeZone } from '../usage/month';
-import { ConfigError, LOG_LEVELS, ROLES, type DatabaseTarget, type LogLevel, type Role } from './types';
+import { ConfigError, LOG_FORMATS, LOG_LEVELS, ROLES, type DatabaseTarget, type LogFormat, type LogLevel, type Role } from './types';
 
 /** A value quoted for an error message: one line, at most 60 characters. */
 function quote(value: string): string {
@@ -97,6 +97,12 @@ export function checkLogLevel(label: string, value: string): LogLevel {
     fail(label, `${quote(value)} is not a winston level (${LOG_LEVELS.join(', ')})`);
   }
   return level as LogLevel;
+}
+
+export function checkLogFormat(label: string, value: string): LogFormat {
+  const f = value.toLowerCase();
+  if (!(LOG_FORMATS as readonly string[]).includes(f)) fail(label, `${quote(value)} is not a log format (${LOG_FORMATS.join(', ')})`);
+  return f as LogFormat;
 }
 
 export function checkEnvName(label: string, value: string): string {

@@ -3,6 +3,9 @@
 /** winston's npm levels, most severe first. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** LOG_FORMAT: `auto` is human lines on a terminal and JSON lines otherwise. */
+export const LOG_FORMATS = ['auto', 'json', 'human'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
  * What one process runs (src/daemon/roles.ts). All three in one process is the all-in-one mode
@@ -48,8 +51,11 @@ export interface Config {
   /** API_TOKEN; null: state-changing requests are refused. */
   apiToken: string | null;
   logLevel: LogLevel;
-  /** Absolute path of a JSON log file, rotated by size; null: stdout only. */
-  log: { file: string | null };
+  /**
+   * file: absolute path of a JSON log file, rotated by size; null: stdout only.
+   * format (LOG_FORMAT): how stdout lines look; the file is always JSON lines.
+   */
+  log: { file: string | null; format: LogFormat };
   /** BullMQ key prefix. */
   queue: { prefix: string };
   schedule: { pollEverySeconds: number; aggregatesEverySeconds: number; accountSyncEveryMinutes: number };

@@ -84,7 +84,7 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
   const roles = config.roles;
   const instance = processInstance();
   const allInOne = isAllInOne(roles);
-  const baseLogger = opts.logger ?? createLogger({ level: config.logLevel, file: logFileFor(config.log.file, roles, instance), service: 'econnector' });
+  const baseLogger = opts.logger ?? createLogger({ level: config.logLevel, file: logFileFor(config.log.file, roles, instance), service: 'econnector', format: config.log.format });
   // Under pm2 several processes write lines: each carries its roles (and pm2 instance).
   const logger = allInOne ? baseLogger : baseLogger.child({ role: rolesName(roles), ...(instance !== null ? { instance } : {}) });
   const cleanup: Array<{ name: string; run: () => Promise<unknown> }> = [];

@@ -69,7 +69,7 @@ describe('defaults', () => {
       status: { host: '127.0.0.1', port: 7380 },
       apiToken: null,
       logLevel: 'info',
-      log: { file: null },
+      log: { file: null, format: 'auto' },
       queue: { prefix: 'econnector' },
       schedule: { pollEverySeconds: 2, aggregatesEverySeconds: 3, accountSyncEveryMinutes: 5 },
       ingest: { maxPagesPerJob: 50, maxJobSeconds: 10 },
