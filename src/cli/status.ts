@@ -1,5 +1,6 @@
 /**
- * `econnector status [--month YYYY-MM] [--json]` (`npm run status -- …`): the month's usage grid in the terminal, read
+ * `econnector status [--month YYYY-MM | --history] [--json]` (`npm run status -- …`): the month's
+ * usage grid (or the last months, --history) in the terminal, read
  * from the running daemon's status server (STATUS_HOST / STATUS_PORT, through loadConfig, so the
  * same settings as the daemon's). Exit codes: 0 shown, 1 the daemon cannot be reached or failed,
  * 2 a bad option or setting. Every failure is one line on stderr.
@@ -7,15 +8,21 @@
 import { ConfigError, loadConfig } from '../config';
 import type { StatusDocument } from '../status/usage-report';
 import { renderUsage } from './usage-table';
-import { parseCommandLine, show, UsageError } from '../util/cli-args';
+import { intOption, parseCommandLine, show, UsageError } from '../util/cli-args';
+import { renderHistory } from './history-table';
+import { HISTORY_MONTHS_DEFAULT, HISTORY_MONTHS_MAX } from '../status/usage-history';
+import type { UsageHistory } from '../status/status-document';
 
-const HELP = `Usage: econnector status [--month YYYY-MM] [--json]        (npm run status -- [options])
+const HELP = `Usage: econnector status [--month YYYY-MM | --history [--months N]] [--json]
+       (npm run status -- [options])
 
 Shows the texting usage of every location for a month (default: this month, in OFFICE_TZ),
 read from the running econnector's status server at STATUS_HOST:STATUS_PORT.
 
 Options:
   --month YYYY-MM   the month to show, e.g. 2026-11
+  --history         the last 12 months (all locations together) against the limit
+  --months N        with --history: how many months (1-36)
   --json            print the status document as JSON instead of the table
   -h, --help        show this help`;
 
@@ -26,6 +33,9 @@ export { UsageError };
 export interface StatusArgs {
   month: string | null;
   json: boolean;
+  /** --history: the last months (--months, default 12) instead of one month's grid. */
+  history?: true;
+  months?: number;
 }
 
 /** YYYY-MM with a month from 01 to 12 and a year from 2000 to 2999. */
@@ -37,9 +47,20 @@ export function checkMonth(value: string): string {
 }
 
 export function parseArgs(argv: readonly string[]): StatusArgs | 'help' {
-  const { values, help } = parseCommandLine(argv, { month: { type: 'string' }, json: { type: 'boolean' } }, { needs: { month: 'a value: YYYY-MM, e.g. 2026-11' } });
+  const { values, help } = parseCommandLine(
+    argv,
+    { month: { type: 'string' }, json: { type: 'boolean' }, history: { type: 'boolean' }, months: { type: 'string' } },
+    { needs: { month: 'a value: YYYY-MM, e.g. 2026-11', months: `a number of months (1-${HISTORY_MONTHS_MAX})` } },
+  );
   if (help) return 'help';
-  return { month: values.month === undefined ? null : checkMonth(values.month), json: values.json === true };
+  const args: StatusArgs = { month: values.month === undefined ? null : checkMonth(values.month), json: values.json === true };
+  if (values.months !== undefined && !values.history) throw new UsageError('--months goes with --history');
+  if (values.history) {
+    if (args.month !== null) throw new UsageError('--history shows the months up to this one: leave out --month');
+    args.history = true;
+    args.months = intOption('months', values.months, 1, HISTORY_MONTHS_MAX) ?? HISTORY_MONTHS_DEFAULT;
+  }
+  return args;
 }
 
 /** Where to reach a server listening on `host`: a wildcard address is reached on loopback. */
@@ -51,7 +72,24 @@ export function statusBaseUrl(host: string, port: number): string {
 export class StatusUnavailableError extends Error {}
 
 export async function fetchStatus(baseUrl: string, month: string | null, timeoutMs = REQUEST_TIMEOUT_MS): Promise<StatusDocument> {
-  const url = `${baseUrl}/status${month ? `?month=${month}` : ''}`;
+  const doc = (await fetchDocument(baseUrl, `/status${month ? `?month=${month}` : ''}`, timeoutMs)) as Partial<StatusDocument>;
+  if (typeof doc.month !== 'string' || !Array.isArray(doc.clinics) || typeof doc.totals !== 'object') {
+    throw new StatusUnavailableError(`${baseUrl}/status is not econnector's status document (is another program on that port?)`);
+  }
+  return doc as StatusDocument;
+}
+
+export async function fetchHistory(baseUrl: string, months: number, timeoutMs = REQUEST_TIMEOUT_MS): Promise<UsageHistory> {
+  const doc = (await fetchDocument(baseUrl, `/status/history?months=${months}`, timeoutMs)) as Partial<UsageHistory>;
+  if (!Array.isArray(doc.months) || typeof doc.timezone !== 'string') {
+    throw new StatusUnavailableError(`${baseUrl}/status/history is not econnector's usage history (an older econnector, or another program on that port?)`);
+  }
+  return doc as UsageHistory;
+}
+
+/** GET `path` as JSON; every way it can fail is one line (StatusUnavailableError, or UsageError for a 400). */
+async function fetchDocument(baseUrl: string, path: string, timeoutMs: number): Promise<unknown> {
+  const url = `${baseUrl}${path}`;
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
@@ -72,11 +110,7 @@ export async function fetchStatus(baseUrl: string, month: string | null, timeout
   }
   if (res.status === 400) throw new UsageError(`the daemon refused the month: ${String((body as { message?: unknown }).message ?? 'bad request')}`);
   if (!res.ok) throw new StatusUnavailableError(`the status server at ${baseUrl} answered ${res.status}`);
-  const doc = body as Partial<StatusDocument>;
-  if (typeof doc.month !== 'string' || !Array.isArray(doc.clinics) || typeof doc.totals !== 'object') {
-    throw new StatusUnavailableError(`${baseUrl}/status is not econnector's status document (is another program on that port?)`);
-  }
-  return doc as StatusDocument;
+  return body;
 }
 
 export async function main(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
@@ -91,7 +125,13 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
       return 0;
     }
     const config = loadConfig();
-    const doc = await fetchStatus(statusBaseUrl(config.status.host, config.status.port), args.month);
+    const base = statusBaseUrl(config.status.host, config.status.port);
+    if (args.history) {
+      const history = await fetchHistory(base, args.months!);
+      out.write(args.json ? `${JSON.stringify(history, null, 2)}\n` : renderHistory(history));
+      return 0;
+    }
+    const doc = await fetchStatus(base, args.month);
     out.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : renderUsage(doc));
     return 0;
   } catch (err) {

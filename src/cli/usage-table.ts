@@ -67,10 +67,10 @@ export function usageRows(doc: StatusDocument): string[][] {
 }
 
 /** Lays out a header and rows in columns two spaces apart, with a rule under the header (and above a total). */
-export function layout(header: readonly string[], rows: readonly string[][], hasTotal: boolean): string[] {
+export function layout(header: readonly string[], rows: readonly string[][], hasTotal: boolean, right: ReadonlySet<string> = RIGHT): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, i) => (RIGHT.has(header[i]!) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells.map((cell, i) => (right.has(header[i]!) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   const body = rows.map(line);
   if (hasTotal && body.length > 1) body.splice(body.length - 1, 0, rule);
@@ -88,5 +88,6 @@ export function renderUsage(doc: StatusDocument): string {
   out.push(`Charges for the month: ${dollars(doc.totals.chargesUsd)}; ${limit}${doc.overLimit ? ' -- LIMIT REACHED' : ''}`);
   const e = doc.econnector;
   out.push(`Last receipts poll: ${e.lastReceiptsPollAt ?? 'never'}; last replies poll: ${e.lastInboundPollAt ?? 'never'}; items in quarantine: ${e.quarantined}`);
+  if (e.catchingUp) out.push(`Catching up: ${count(e.itemsPerSecond ?? 0)} items/s (HQ has more waiting)`);
   return `${out.join('\n')}\n`;
 }

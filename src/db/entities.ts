@@ -180,6 +180,11 @@ export const StreamStateSchema = defineEntity({
     lastErrorAt: p.bigint('number').nullable(),
     lastError: p.text().nullable(),
     itemsRecorded: p.bigint('number').default(0),
+    /** While HQ answers `more` (src/ingest/catch-up.ts): since when, when last said, items since, last rate. */
+    catchUpSince: p.bigint('number').nullable(),
+    catchUpAt: p.bigint('number').nullable(),
+    catchUpItems: p.bigint('number').default(0),
+    itemsPerSecond: p.integer().nullable(),
   }),
 });
 export type StreamState = InferEntity<typeof StreamStateSchema>;

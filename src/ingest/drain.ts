@@ -32,7 +32,7 @@ export interface DrainDeps {
   pageSize: number;
   /** On SQLite, the thread that writes receipts pages (receipts-writer.ts); absent: the knex writer. */
   receiptsWriter?: ReceiptsWriter | null;
-  onPage?: (stream: HqStream, outcome: PageOutcome & { items: number; acked: number; durationMs: number }) => void;
+  onPage?: (stream: HqStream, outcome: PageOutcome & { items: number; acked: number; durationMs: number; more: boolean }) => void;
 }
 
 export interface DrainBudget {
@@ -121,8 +121,8 @@ export async function drainStream(deps: DrainDeps, stream: HqStream, budget: Dra
       // Committed: acknowledge it while the next page is written. One acknowledgement at a time,
       // in page order; a failed one surfaces here, at the next page's commit, or when the drain ends.
       await settle();
-      // Only the page's size and start go along: its items are not kept alive through the round trip.
-      acking = acknowledge(deps, stream, budget, result, { count: page.count, startedAt: page.startedAt }, outcome);
+      // Only the page's size, start and `more` go along: its items are not kept alive through the round trip.
+      acking = acknowledge(deps, stream, budget, result, { count: page.count, startedAt: page.startedAt, more: page.more }, outcome);
       acking.catch(() => undefined);
 
       if (!page.more || ahead === null) {
@@ -139,7 +139,7 @@ export async function drainStream(deps: DrainDeps, stream: HqStream, budget: Dra
   }
 }
 
-async function acknowledge(deps: DrainDeps, stream: HqStream, budget: DrainBudget, result: DrainResult, page: Pick<FetchedPage, 'count' | 'startedAt'>, outcome: PageOutcome): Promise<void> {
+async function acknowledge(deps: DrainDeps, stream: HqStream, budget: DrainBudget, result: DrainResult, page: Pick<FetchedPage, 'count' | 'startedAt' | 'more'>, outcome: PageOutcome): Promise<void> {
   const acked = outcome.ackIds.length > 0 ? await deps.hq.ack(stream, outcome.ackIds, budget.signal) : 0;
   result.pages += 1;
   result.items += page.count;
@@ -147,7 +147,7 @@ async function acknowledge(deps: DrainDeps, stream: HqStream, budget: DrainBudge
   result.duplicates += outcome.duplicates;
   result.quarantined += outcome.quarantined;
   result.acked += acked;
-  deps.onPage?.(stream, { ...outcome, items: page.count, acked, durationMs: Date.now() - page.startedAt });
+  deps.onPage?.(stream, { ...outcome, items: page.count, acked, durationMs: Date.now() - page.startedAt, more: page.more });
 }
 
 /** One unit of a page for splitting: a valid item (with its position in HQ's page) or a quarantine entry. */

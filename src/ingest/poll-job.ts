@@ -7,12 +7,19 @@ import { HqBackoffError } from '../hq/errors';
 import type { HqStream } from '../hq/client';
 import type { JobContext } from '../queues/job';
 import { DatabaseUnavailableError, drainStream, type DrainResult } from './drain';
+import { CatchUpProgress, recordCatchUp } from './catch-up';
 import { recordStreamError } from './stream-state';
 
 export type PollResult = DrainResult & { deferredMs?: number };
 
+/** Each process's progress lines, per app (tests run several daemons in one process). */
+const progressByApp = new WeakMap<object, CatchUpProgress>();
+
 export async function pollStream(stream: HqStream, ctx: JobContext): Promise<PollResult> {
   const { app, signal } = ctx;
+  let progress = progressByApp.get(app);
+  if (!progress) progressByApp.set(app, (progress = new CatchUpProgress()));
+  const startedAt = Date.now();
   try {
     const result = await drainStream(
       {
@@ -30,15 +37,15 @@ export async function pollStream(stream: HqStream, ctx: JobContext): Promise<Pol
           // Automatic HELP replies the page recorded (the outbox sweep covers a kick that fails).
           for (const guid of page.sendGuids ?? []) app.queues.kick('send-message', { guid });
           if (page.quarantined > 0) ctx.logger.warn('items quarantined', { stream, quarantined: page.quarantined });
+          progress.onPage(stream, page.items, page.more, (message, meta) => app.logger.info(message, meta));
         },
       },
       stream,
       { maxPages: app.config.ingest.maxPagesPerJob, maxMs: app.config.ingest.maxJobSeconds * 1000, signal },
     );
-    if (result.pages > 1 || result.more) {
-      const seconds = Math.max(0.001, (Date.now() - ctx.job.processedOn!) / 1000);
-      ctx.logger.info('draining backlog', { stream, items: result.items, itemsPerSecond: Math.round(result.items / seconds), more: result.more });
-    }
+    // What /status says about catching up; a failure here must not fail a job whose pages are acknowledged.
+    await recordCatchUp(app.db.knex, app, stream, { items: result.items, more: result.more, startedAt }).catch((err: Error) =>
+      ctx.logger.warn('could not record catch-up state', { stream, error: err.message }));
     return result;
   } catch (err) {
     if (err instanceof HqBackoffError || (err instanceof DatabaseUnavailableError && !err.attempted)) {

@@ -51,7 +51,7 @@ export function humanLine(info: Record<string, unknown>, color: boolean): string
 }
 
 /** The winston format that writes `humanLine` as the entry's output. */
-export const humanLineFormat = format((info, opts: { color?: boolean }) => {
-  (info as unknown as Record<symbol, string>)[MESSAGE] = humanLine(info as unknown as Record<string, unknown>, opts.color === true);
+export const humanLineFormat = format((info, opts: unknown) => {
+  (info as unknown as Record<symbol, string>)[MESSAGE] = humanLine(info as unknown as Record<string, unknown>, (opts as { color?: boolean }).color === true);
   return info;
 });

@@ -7,6 +7,7 @@ import type { AppContext } from '../daemon/context';
 import type { QueueSnapshot } from '../queues/progress';
 import { registerApiRoutes } from './routes/api';
 import { registerHealthRoutes } from './routes/health';
+import { registerHistoryRoutes } from './routes/history';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerPageRoutes } from './routes/page';
 import { registerUsageRoutes } from './routes/usage';
@@ -27,6 +28,7 @@ export function buildStatusServer(deps: StatusServerDeps): FastifyInstance {
   registerHealthRoutes(server, deps);
   registerMetricsRoutes(server, deps);
   registerUsageRoutes(server, deps);
+  registerHistoryRoutes(server, deps);
   registerApiRoutes(server, deps);
   registerPageRoutes(server, deps);
 

@@ -34,5 +34,27 @@ export interface StatusDocument {
     lastAccountSyncAt: string | null;
     aggregatesComputedAt: string | null;
     quarantined: number;
+    /** True while HQ answers `more` on a stream (a backlog is draining). Additive: absent from an older connector. */
+    catchingUp?: boolean;
+    /** Items a second the draining streams record together; 0 when not catching up. */
+    itemsPerSecond?: number;
   };
+}
+
+/** One month of GET /status/history: every clinic together. */
+export interface HistoryMonth {
+  month: string;
+  sentCount: number;
+  sentChargesUsd: string;
+  receivedCount: number;
+  receivedChargesUsd: string;
+  chargesUsd: string;
+  overLimit: boolean;
+}
+
+/** GET /status/history?months=N: the last N months, oldest first, against today's limit. */
+export interface UsageHistory {
+  timezone: string;
+  limitUsd: string | null;
+  months: HistoryMonth[];
 }

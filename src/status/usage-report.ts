@@ -6,6 +6,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import { isSqlite, rowsOf } from '../db/bulk-sql';
 import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
+import { catchUpStatus } from '../ingest/catch-up';
 import { formatMicros } from '../money';
 import type { MonthKey } from '../usage/month';
 import type { ClinicUsage, StatusDocument } from './status-document';
@@ -43,6 +44,10 @@ interface StatusRow extends ClinicRow {
   account_at: number | string | null;
   aggregates_at: number | string | null;
   quarantined: number | string;
+  receipts_catch_up_at: number | string | null;
+  receipts_rate: number | string | null;
+  inbound_catch_up_at: number | string | null;
+  inbound_rate: number | string | null;
 }
 
 /**
@@ -62,6 +67,10 @@ const STATUS_SQL = `
                  (SELECT last_ok_at FROM stream_state WHERE stream = 'inbound') AS inbound_at,
                  (SELECT last_ok_at FROM stream_state WHERE stream = 'account') AS account_at,
                  (SELECT last_ok_at FROM stream_state WHERE stream = 'aggregates') AS aggregates_at,
+                 (SELECT catch_up_at FROM stream_state WHERE stream = 'receipts') AS receipts_catch_up_at,
+                 (SELECT items_per_second FROM stream_state WHERE stream = 'receipts') AS receipts_rate,
+                 (SELECT catch_up_at FROM stream_state WHERE stream = 'inbound') AS inbound_catch_up_at,
+                 (SELECT items_per_second FROM stream_state WHERE stream = 'inbound') AS inbound_rate,
                  (SELECT COUNT(*) FROM quarantine) AS quarantined) f
     LEFT JOIN clinics c ON c.in_account = ? OR c.seen_in_traffic = ?
     LEFT JOIN monthly_usage u ON u.clinic_id = c.clinic_id AND u.month = ?
@@ -169,6 +178,12 @@ async function readStatus(knex: Knex, month: MonthKey, timezone: string): Promis
       lastAccountSyncAt: iso(num(facts?.account_at)),
       aggregatesComputedAt: iso(num(facts?.aggregates_at)),
       quarantined: Number(facts?.quarantined ?? 0),
+      ...catchUpStatus({
+        receiptsAt: num(facts?.receipts_catch_up_at),
+        receiptsRate: num(facts?.receipts_rate),
+        inboundAt: num(facts?.inbound_catch_up_at),
+        inboundRate: num(facts?.inbound_rate),
+      }),
     },
   };
 }

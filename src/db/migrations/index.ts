@@ -5,6 +5,7 @@ import { Migration20261128100000_perf } from './Migration20261128100000_perf';
 import { Migration20261201213500_consent_commlog } from './Migration20261201213500_consent_commlog';
 import { Migration20261201214500_conversations } from './Migration20261201214500_conversations';
 import { Migration20261201215000_quarantine_ack_id_text } from './Migration20261201215000_quarantine_ack_id_text';
+import { Migration20261201221500_catch_up } from './Migration20261201221500_catch_up';
 
 /** Every migration, in order. Listed explicitly so compiled code needs no file globbing. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201213500_consent_commlog', class: Migration20261201213500_consent_commlog },
   { name: 'Migration20261201214500_conversations', class: Migration20261201214500_conversations },
   { name: 'Migration20261201215000_quarantine_ack_id_text', class: Migration20261201215000_quarantine_ack_id_text },
+  { name: 'Migration20261201221500_catch_up', class: Migration20261201221500_catch_up },
 ];

@@ -12,6 +12,7 @@
  * Every value goes into the DOM through textContent, never as HTML.
  */
 import type { ClinicUsage, StatusDocument } from '../status-document';
+import { refreshHistory } from './history.js';
 
 type StatusDoc = StatusDocument;
 
@@ -147,6 +148,7 @@ const ui = {
   lastAccount: byId('last-account-sync'),
   aggregates: byId('aggregates-computed'),
   quarantined: byId('quarantined'),
+  catchingUp: byId('catching-up'),
   readiness: byId('readiness'),
   tokenState: byId('token-state'),
   forgetToken: byId<HTMLButtonElement>('forget-token'),
@@ -215,6 +217,7 @@ async function getJson<T>(path: string): Promise<{ status: number; body: T; date
 }
 
 async function refresh(): Promise<void> {
+  void refreshHistory();
   const seq = ++state.loadSeq;
   const month = state.viewMonth;
   try {
@@ -338,6 +341,8 @@ function renderConnector(cur: StatusDoc, now: number, ready: ReadyDoc | null): v
       ? 'none'
       : `${count(e.quarantined)} (items HQ sent in a broken shape, kept aside and acknowledged; they are not in the usage)`;
   ui.quarantined.classList.toggle('bad', e.quarantined > 0);
+  // Additive fields: an older connector leaves them out.
+  ui.catchingUp.textContent = e.catchingUp ? `Catching up: ${count(e.itemsPerSecond ?? 0)} items/s` : 'no (nothing waiting at HQ)';
   if (ready === null) {
     ui.readiness.textContent = 'unknown (GET /readyz did not answer)';
   } else {

@@ -47,6 +47,7 @@ const BUILD_DIR = 'dist/src/status/page';
 
 export const PAGE_ASSETS: Readonly<Record<string, AssetSpec>> = Object.freeze({
   'app.js': { file: `${BUILD_DIR}/app.js`, type: 'text/javascript; charset=utf-8' },
+  'history.js': { file: `${BUILD_DIR}/history.js`, type: 'text/javascript; charset=utf-8' },
   'app.css': { file: `${SOURCE_DIR}/app.css`, type: 'text/css; charset=utf-8' },
   'favicon.svg': { file: `${SOURCE_DIR}/favicon.svg`, type: 'image/svg+xml' },
 });
