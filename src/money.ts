@@ -38,11 +38,19 @@ export function parseUsdToMicros(value: string): number {
 /**
  * Formats micro-dollars as a decimal string: at least two fractional digits (as money is shown),
  * up to six, trailing zeros beyond the second trimmed. 7900 -> "0.0079", 50_000_000 -> "50.00".
+ * A bigint is formatted exactly however large (sums read from the database's 64-bit columns).
  */
-export function formatMicros(micros: number): string {
+export function formatMicros(micros: number | bigint): string {
+  if (typeof micros === 'bigint') {
+    if (micros < 0n) throw new RangeError(`micro-dollars must be non-negative, got ${micros}`);
+    return joinDollars(String(micros / 1_000_000n), String(micros % 1_000_000n));
+  }
   if (!Number.isSafeInteger(micros) || micros < 0) throw new RangeError(`micro-dollars must be a non-negative safe integer, got ${micros}`);
-  const whole = Math.floor(micros / MICROS_PER_USD);
-  let frac = String(micros % MICROS_PER_USD).padStart(6, '0');
+  return joinDollars(String(Math.floor(micros / MICROS_PER_USD)), String(micros % MICROS_PER_USD));
+}
+
+function joinDollars(whole: string, fraction: string): string {
+  let frac = fraction.padStart(6, '0');
   while (frac.length > 2 && frac.endsWith('0')) frac = frac.slice(0, -1);
   return `${whole}.${frac}`;
 }

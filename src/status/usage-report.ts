@@ -29,6 +29,18 @@ interface ClinicRow {
   unread: number | string | null;
 }
 
+/**
+ * A stored micro-dollar amount as a bigint. Integers come as text (CAST in the query); a value
+ * SQLite stored as a float (an integer sum past 2^63 turns into one) is taken as its integer part.
+ */
+function microsOf(v: number | string | null | undefined): bigint {
+  if (v == null) return 0n;
+  const text = String(v);
+  if (/^-?\d+$/.test(text)) return BigInt(text);
+  const n = Number(text);
+  return Number.isFinite(n) ? BigInt(Math.trunc(n)) : 0n;
+}
+
 const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());
 
 export async function readSetting(knex: Knex, key: string): Promise<string | null> {
@@ -59,7 +71,8 @@ interface StatusRow extends ClinicRow {
  */
 const STATUS_SQL = `
   SELECT c.clinic_id, c.name, c.subscribed, c.primary_phone, c.country_code, c.in_account,
-         u.sent_count, u.sent_charge_micros, u.received_count, u.received_charge_micros, n.unread,
+         u.sent_count, CAST(u.sent_charge_micros AS TEXT) AS sent_charge_micros,
+         u.received_count, CAST(u.received_charge_micros AS TEXT) AS received_charge_micros, n.unread,
          f.limit_micros, f.default_clinic, f.receipts_at, f.inbound_at, f.account_at, f.aggregates_at, f.quarantined
     FROM (SELECT (SELECT value FROM settings WHERE key = ?) AS limit_micros,
                  (SELECT value FROM settings WHERE key = ?) AS default_clinic,
@@ -132,11 +145,12 @@ async function readStatus(knex: Knex, month: MonthKey, timezone: string): Promis
   const num = (v: number | string | null | undefined): number | null => (v == null ? null : Number(v));
   const defaultClinicId = facts?.default_clinic == null ? null : Number(facts.default_clinic);
 
-  let sentCount = 0, sentMicros = 0, receivedCount = 0, receivedMicros = 0, unreadCount = 0;
+  // Money sums as bigint: exact whatever they add up to (read as text, so no driver rounds them to a double).
+  let sentCount = 0, sentMicros = 0n, receivedCount = 0, receivedMicros = 0n, unreadCount = 0;
   const clinics = rows.filter((r) => r.clinic_id != null).map((r): ClinicUsage => {
     const inAccount = Boolean(r.in_account);
-    const s = Number(r.sent_count ?? 0), sm = Number(r.sent_charge_micros ?? 0);
-    const rc = Number(r.received_count ?? 0), rm = Number(r.received_charge_micros ?? 0);
+    const s = Number(r.sent_count ?? 0), sm = microsOf(r.sent_charge_micros);
+    const rc = Number(r.received_count ?? 0), rm = microsOf(r.received_charge_micros);
     // Unread replies now, whatever the month (src/office/conversations.ts keeps the counts).
     const unread = Number(r.unread ?? 0);
     sentCount += s; sentMicros += sm; receivedCount += rc; receivedMicros += rm; unreadCount += unread;
@@ -155,7 +169,7 @@ async function readStatus(knex: Knex, month: MonthKey, timezone: string): Promis
       unreadCount: unread,
     };
   });
-  const limitMicros = facts?.limit_micros == null ? null : Number(facts.limit_micros);
+  const limitMicros = facts?.limit_micros == null ? null : microsOf(facts.limit_micros);
   const chargesMicros = sentMicros + receivedMicros;
   return {
     month,

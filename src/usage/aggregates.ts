@@ -138,16 +138,16 @@ async function recomputeMonth(knex: Knex, months: MonthBucketer, month: MonthKey
     const marks = clinicIds.map(() => '?').join(', ');
     // A message HQ refused (status 'failed', set by the send worker) was never sent: it does not count.
     const sent = sumsByClinic(await trx.raw(
-      `SELECT clinic_id, COUNT(*) AS n, SUM(COALESCE(charge_micros, 0)) AS micros FROM outbound_messages
+      `SELECT clinic_id, COUNT(*) AS n, CAST(SUM(COALESCE(charge_micros, 0)) AS TEXT) AS micros FROM outbound_messages
         WHERE clinic_id IN (${marks}) AND sent_at >= ? AND sent_at < ? AND status <> ? GROUP BY clinic_id`, [...clinicIds, startMs, endMs, REFUSED_STATUS]));
     const received = sumsByClinic(await trx.raw(
-      `SELECT clinic_id, COUNT(*) AS n, SUM(charge_micros) AS micros FROM inbound_messages
+      `SELECT clinic_id, COUNT(*) AS n, CAST(SUM(charge_micros) AS TEXT) AS micros FROM inbound_messages
         WHERE clinic_id IN (${marks}) AND received_at >= ? AND received_at < ? GROUP BY clinic_id`, [...clinicIds, startMs, endMs]));
     const usageRows: SqlValue[][] = [];
     const emptyPairs: DirtyRow[] = [];
     for (const pair of pairs) {
-      const s = sent.get(pair.clinic_id) ?? { n: 0, micros: 0 };
-      const r = received.get(pair.clinic_id) ?? { n: 0, micros: 0 };
+      const s = sent.get(pair.clinic_id) ?? { n: 0, micros: 0 as string | number };
+      const r = received.get(pair.clinic_id) ?? { n: 0, micros: 0 as string | number };
       if (s.n === 0 && r.n === 0) emptyPairs.push(pair);
       else usageRows.push([month, pair.clinic_id, s.n, s.micros, r.n, r.micros, now]);
     }
@@ -188,8 +188,9 @@ export async function markAllUsageDirty(knex: Knex, months: MonthBucketer): Prom
   return rows.length;
 }
 
-function sumsByClinic(result: unknown): Map<number, { n: number; micros: number }> {
-  const out = new Map<number, { n: number; micros: number }>();
-  for (const row of rowsOf<SumRow>(result)) out.set(Number(row.clinic_id), { n: Number(row.n), micros: Number(row.micros ?? 0) });
+/** Sums come as text (CAST in the queries) and are written back as text: exact beyond 2^53. */
+function sumsByClinic(result: unknown): Map<number, { n: number; micros: string | number }> {
+  const out = new Map<number, { n: number; micros: string | number }>();
+  for (const row of rowsOf<SumRow>(result)) out.set(Number(row.clinic_id), { n: Number(row.n), micros: row.micros == null ? 0 : String(row.micros) });
   return out;
 }
