@@ -148,6 +148,8 @@ abstract class Stream {
   protected flags = new Uint8Array(1024);
   /** Malformed items by index, served verbatim. */
   readonly malformed = new Map<number, Record<string, unknown>>();
+  /** Malformed items whose id is not of the codec's form (a hostile id: too long, a NUL), by that id: they can be acked too. */
+  private readonly foreignIds = new Map<string, number>();
 
   constructor(
     readonly ids: IdCodec,
@@ -186,7 +188,10 @@ abstract class Stream {
     this.flags[i] = FLAG_MALFORMED;
     this.clearColumns(i);
     this.queue.add(ts, due, now);
-    this.malformed.set(i, build(this.ids.format(i)));
+    const item = build(this.ids.format(i));
+    this.malformed.set(i, item);
+    const id = item.receiptId ?? item.inboundId;
+    if (typeof id === 'string' && id !== this.ids.format(i)) this.foreignIds.set(id, i);
     return i;
   }
 
@@ -226,6 +231,10 @@ abstract class Stream {
     for (const id of ids) {
       const i = this.ids.parse(id);
       if (i >= 0 && i < this.queue.size) out.add(i);
+      else if (this.foreignIds.size > 0) {
+        const j = this.foreignIds.get(id);
+        if (j !== undefined) out.add(j);
+      }
     }
     return out;
   }
