@@ -9,6 +9,7 @@ import { registerApiRoutes } from './routes/api';
 import { registerHealthRoutes } from './routes/health';
 import { registerHistoryRoutes } from './routes/history';
 import { registerMetricsRoutes } from './routes/metrics';
+import { registerOpenApiRoutes } from './routes/openapi';
 import { registerPageRoutes } from './routes/page';
 import { registerUsageRoutes } from './routes/usage';
 
@@ -22,13 +23,25 @@ export interface StatusServerDeps {
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** Every route registered on a server, as "METHOD /path" (the OpenAPI test compares them with OPERATIONS). */
+const routesOf = new WeakMap<FastifyInstance, string[]>();
+export function registeredRoutes(server: FastifyInstance): readonly string[] {
+  return routesOf.get(server) ?? [];
+}
+
 export function buildStatusServer(deps: StatusServerDeps): FastifyInstance {
   const server = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, keepAliveTimeout: 65_000 });
+  const routes: string[] = [];
+  routesOf.set(server, routes);
+  server.addHook('onRoute', (r) => {
+    for (const method of ([] as string[]).concat(r.method)) if (method !== 'HEAD') routes.push(`${method} ${r.url}`);
+  });
 
   registerHealthRoutes(server, deps);
   registerMetricsRoutes(server, deps);
   registerUsageRoutes(server, deps);
   registerHistoryRoutes(server, deps);
+  registerOpenApiRoutes(server);
   registerApiRoutes(server, deps);
   registerPageRoutes(server, deps);
 

@@ -39,7 +39,7 @@ export { API_BODY_LIMIT_BYTES } from './api-common';
 
 const id = z.number().int().positive().max(2_147_483_647);
 
-const SendBody = z
+export const SendBody = z
   .object({
     clinicId: id.nullable().optional(),
     patientId: id.nullable().optional(),
@@ -50,10 +50,10 @@ const SendBody = z
   })
   .strict();
 
-const DefaultBody = z.object({ clinicId: id.nullable() }).strict();
+export const DefaultBody = z.object({ clinicId: id.nullable() }).strict();
 const title = z.string().max(MAX_TITLE_LENGTH).nullable();
-const OptinBody = z.object({ optinTitle: title, promptForOptin: z.boolean() }).strict();
-const PracticeBody = z.object({ title }).strict();
+export const OptinBody = z.object({ optinTitle: title, promptForOptin: z.boolean() }).strict();
+export const PracticeBody = z.object({ title }).strict();
 
 function sendError(reply: FastifyReply, err: OfficeError): FastifyReply {
   return reply.code(err.status).send(err.toJSON());

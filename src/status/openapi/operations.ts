@@ -1,0 +1,75 @@
+/**
+ * What /openapi.json says about each route of the status server: ONE entry per route, keyed
+ * "METHOD /path" exactly as the route is registered with fastify (`:name` for a path parameter).
+ * A test (test/ops/openapi.test.ts) fails for a registered route without an entry here, so adding
+ * a route means adding its line:
+ *
+ *   'GET /api/things': { summary: 'List the things', auth: 'token', query: ThingsQuery },
+ *
+ * `query` and `body` are the zod schemas the route itself validates with (export them from the
+ * route module); `ok` is the success answer (schema from ./schemas.ts when it has one). Error
+ * answers follow from the entry: 400 when it takes a query, parameters or a body, 401 and 403 for
+ * `auth: 'token'`, 413 for a body; `errors` adds others (404, 409, ...).
+ */
+import type { z } from 'zod';
+import { DefaultBody, OptinBody, PracticeBody, SendBody } from '../routes/api';
+import { HistoryQuery } from '../routes/history';
+import { StatusQuery } from '../routes/usage';
+import { HealthDocument, StatusDocumentSchema, UsageHistorySchema } from './schemas';
+
+export interface Operation {
+  summary: string;
+  /** Needs `Authorization: Bearer <API_TOKEN>`. */
+  auth?: 'token';
+  tag?: 'usage' | 'office' | 'messages' | 'patients' | 'operations' | 'page';
+  query?: z.ZodType;
+  body?: z.ZodType;
+  ok?: { status?: number; description?: string; schema?: z.ZodType; type?: string };
+  /** Error answers besides the ones the entry implies. */
+  errors?: Partial<Record<number, string>>;
+}
+
+const JSON_OK = (description: string, schema?: z.ZodType, status = 200): Operation['ok'] => ({ status, description, ...(schema ? { schema } : {}) });
+
+export const OPERATIONS: Readonly<Record<string, Operation>> = {
+  // Usage and the connector's state: no token (counts and charges only, no patient data).
+  'GET /status': { tag: 'usage', summary: "A month's texting usage per clinic, and the connector's state", query: StatusQuery, ok: JSON_OK('the status document', StatusDocumentSchema) },
+  'GET /status/history': { tag: 'usage', summary: 'Usage per month, all clinics together, the last N months (default 12)', query: HistoryQuery, ok: JSON_OK('oldest month first', UsageHistorySchema) },
+
+  // Operations.
+  'GET /healthz': { tag: 'operations', summary: 'Liveness: 200 while the process answers', ok: { description: 'alive', schema: HealthDocument, type: 'application/health+json' } },
+  'GET /readyz': { tag: 'operations', summary: 'Readiness: redis, database, and the age of the last good poll of each stream', ok: { description: 'pass or warn', schema: HealthDocument, type: 'application/health+json' }, errors: { 503: 'fail (same document)' } },
+  'GET /metrics': { tag: 'operations', summary: 'Prometheus metrics (text exposition format)', ok: { description: 'metrics', type: 'text/plain' } },
+  'GET /openapi.json': { tag: 'operations', summary: 'This document', ok: { description: 'OpenAPI 3.1' } },
+
+  // The Texting Services page.
+  'GET /': { tag: 'page', summary: 'The Texting Services page (HTML)', ok: { description: 'the page', type: 'text/html' } },
+  'GET /page/:name': { tag: 'page', summary: "The page's script, style sheet and icon", ok: { description: 'the asset', type: 'application/octet-stream' }, errors: { 404: 'not an asset', 503: 'the asset is not built (npm run build)' } },
+
+  // The office API.
+  'POST /api/messages': { tag: 'office', summary: 'Send a text (recorded at once, sent by a job)', auth: 'token', body: SendBody, ok: JSON_OK('accepted', undefined, 202), errors: { 402: 'monthly_limit_reached', 404: 'unknown clinic or patient', 409: 'the number opted out, is blocked, or its Text OK is No' } },
+  'GET /api/messages/:guid': { tag: 'office', summary: "A text's status and charge (no number, no text)", errors: { 404: 'no message has that guid' } },
+  'GET /api/clinics/default': { tag: 'office', summary: 'The default texting clinic' },
+  'PUT /api/clinics/default': { tag: 'office', summary: 'Set or clear the default texting clinic', auth: 'token', body: DefaultBody },
+  'GET /api/clinics/:id/optin': { tag: 'office', summary: "A clinic's opt-in preferences" },
+  'PUT /api/clinics/:id/optin': { tag: 'office', summary: "Change a clinic's opt-in preferences", auth: 'token', body: OptinBody },
+  'GET /api/practice': { tag: 'office', summary: "The practice's title" },
+  'PUT /api/practice': { tag: 'office', summary: "Change the practice's title", auth: 'token', body: PracticeBody },
+
+  // Text messages (src/status/routes/messages.ts): every one answers phone numbers or texts.
+  'GET /api/conversations': { tag: 'messages', summary: 'Conversations, newest activity first (keyset pages)', auth: 'token' },
+  'GET /api/conversations/:phone': { tag: 'messages', summary: "A number's texts, sent and received", auth: 'token', errors: { 404: 'no conversation with that number' } },
+  'POST /api/conversations/:phone/read': { tag: 'messages', summary: "Mark a conversation's replies read", auth: 'token' },
+  'PUT /api/inbound/:inboundId': { tag: 'messages', summary: 'Mark a reply read or hidden, or move it to a patient', auth: 'token', errors: { 404: 'no reply with that id' } },
+  'GET /api/inbound/unread': { tag: 'messages', summary: 'Unread replies, in all and per clinic', auth: 'token' },
+  'GET /api/blocked': { tag: 'messages', summary: 'Blocked numbers', auth: 'token' },
+  'PUT /api/blocked/:phone': { tag: 'messages', summary: 'Block a number', auth: 'token' },
+  'DELETE /api/blocked/:phone': { tag: 'messages', summary: 'Unblock a number', auth: 'token' },
+
+  // Patients and the communication log (src/status/routes/patients.ts, commlog.ts).
+  'GET /api/patients': { tag: 'patients', summary: 'Find patients by phone or name', auth: 'token' },
+  'GET /api/patients/:id': { tag: 'patients', summary: 'A patient', auth: 'token', errors: { 404: 'no patient with that id' } },
+  'PUT /api/patients/:id': { tag: 'patients', summary: "Change a patient's texting details", auth: 'token', errors: { 404: 'no patient with that id' } },
+  'POST /api/patients/:id/optin-request': { tag: 'patients', summary: 'Text a patient the opt-in request', auth: 'token', errors: { 404: 'no patient with that id', 409: 'the patient cannot be asked now' } },
+  'GET /api/commlog': { tag: 'patients', summary: 'The communication log, newest first', auth: 'token' },
+};
