@@ -9,7 +9,7 @@
  */
 import { formatMicros } from '../money';
 import { formatGuid, IdCodec } from './ids';
-import { LeasedQueue } from './store';
+import { ACKED, LeasedQueue } from './store';
 
 export const RECEIPT_STATUSES = ['delivered', 'delivery_unconfirmed', 'failed_with_charge', 'failed_no_charge'] as const;
 export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
@@ -236,6 +236,13 @@ abstract class Stream {
         if (j !== undefined) out.add(j);
       }
     }
+    return out;
+  }
+
+  /** The ids of every item acknowledged so far (malformed ones with an id included): what the office promised to have stored. */
+  ackedIds(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.queue.size; i++) if (this.queue.stateOf(i) === ACKED) out.push(this.ids.format(i));
     return out;
   }
 

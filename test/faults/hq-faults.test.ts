@@ -34,7 +34,7 @@ describe('HQ faults, all at once', () => {
       outageMs: 5000,
       seed: 17,
     });
-    const now = Date.now();
+    const now = r.mock.clock.now(); // traffic placed in the mock's time
     const traffic = await r.sim<{ receipts: number; inbound: number }>('POST', '/sim/traffic', {
       messages: 1800, inbound: 600, malformed: 8,
       from: new Date(now - 45 * DAY).toISOString(), to: new Date(now - 7 * 3_600_000).toISOString(), seed: 23,

@@ -27,7 +27,7 @@ describe('kill -9 of the daemon while it drains', () => {
     const rng = mulberry32(seed);
     rig = await FaultRig.start({ mock: { leaseMs: 1500, seed: 3 }, config: { hq: { pageSize: 20 } } });
     const r = rig;
-    const now = Date.now();
+    const now = r.mock.clock.now(); // traffic placed in the mock's time
     const addBacklog = (messages: number, inbound: number, trafficSeed: number) =>
       r.sim<{ receipts: number; inbound: number }>('POST', '/sim/traffic', {
         messages, inbound, malformed: 16, extraFieldRate: 0.1,

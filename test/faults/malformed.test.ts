@@ -21,7 +21,7 @@ describe('malformed items', () => {
   it('quarantines each bad item verbatim, acknowledges it, and counts it once however often it comes back', async () => {
     rig = await FaultRig.start({ mock: { leaseMs: 1000, seed: 13 }, config: { hq: { pageSize: 30 } } });
     const r = rig;
-    const now = Date.now();
+    const now = r.mock.clock.now(); // traffic placed in the mock's time
     // 16 malformed items: per stream one of each kind (money 1e-3, unknown status / mistyped
     // clinicId, missing field, wrong type, no id, money -0.01, money "abc", another missing field).
     const traffic = await r.sim<{ receipts: number; inbound: number; withExtraFields: number; malformed: { receipts: number; inbound: number; withoutId: number } }>(

@@ -42,7 +42,7 @@ describe('Redis killed and restarted under a draining daemon', () => {
       },
     });
     const r = rig;
-    const now = Date.now();
+    const now = r.mock.clock.now(); // traffic placed in the mock's time
     let items = 0;
     let trafficSeed = 40;
     const keepBacklog = async (): Promise<void> => {

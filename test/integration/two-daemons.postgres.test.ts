@@ -7,17 +7,18 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { freePort } from '../../src/daemon/embedded-redis';
 import { startHqMock, type HqMock } from '../../src/hq-mock/server';
 import { startPostgres, type TestPostgres } from '../support/postgres';
-import { killAllTracked, killGroup, spawnTracked, type Spawned } from '../support/processes';
-import { diffAgainstTruth, startRedis, waitFor, type StatusJson } from '../support/stack';
+import { spawnDaemonProcess, type LogLine } from '../support/daemon-spawn';
+import { killAllTracked, killGroup, type Spawned } from '../support/processes';
+import { ackedButMissing } from '../support/acked';
+import { suiteOffset } from '../support/clock';
+import { Deadline, startRedis, waitFor, waitForTruth, type StatusJson } from '../support/stack';
 import { tempDir } from '../support/tmp';
 import type { EmbeddedRedis } from '../../src/daemon/embedded-redis';
 
 const TZ = 'America/New_York';
 const DAY = 86_400_000;
-const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'daemon', 'main.js');
 
 describe('two daemons sharing one Redis and one PostgreSQL', () => {
   const owner = {};
@@ -26,7 +27,7 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
   let redis: EmbeddedRedis;
   let mock: HqMock;
   let databaseUrl: string;
-  const daemons: Array<{ proc: Spawned; statusUrl: string; lines: string[] }> = [];
+  const daemons: Array<{ proc: Spawned; statusUrl: string; logs: LogLine[] }> = [];
 
   const sim = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${mock.url}${path}`, {
@@ -42,38 +43,30 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
     pg = await startPostgres();
     databaseUrl = await pg.createDatabase('two_daemons');
     redis = await startRedis(dir.path);
-    mock = await startHqMock({ port: 0, leaseMs: 2000, seed: 5 });
+    // The mock and both daemons' calendars at the suite's instant (test/support/clock.ts).
+    mock = await startHqMock({ port: 0, leaseMs: 2000, seed: 5, clockOffsetMs: suiteOffset() });
     const prefix = `two-${randomUUID().slice(0, 8)}`;
     for (const name of ['a', 'b']) {
-      const port = await freePort();
-      const proc = spawnTracked(`daemon ${name}`, process.execPath, [MAIN], {
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          HQ_URL: mock.url,
-          HQ_API_KEY: mock.apiKey,
-          REDIS_URL: redis.url,
-          DATABASE_URL: databaseUrl,
-          DATA_DIR: join(dir.path, name),
-          OFFICE_TZ: TZ,
-          STATUS_PORT: String(port),
-          LOG_LEVEL: 'info',
-          ECONNECTOR_CONFIG: JSON.stringify({
-            queue: { prefix },
-            schedule: { pollEverySeconds: 1, aggregatesEverySeconds: 1 },
-            hq: { pageSize: 200, timeoutMs: 3000, backoff: { baseMs: 100, maxMs: 2000 } },
-          }),
-        },
-      }, owner);
-      const lines: string[] = [];
-      proc.child.stdout?.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
-      proc.child.stderr?.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
-      daemons.push({ proc, statusUrl: `http://127.0.0.1:${port}`, lines });
-    }
-    for (const d of daemons) {
-      await waitFor('daemon ready', async () => (await fetch(`${d.statusUrl}/healthz`)).ok, 60_000, 200).catch((err: Error) => {
-        throw new Error(`${err.message}\n${d.lines.slice(-5).join('\n')}`);
-      });
+      // STATUS_PORT=0: the kernel picks a free port when the server binds, read back from the start line.
+      const d = await spawnDaemonProcess(`daemon ${name}`, {
+        ...(process.env as Record<string, string>),
+        NODE_ENV: 'test',
+        HQ_URL: mock.url,
+        HQ_API_KEY: mock.apiKey,
+        REDIS_URL: redis.url,
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: join(dir.path, name),
+        OFFICE_TZ: TZ,
+        STATUS_PORT: '0',
+        LOG_LEVEL: 'info',
+        ECONNECTOR_CONFIG: JSON.stringify({
+          queue: { prefix },
+          schedule: { pollEverySeconds: 1, aggregatesEverySeconds: 1 },
+          hq: { pageSize: 200, timeoutMs: 3000, backoff: { baseMs: 100, maxMs: 2000 } },
+          testClock: { offsetMs: mock.clock.offset },
+        }),
+      }, 60_000, owner);
+      daemons.push({ proc: d.spawned, statusUrl: String(d.started.status), logs: d.logs });
     }
   }, 120_000);
 
@@ -88,7 +81,8 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
   });
 
   it('records a backlog with redeliveries exactly once between them, and both report the truth', async () => {
-    const now = Date.now();
+    const deadline = new Deadline(170_000);
+    const now = mock.clock.now();
     await sim('POST', '/sim/faults', { rates: { lostAck: 0.1 }, seed: 9 });
     await sim('POST', '/sim/traffic', {
       messages: 5000, inbound: 1500, malformed: 6, seed: 21,
@@ -97,19 +91,18 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
     await waitFor('HQ to be drained', async () => {
       const s = await sim<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>('GET', '/sim/stats');
       return s.receipts.available + s.receipts.leased <= 1 && s.inbound.available + s.inbound.leased <= 1;
-    }, 120_000, 500);
+    }, deadline, 500);
 
     for (const d of daemons) {
       const view = {
         sim,
-        status: async <T>(path = '/status') => (await (await fetch(`${d.statusUrl}${path}`)).json()) as T,
+        status: async <T>(path = '/status') => {
+          const res = await fetch(`${d.statusUrl}${path}`);
+          if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+          return (await res.json()) as T;
+        },
       };
-      let diffs: string[] = [];
-      await waitFor('status to equal the truth', async () => {
-        diffs = await diffAgainstTruth(view, TZ);
-        return diffs.length === 0;
-      }, 30_000, 1000).catch(() => undefined);
-      expect(diffs).toEqual([]);
+      await waitForTruth(view, TZ, deadline);
       const current = await view.status<StatusJson>();
       expect(current.timezone).toBe(TZ);
     }
@@ -122,10 +115,17 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
         expect(rows[0].n).toBe(rows[0].d);
         expect(rows[0].n).toBeGreaterThan(0);
       }
+      // Every id HQ recorded as acknowledged is in PostgreSQL (stored or quarantined).
+      const missing = await ackedButMissing(async (sql) => (await client.query(sql)).rows as Array<{ id: unknown }>, mock.hq);
+      const acked = mock.hq.stats();
+      expect(missing.acked).toEqual({ receipts: acked.receipts.acked, inbound: acked.inbound.acked });
+      expect(missing.acked.receipts).toBeGreaterThan(5000);
+      expect(missing.acked.inbound).toBeGreaterThan(1000);
+      expect({ receipts: missing.receipts, inbound: missing.inbound }).toEqual({ receipts: [], inbound: [] });
     } finally {
       await client.end();
     }
     // Work happened in both processes (the schedule and the workers run everywhere).
-    for (const d of daemons) expect(d.lines.some((l) => l.includes('"message":"job done"'))).toBe(true);
+    for (const d of daemons) expect(d.logs.some((l) => l.message === 'job done')).toBe(true);
   }, 180_000);
 });

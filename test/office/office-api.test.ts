@@ -184,9 +184,13 @@ describe('office side of texting', () => {
     expect((await api('PUT', '/api/clinics/1/optin', { optinTitle: ' ', promptForOptin: false })).body).toMatchObject({ changed: true, optinTitle: null, titleInEffect: 'Smile Dental Group' });
     expect((await api('PUT', '/api/practice', { title: null })).body).toEqual({ changed: true, title: null });
     expect((await api('GET', '/api/clinics/1/optin')).body).toMatchObject({ titleInEffect: 'Your Dentist', promptForOptin: false });
-    // HQ's account sync leaves the office's settings alone.
+    // HQ's account sync leaves the office's settings alone: wait for a sync that ran after this.
+    const syncedBefore = (await stack.status<StatusJson>()).econnector.lastAccountSyncAt;
     stack.daemon.app.queues.kick('sync-account');
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('an account sync after the change', async () => {
+      const at = (await stack.status<StatusJson>()).econnector.lastAccountSyncAt;
+      return typeof at === 'string' && at !== syncedBefore;
+    }, 15_000, 50);
     expect((await api('GET', '/api/clinics/1/optin')).body).toMatchObject({ promptForOptin: false });
   });
 
@@ -238,8 +242,9 @@ describe('office side of texting', () => {
     expect(res.status).toBe(202);
     const guid = res.body.guid as string;
     await waitFor('a 429', async () => (await stack.sim<{ faults: Record<string, number> }>('GET', '/sim/stats')).faults.http429! > 0, 10_000, 50);
+    const before503 = (await stack.sim<{ faults: Record<string, number> }>('GET', '/sim/stats')).faults.http503 ?? 0;
     await stack.sim('POST', '/sim/faults', { rates: { http503: 1 } });
-    await new Promise((r) => setTimeout(r, 1_500));
+    await waitFor('a 503', async () => ((await stack.sim<{ faults: Record<string, number> }>('GET', '/sim/stats')).faults.http503 ?? 0) > before503, 15_000, 50);
     await stack.sim('POST', '/sim/faults', {});
     await waitFor('HQ to accept it', async () => atHq(guid) !== undefined, 30_000);
     const stats = await stack.sim<{ faults: Record<string, number>; retryAfterViolationsByEndpoint: Record<string, number> }>('GET', '/sim/stats');

@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { freePort, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
+import type { EmbeddedRedis } from '../../src/daemon/embedded-redis';
 import { startHqMock, type HqMock } from '../../src/hq-mock/server';
 import { killAllTracked } from '../support/processes';
-import { diffAgainstTruth, startRedis, waitFor, type StatusJson } from '../support/stack';
+import { suiteOffset } from '../support/clock';
+import { Deadline, diffAgainstTruth, startRedis, waitFor, type StatusJson } from '../support/stack';
 import { tempDir } from '../support/tmp';
 import { runNode, spawnDaemon, sumSamples, type DaemonProcess } from './support/daemon-process';
 
@@ -30,7 +31,8 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
 
   beforeAll(async () => {
     redis = await startRedis(tmp.path);
-    mock = await startHqMock({ port: 0, leaseMs: 1500, seed: 5 });
+    // The mock and every process's calendar at the suite's instant (test/support/clock.ts).
+    mock = await startHqMock({ port: 0, leaseMs: 1500, seed: 5, clockOffsetMs: suiteOffset() });
     mockKey = mock.apiKey;
     const config = {
       schedule: { pollEverySeconds: 1, aggregatesEverySeconds: 1 },
@@ -38,6 +40,7 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
       hq: { pageSize: 100, backoff: { baseMs: 100, maxMs: 2000 }, timeoutMs: 3000 },
       // Short jobs (3 pages each) hand the streams from process to process many times.
       ingest: { maxPagesPerJob: 3 },
+      testClock: { offsetMs: mock.clock.offset },
     };
     env = (extra) => ({
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -72,11 +75,13 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
   });
 
   it('drains a backlog with lost acks exactly once across 3 worker processes', async () => {
+    // One deadline for every wait of the test, inside jest's 150 s.
+    const deadline = new Deadline(140_000);
     // All four start at once, as pm2 starts them: migrations of a fresh file must not race.
-    const statusPort = await freePort();
+    // STATUS_PORT=0: the kernel picks the port as the server binds; the start line says which.
     const started = Date.now();
     const settled = await Promise.allSettled([
-      spawnDaemon('scheduler+status', env({ ECONNECTOR_ROLES: 'scheduler,status', STATUS_PORT: String(statusPort) })),
+      spawnDaemon('scheduler+status', env({ ECONNECTOR_ROLES: 'scheduler,status', STATUS_PORT: '0' })),
       ...[0, 1, 2].map((i) => spawnDaemon(`workers #${i}`, env({ ECONNECTOR_ROLES: 'workers', NODE_APP_INSTANCE: String(i), ECONNECTOR_METRICS_PORT: '0' }))),
     ]);
     const up = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -88,7 +93,7 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     main = up[0]!;
     workers.push(...up.slice(1));
     const startupMs = Date.now() - started;
-    expect(main.statusUrl).toBe(`http://127.0.0.1:${statusPort}`);
+    expect(main.statusUrl).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
     for (const w of workers) {
       expect(w.statusUrl).toBe('');
       expect(w.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
@@ -97,7 +102,7 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     expect(main.logs.some((l) => l.message === 'job done')).toBe(false);
 
     await fetchJson(`${mock.url}/sim/faults`, { rates: { lostAck: 0.15, ackResponseLost: 0.1 }, seed: 3 });
-    const now = Date.now();
+    const now = mock.clock.now();
     const traffic = await fetchJson<{ receipts: number; inbound: number }>(`${mock.url}/sim/traffic`, {
       messages: 3000, inbound: 1000, malformed: 10,
       from: new Date(now - 75 * DAY).toISOString(), to: new Date(now - 7 * 3_600_000).toISOString(), seed: 21,
@@ -113,7 +118,7 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
       const s = await fetchJson<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>(`${mock.url}/sim/stats`);
       lastStats = s;
       return s.receipts.available + s.receipts.leased <= 1 && s.inbound.available + s.inbound.leased <= 1;
-    }, 90_000, 250).catch((err) => {
+    }, deadline, 250).catch((err) => {
       throw explain(err, `last HQ stats: ${JSON.stringify(lastStats)}`);
     });
     const drainMs = Date.now() - drainStarted;
@@ -127,7 +132,7 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
       const d = await diffAgainstTruth(stack, TZ);
       lastDiff = d;
       return d.length === 0 ? d : undefined;
-    }, 60_000, 500).catch((err) => {
+    }, deadline, 500).catch((err) => {
       throw explain(err, `last differences: ${lastDiff.slice(0, 10).join('; ')}`);
     });
     expect(diffs).toEqual([]);
@@ -205,11 +210,26 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
       `processes that recorded: ${busy.length}/3; /metrics scrape: status ${mainScrapeMs.toFixed(1)} ms, workers ${scrapes.map((s) => s.ms.toFixed(1)).join('/')} ms\n`);
   }, 150_000);
 
-  it('stops every process in order on SIGTERM', async () => {
+  it('stops every process in order on SIGTERM: the workers first while status still answers, then the status process', async () => {
     expect(main).toBeDefined();
-    const exits = await Promise.all([...workers, main].map((p) => p.stop()));
-    expect(exits.map((e) => e.code)).toEqual([0, 0, 0, 0]);
-  }, 40_000);
+    const workerExits = await Promise.all(workers.map((p) => p.stop()));
+    expect(workerExits.map((e) => e.code)).toEqual([0, 0, 0]);
+    // The workers are gone; the status process still serves (it holds no job of theirs).
+    expect(main.running()).toBe(true);
+    expect((await fetch(`${main.statusUrl}/status`)).status).toBe(200);
+    const mainExit = await main.stop();
+    expect(mainExit.code).toBe(0);
+    // Each process went through its own shutdown in order: the signal noted, every step done,
+    // 'stopped' last, and nothing failed on the way.
+    for (const p of [...workers, main]) {
+      const messages = p.logs.map((l) => l.message);
+      const from = messages.indexOf('shutting down');
+      expect(from).toBeGreaterThan(messages.indexOf('econnector started'));
+      expect(p.logs[from]).toMatchObject({ signal: 'SIGTERM' });
+      expect(messages.lastIndexOf('stopped')).toBeGreaterThan(from);
+      expect(p.logs.slice(from).filter((l) => l.level === 'error' || l.level === 'warn').map((l) => `${p.label}: ${l.message}`)).toEqual([]);
+    }
+  }, 60_000);
 });
 
 async function fetchJson<T = unknown>(url: string, body?: unknown, method: 'GET' | 'POST' = body === undefined ? 'GET' : 'POST'): Promise<T> {

@@ -14,18 +14,23 @@ export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
 /** Offset of the suite's clock from real time, fixed at the first read (0 without ECONNECTOR_TEST_NOW). */
-let suiteOffset: number | undefined;
+let fixedOffset: number | undefined;
 
 function offsetOfSuite(): number {
-  if (suiteOffset !== undefined) return suiteOffset;
+  if (fixedOffset !== undefined) return fixedOffset;
   const raw = process.env.ECONNECTOR_TEST_NOW;
-  if (raw === undefined || raw === '') return (suiteOffset = 0);
+  if (raw === undefined || raw === '') return (fixedOffset = 0);
   const ms = Date.parse(raw);
   if (!Number.isFinite(ms) || !/T.*(Z|[+-]\d\d:\d\d)$/.test(raw)) {
     throw new Error(`ECONNECTOR_TEST_NOW must be an ISO instant with a zone, e.g. 2026-12-01T06:00:00.000Z (got ${JSON.stringify(raw)})`);
   }
   // Fixed once and then ticking with real time: every stack of the file sees one consistent clock.
-  return (suiteOffset = ms - Date.now());
+  return (fixedOffset = Math.round(ms - Date.now()));
+}
+
+/** The offset of the suite's now from real time (0 unless ECONNECTOR_TEST_NOW is set): for clocks that follow the suite. */
+export function suiteOffset(): number {
+  return offsetOfSuite();
 }
 
 /** The instant this test process treats as now: ECONNECTOR_TEST_NOW at the first read, then ticking; or real time. */

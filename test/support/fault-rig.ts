@@ -18,7 +18,8 @@ import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/
 import { ACKED } from '../../src/hq-mock/store';
 import { DAEMON_MAIN, spawnDaemonProcess, type LogLine } from './daemon-spawn';
 import { killAllTracked, killGroup, untrack, waitGroupGone, type Exit, type Spawned } from './processes';
-import { diffAgainstTruth, waitFor, type StatusJson } from './stack';
+import { suiteOffset } from './clock';
+import { Deadline, diffAgainstTruth, waitFor, type StatusJson } from './stack';
 import { tempDir } from './tmp';
 
 export { DAEMON_MAIN, ROOT, type LogLine } from './daemon-spawn';
@@ -45,6 +46,8 @@ export interface RigOptions {
   config?: Record<string, unknown>;
   /** DATABASE_URL for the daemon; default DATA_DIR/econnector.sqlite. */
   databasePath?: string;
+  /** A postgres:// DATABASE_URL instead of the SQLite file (the SQLite-only helpers below then refuse). */
+  databaseUrl?: string;
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -65,6 +68,7 @@ export class FaultRig {
   /** Every daemon process this rig started, in order. */
   readonly daemons: DaemonProcess[] = [];
   private config: Record<string, unknown>;
+  private readonly databaseUrl: string | undefined;
 
   private constructor(
     readonly dir: string,
@@ -75,9 +79,12 @@ export class FaultRig {
     opts: RigOptions,
   ) {
     this.tz = opts.tz ?? 'America/Chicago';
+    this.databaseUrl = opts.databaseUrl;
     this.config = deepMerge({
       schedule: { pollEverySeconds: 1, aggregatesEverySeconds: 1 },
       queue: { prefix: this.prefix },
+      // The daemon's calendar at the mock's clock (test/support/clock.ts), when that is moved.
+      ...(mock.clock.offset !== 0 ? { testClock: { offsetMs: mock.clock.offset } } : {}),
       hq: { pageSize: 25, backoff: { baseMs: 100, maxMs: 2000 }, timeoutMs: 3000 },
       shutdown: { deadlineMs: 10_000 },
     }, opts.config ?? {});
@@ -89,7 +96,7 @@ export class FaultRig {
     let redis: EmbeddedRedis | undefined;
     try {
       redis = await startEmbeddedRedis({ dataDir: tmp.path, restartOnExit: false });
-      const mock = await startHqMock({ port: 0, leaseMs: 1500, receiptDelayMs: 200, ...opts.mock });
+      const mock = await startHqMock({ port: 0, leaseMs: 1500, receiptDelayMs: 200, clockOffsetMs: suiteOffset(), ...opts.mock });
       // Texts the daemon sends itself (automatic replies) get their second receipt in 1 s, not 30 s.
       mock.hq.configure({ secondReceiptDelayMs: 1000 });
       return new FaultRig(tmp.path, tmp.remove, redis, mock, opts.databasePath ?? join(tmp.path, 'econnector.sqlite'), opts);
@@ -114,7 +121,7 @@ export class FaultRig {
       HQ_API_KEY: this.mock.apiKey,
       REDIS_URL: this.redis.url,
       DATA_DIR: this.dir,
-      DATABASE_URL: `sqlite:${this.dbPath}`,
+      DATABASE_URL: this.databaseUrl ?? `sqlite:${this.dbPath}`,
       OFFICE_TZ: this.tz,
       STATUS_PORT: '0',
       LOG_LEVEL: 'info',
@@ -242,17 +249,23 @@ export class FaultRig {
       s.receipts.available + s.receipts.leased + s.inbound.available + s.inbound.leased <= this.unackable();
   }
 
-  /** Waits until HQ is drained and /status equals the truth; returns the last diff (empty). */
-  async waitConverged(timeoutMs = 120_000): Promise<string[]> {
-    await waitFor('HQ to be drained', async () => (await this.drained()) || undefined, timeoutMs, 250);
+  /**
+   * Waits until HQ is drained and /status equals the truth, both within ONE deadline (ms, or the
+   * test's Deadline); returns the last diff (empty). A timeout names the differences left.
+   */
+  async waitConverged(timeout: number | Deadline = 120_000): Promise<string[]> {
+    const deadline = typeof timeout === 'number' ? new Deadline(timeout, 'convergence') : timeout;
+    await waitFor('HQ to be drained', async () => (await this.drained()) || undefined, deadline, 250);
     return waitFor('status to equal the truth', async () => {
       const d = await this.truthDiff();
-      return d.length === 0 ? d : undefined;
-    }, timeoutMs, 500);
+      if (d.length > 0) throw new Error(`${d.length} differences, e.g. ${d.slice(0, 3).join('; ')}`);
+      return d;
+    }, deadline, 500);
   }
 
   /** Read-only look at the office database (opened afresh, closed at once). */
   withDb<T>(read: (db: Database.Database) => T): T {
+    if (this.databaseUrl) throw new Error('withDb reads the SQLite file; this rig runs on PostgreSQL');
     const db = new Database(this.dbPath, { readonly: true, fileMustExist: true });
     try {
       db.pragma('busy_timeout = 10000');

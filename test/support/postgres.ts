@@ -4,7 +4,7 @@
  * as the `postgres` user (Debian's package creates it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/daemon/embedded-redis';
@@ -13,6 +13,11 @@ export interface TestPostgres {
   url: string;
   /** A fresh database on this server, for one test. */
   createDatabase(name: string): Promise<string>;
+  /**
+   * Stops the server the way a crash does (immediate shutdown: no checkpoint, every connection cut)
+   * and starts it again on the same data and port, after `downMs` of being away.
+   */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +28,15 @@ export function postgresBinDir(): string | null {
   return versions.length > 0 ? join(base, versions[0]!, 'bin') : null;
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+export interface PostgresOptions {
+  /**
+   * Keep synchronous_commit on, so a commit the server answered survives restart() (an immediate
+   * shutdown drops WAL not yet written). fsync stays off: the OS keeps what was written.
+   */
+  crashSafe?: boolean;
+}
+
+export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL is not installed (apt-get install -y postgresql); .ci/run installs it');
   const asRoot = userInfo().uid === 0;
@@ -41,31 +54,59 @@ export async function startPostgres(): Promise<TestPostgres> {
   const port = await freePort();
   const [pgCmd, ...pgArgs] = run(join(bin, 'postgres'), [
     '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-    // A test server: durability off for speed (the daemon's own durability is tested on SQLite).
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
+    // A test server: durability off for speed, except that a crash-safe one keeps every answered commit.
+    '-c', 'fsync=off', '-c', `synchronous_commit=${opts.crashSafe ? 'on' : 'off'}`, '-c', 'full_page_writes=off', '-c', 'max_connections=200',
   ]);
-  const child: ChildProcess = spawn(pgCmd!, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-
+  let child: ChildProcess;
   const { Client } = await import('pg');
   const adminUrl = `postgres://econnector@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const client = new Client({ connectionString: adminUrl });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`postgres did not start: ${(err as Error).message}; ${stderr.trim().split('\n').pop() ?? ''}`);
+
+  const launch = async (): Promise<void> => {
+    child = spawn(pgCmd!, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const client = new Client({ connectionString: adminUrl });
+      try {
+        await client.connect();
+        await client.end();
+        return;
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        if (child.exitCode !== null || Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`postgres did not start: ${(err as Error).message}; ${stderr.trim().split('\n').pop() ?? ''}`);
+        }
+        await new Promise((r) => setTimeout(r, 200));
       }
-      await new Promise((r) => setTimeout(r, 200));
     }
-  }
+  };
+
+  /**
+   * Signals the postmaster itself (its pid file: as root, `child` is runuser, which need not pass
+   * every signal on) and waits for it to exit (SIGKILL after 5 s).
+   */
+  const halt = (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        child.stderr?.destroy();
+        resolve();
+      });
+      let postmaster = child.pid!;
+      try {
+        postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]) || postmaster;
+      } catch {
+        /* not written yet: the child is the postmaster or its runuser */
+      }
+      process.kill(postmaster, signal);
+    });
+  };
+
+  await launch();
 
   return {
     url: `postgres://econnector@127.0.0.1:${port}/econnector`,
@@ -79,19 +120,13 @@ export async function startPostgres(): Promise<TestPostgres> {
       }
       return `postgres://econnector@127.0.0.1:${port}/${name}`;
     },
+    restart: async (downMs = 0) => {
+      await halt('SIGQUIT'); // PostgreSQL's "immediate" shutdown: what a crash looks like to clients
+      await new Promise((r) => setTimeout(r, downMs));
+      await launch();
+    },
     stop: async () => {
-      if (child.exitCode === null) {
-        await new Promise<void>((resolve) => {
-          const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-          child.once('exit', () => {
-            clearTimeout(kill);
-            child.stderr?.destroy();
-            resolve();
-          });
-          // SIGINT: PostgreSQL's "fast" shutdown.
-          child.kill('SIGINT');
-        });
-      }
+      await halt('SIGINT'); // PostgreSQL's "fast" shutdown
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -9,7 +9,7 @@ import { startDaemon, type Daemon } from '../../src/daemon/daemon';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { createLogger } from '../../src/log';
-import { offsetTo, suiteNow } from './clock';
+import { offsetTo, suiteOffset } from './clock';
 import { tempDir } from './tmp';
 
 export interface TestStack {
@@ -58,7 +58,7 @@ export interface StackOptions {
 export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const tmp = tempDir();
   const redis = await startRedis(tmp.path);
-  const clockOffsetMs = offsetTo(opts.clockAt ?? suiteNow());
+  const clockOffsetMs = opts.clockAt === undefined ? suiteOffset() : offsetTo(opts.clockAt);
   const mock = await startHqMock({ port: 0, clockOffsetMs, ...opts.mock });
   const logs: Array<Record<string, unknown>> = [];
   const stream = new PassThrough();
@@ -126,8 +126,27 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * One deadline for a whole test: every wait of the test draws on it, so inner waits can never add
+ * up to more than the jest limit and a slow run fails with a message naming what it awaited.
+ */
+export class Deadline {
+  readonly at: number;
+  constructor(readonly ms: number, readonly label = 'the test') {
+    this.at = Date.now() + ms;
+  }
+  remaining(): number {
+    return Math.max(0, this.at - Date.now());
+  }
+}
+
+/**
+ * Polls `probe` until it returns something other than undefined/false; a probe that throws counts
+ * as "not yet", and the last error is in the timeout's message. `timeout` is ms or a Deadline.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeout: number | Deadline = 60_000, everyMs = 250): Promise<T> {
+  const deadline = typeof timeout === 'number' ? Date.now() + timeout : timeout.at;
+  const budget = typeof timeout === 'number' ? `${timeout} ms` : `${timeout.label}'s ${Math.round(timeout.ms / 1000)} s deadline`;
   let last: unknown;
   for (;;) {
     try {
@@ -136,8 +155,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    if (Date.now() > deadline) throw new Error(`timed out (${budget}) waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, Math.min(everyMs, Math.max(1, deadline - Date.now()))));
   }
 }
 
@@ -171,4 +190,16 @@ export async function diffAgainstTruth(stack: Pick<TestStack, 'sim' | 'status'>,
   const current = await stack.status<StatusJson>();
   if (current.econnector.quarantined !== truth.quarantinable) diffs.push(`quarantined ${current.econnector.quarantined} truth ${truth.quarantinable}`);
   return diffs;
+}
+
+/**
+ * Waits until /status equals the mock's truth for every month. Times out with the differences
+ * of the last comparison (or the error that stopped it): it never passes without comparing.
+ */
+export async function waitForTruth(stack: Pick<TestStack, 'sim' | 'status'>, tz: string, timeout: number | Deadline): Promise<void> {
+  await waitFor('/status to equal the mock truth', async () => {
+    const diffs = await diffAgainstTruth(stack, tz);
+    if (diffs.length > 0) throw new Error(`${diffs.length} differences, e.g. ${diffs.slice(0, 3).join('; ')}`);
+    return true;
+  }, timeout, 500);
 }
