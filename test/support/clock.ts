@@ -13,29 +13,35 @@ import { MonthBucketer, type MonthKey } from '../../src/usage/month';
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
-/** Offset of the suite's clock from real time, fixed at the first read (0 without ECONNECTOR_TEST_NOW). */
-let fixedOffset: number | undefined;
+/** The suite's clock, fixed at the first read: its offset from real time and the instant it started at. */
+let fixed: { offset: number; start: number } | undefined;
 
-function offsetOfSuite(): number {
-  if (fixedOffset !== undefined) return fixedOffset;
+function suiteClock(): { offset: number; start: number } {
+  if (fixed) return fixed;
   const raw = process.env.ECONNECTOR_TEST_NOW;
-  if (raw === undefined || raw === '') return (fixedOffset = 0);
+  const real = Date.now();
+  if (raw === undefined || raw === '') return (fixed = { offset: 0, start: real });
   const ms = Date.parse(raw);
   if (!Number.isFinite(ms) || !/T.*(Z|[+-]\d\d:\d\d)$/.test(raw)) {
     throw new Error(`ECONNECTOR_TEST_NOW must be an ISO instant with a zone, e.g. 2026-12-01T06:00:00.000Z (got ${JSON.stringify(raw)})`);
   }
   // Fixed once and then ticking with real time: every stack of the file sees one consistent clock.
-  return (fixedOffset = Math.round(ms - Date.now()));
+  return (fixed = { offset: ms - real, start: ms });
 }
 
-/** The offset of the suite's now from real time (0 unless ECONNECTOR_TEST_NOW is set): for clocks that follow the suite. */
+/** The offset of the suite's clock from real time (0 unless ECONNECTOR_TEST_NOW is set): for clocks that follow the suite. */
 export function suiteOffset(): number {
-  return offsetOfSuite();
+  return suiteClock().offset;
 }
 
-/** The instant this test process treats as now: ECONNECTOR_TEST_NOW at the first read, then ticking; or real time. */
+/** The instant the suite's clock started at (ECONNECTOR_TEST_NOW exactly, or the real time of the first read). */
+export function suiteStart(): number {
+  return suiteClock().start;
+}
+
+/** The suite's clock now: real time moved by suiteOffset(). */
 export function suiteNow(): number {
-  return Date.now() + offsetOfSuite();
+  return Date.now() + suiteClock().offset;
 }
 
 /** The offset from real time that puts a clock at `instant` now. */
@@ -57,7 +63,7 @@ export interface MonthUnderTest {
   previousStartMs: number;
 }
 
-export function monthUnderTest(tz: string, instant: number = suiteNow()): MonthUnderTest {
+export function monthUnderTest(tz: string, instant: number = suiteStart()): MonthUnderTest {
   const b = new MonthBucketer(tz);
   const month = b.monthOf(instant);
   const previous = b.shift(month, -1);

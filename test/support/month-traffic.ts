@@ -11,7 +11,7 @@ export const INTO_MONTH_MS = 9 * DAY + 12 * HOUR;
 /** Traffic stops this long before now, so every receipt of it is already due. */
 export const SETTLED_MS = 7 * HOUR;
 
-/** The instant INTO_MONTH_MS after the start of the month that `instant` falls in (in `tz`). */
+/** The instant INTO_MONTH_MS after the start of the month that `instant` (default: the suite's start) falls in, in `tz`. */
 export function intoMonthOf(tz: string, instant?: number): number {
   return monthUnderTest(tz, instant).startMs + INTO_MONTH_MS;
 }
