@@ -24,5 +24,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   migrate: { summary: 'apply pending database migrations (or list them with --dry-run)', npmAlias: 'migrate', load: () => import('./migrate') },
   backup: { summary: 'write a consistent copy of the SQLite database while the daemon runs', npmAlias: 'backup', load: () => import('./backup') },
   'import-patients': { summary: 'import patients from a CSV file into the office database', npmAlias: 'import:patients', load: () => import('./import-patients') },
+  'export-commlog': { summary: 'write the communication log after an id to stdout (CSV or JSON lines)', npmAlias: 'export:commlog', load: () => import('./export-commlog') },
   'hq-mock': { summary: 'run the development HQ texting API on its own', npmAlias: 'hq-mock', load: () => import('../hq-mock/cli') },
 };

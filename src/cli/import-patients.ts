@@ -72,7 +72,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const bad = result.problems.length;
     const summary = `${result.total} row(s) read, ${result.rows.length} good, ${bad} problem(s)`;
     if (result.imported) {
-      console.log(`import-patients: ${summary}; imported ${result.imported.inserted} new and updated ${result.imported.updated} patient(s)${bad ? ' (bad rows skipped)' : ''}`);
+      const i = result.imported;
+      console.log(`import-patients: ${summary}; imported ${i.inserted} new and updated ${i.updated} patient(s)${bad ? ' (bad rows skipped)' : ''}; `
+        + `Text OK changed for ${i.textOkChanged}, opt-in suggested for ${i.optinSuggested}, ${i.rematched} repl${i.rematched === 1 ? 'y' : 'ies'} matched to another patient`);
       return 0;
     }
     if (dryRun) {

@@ -198,7 +198,7 @@ export async function actOnNewInbound(
       }
       for (const p of s.patients) {
         setTextOk(p, 'no', 'the number replied STOP');
-        if (p.optinStatus === 'sent' || p.optinStatus === 'suggested') answerOptin(p, 'declined');
+        if (p.optinStatus === 'sent') answerOptin(p, 'declined');
       }
       answers.push({ reply: m, purpose: 'stop_confirmation' });
       continue;
