@@ -165,7 +165,7 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
     let statusUrl = '';
     let metricsUrl: string | null = null;
     if (hasRole(roles, 'status')) {
-      registerSharedStateMetrics(metrics, { queues, redis: producer, knex: db.knex });
+      registerSharedStateMetrics(metrics, { queues, redis: producer, knex: db.knex, currentMonth: () => app.months.current() });
       const server: FastifyInstance = buildStatusServer({
         app,
         pingRedis: () => producer.ping(),

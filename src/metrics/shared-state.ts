@@ -11,12 +11,15 @@ import { readStreamStates } from '../ingest/stream-state';
 import { snapshotQueues } from '../queues/progress';
 import type { JobQueues } from '../queues/queues';
 import { METRICS_PREFIX, type Metrics } from './metrics';
+import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
 
 export interface SharedStateSources {
   queues: JobQueues;
   /** The producers' connection (fails fast when Redis is away). */
   redis: Redis;
   knex: Knex;
+  /** This month's key in OFFICE_TZ (the usage gauges). */
+  currentMonth: () => string;
   now?: () => number;
 }
 
@@ -72,6 +75,57 @@ export function registerSharedStateMetrics(metrics: Metrics, src: SharedStateSou
     async collect() {
       try {
         this.set(Number(rowsOf<{ n: number | string }>(await src.knex.raw('SELECT COUNT(*) AS n FROM quarantine'))[0]?.n ?? 0));
+      } catch {
+        /* database unreadable: scrape_source_up says so */
+      }
+    },
+  });
+
+  // This month's charges against the limit, and replies waiting to be read: what the alerts in
+  // deploy/prometheus-alerts.yml watch. Both read a handful of precomputed rows.
+  const usageFacts = async (): Promise<{ charges: number; limit: number | null; unread: number }> => {
+    const [row] = rowsOf<{ charges: number | string | null; limit_micros: string | null; unread: number | string | null }>(await src.knex.raw(
+      `SELECT (SELECT SUM(sent_charge_micros + received_charge_micros) FROM monthly_usage WHERE month = ?) AS charges,
+              (SELECT value FROM settings WHERE key = ?) AS limit_micros,
+              (SELECT SUM(unread) FROM unread_counts) AS unread`,
+      [src.currentMonth(), SETTING_MONTHLY_LIMIT_MICROS],
+    ));
+    return { charges: Number(row?.charges ?? 0), limit: row?.limit_micros == null ? null : Number(row.limit_micros), unread: Number(row?.unread ?? 0) };
+  };
+  new Gauge({
+    name: `${METRICS_PREFIX}month_charges_usd`,
+    help: "This month's charges (sent and received, all clinics, in OFFICE_TZ), in US dollars, from the usage rows.",
+    registers,
+    async collect() {
+      try {
+        const f = await usageFacts();
+        this.set(f.charges / 1_000_000);
+      } catch {
+        /* database unreadable: scrape_source_up says so */
+      }
+    },
+  });
+  new Gauge({
+    name: `${METRICS_PREFIX}monthly_limit_usd`,
+    help: "The office's monthly limit from HQ's account, in US dollars; absent until the account was read.",
+    registers,
+    async collect() {
+      this.reset();
+      try {
+        const f = await usageFacts();
+        if (f.limit !== null) this.set(f.limit / 1_000_000);
+      } catch {
+        /* database unreadable: scrape_source_up says so */
+      }
+    },
+  });
+  new Gauge({
+    name: `${METRICS_PREFIX}unread_replies`,
+    help: 'Patient replies not read yet (hidden and blocked ones left out), all clinics.',
+    registers,
+    async collect() {
+      try {
+        this.set((await usageFacts()).unread);
       } catch {
         /* database unreadable: scrape_source_up says so */
       }

@@ -1,0 +1,125 @@
+/**
+ * The files operators install: deploy/econnector.service (systemd-analyze verify, from Debian's
+ * systemd package), deploy/prometheus-alerts.yml (promtool check rules, from Debian's prometheus
+ * package), and deploy/grafana-dashboard.json, whose every query, like every alert, names only
+ * metrics a real scrape of the daemon shows. .ci/run installs both packages.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config';
+import { startStack, waitFor, type TestStack } from '../support/stack';
+import { tempDir } from '../support/tmp';
+
+const ROOT = join(__dirname, '../..');
+const UNIT = join(ROOT, 'deploy/econnector.service');
+const ALERTS = join(ROOT, 'deploy/prometheus-alerts.yml');
+const DASHBOARD = join(ROOT, 'deploy/grafana-dashboard.json');
+
+function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number | string }).code === 'ENOENT' ? -1 : Number((err as { code?: number }).code ?? 1)) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const missing = (tool: string, pkg: string): string => `${tool} is not installed: apt-get install ${pkg} (.ci/run does)`;
+
+/** The unit's settings, `Key` -> values (a key may repeat). */
+function unitSettings(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(line.trim());
+    if (m) out.set(m[1]!, [...(out.get(m[1]!) ?? []), m[2]!]);
+  }
+  return out;
+}
+
+describe('deploy/econnector.service', () => {
+  const tmp = tempDir('econnector-deploy-');
+  afterAll(() => tmp.remove());
+
+  it('passes systemd-analyze verify without a warning, which does catch a bad line', async () => {
+    const ok = await run('systemd-analyze', ['verify', UNIT]);
+    expect(ok.code === -1 ? missing('systemd-analyze', 'systemd') : ok).toEqual({ code: 0, stdout: '', stderr: '' });
+    const broken = join(tmp.path, 'econnector.service');
+    writeFileSync(broken, readFileSync(UNIT, 'utf8').replace('KillSignal=SIGINT', 'KillSignal=SIGNOPE'));
+    expect((await run('systemd-analyze', ['verify', broken])).stderr).toContain('SIGNOPE');
+  });
+
+  it('stops the daemon the way it shuts down, and never restarts it on a bad setting', () => {
+    const s = unitSettings(readFileSync(UNIT, 'utf8'));
+    const one = (k: string): string | undefined => s.get(k)?.[0];
+    expect(one('KillSignal')).toBe('SIGINT');
+    // Above the daemon's shutdown deadline (config shutdown.deadlineMs).
+    expect(Number(one('TimeoutStopSec')) * 1000).toBeGreaterThan(loadConfig({ OFFICE_TZ: 'UTC' }).shutdown.deadlineMs);
+    expect(one('RestartPreventExitStatus')).toBe('2');
+    expect(one('Restart')).toBe('on-failure');
+    expect(one('EnvironmentFile')).toBe('/etc/econnector/env');
+    expect(one('User')).toBe('econnector');
+    expect(one('ProtectSystem')).toBe('strict');
+    // DATA_DIR is the one writable place.
+    const dataDir = /DATA_DIR=(\S+)/.exec(one('Environment') ?? '')?.[1];
+    expect(dataDir).toBe('/var/lib/econnector');
+    expect(one('ReadWritePaths')).toBe(dataDir);
+    // The same heap limit as npm start and pm2, through the econnector command (its build check).
+    expect(one('ExecStart')).toBe('/usr/bin/node --max-old-space-size=256 /opt/econnector/bin/econnector.js start');
+  });
+});
+
+describe('deploy/prometheus-alerts.yml', () => {
+  const tmp = tempDir('econnector-alerts-');
+  afterAll(() => tmp.remove());
+
+  it('passes promtool check rules, which does catch a bad expression', async () => {
+    const ok = await run('promtool', ['check', 'rules', ALERTS]);
+    expect(ok.code === -1 ? missing('promtool', 'prometheus') : [ok.code, ok.stdout]).toEqual([0, expect.stringContaining('SUCCESS: 8 rules found')]);
+    const broken = join(tmp.path, 'alerts.yml');
+    writeFileSync(broken, readFileSync(ALERTS, 'utf8').replace('> 120', '> > 120'));
+    expect((await run('promtool', ['check', 'rules', broken])).code).not.toBe(0);
+  });
+
+  it('has the alerts operators need', () => {
+    const names = [...readFileSync(ALERTS, 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
+    expect(names).toEqual([
+      'EconnectorReceiptsNotPolled', 'EconnectorMetricsDown', 'EconnectorHqErrors', 'EconnectorHqRejected', 'EconnectorQuarantineGrowing',
+      'EconnectorSharedStateUnreadable', 'EconnectorOverMonthlyLimit', 'EconnectorRepliesUnreadForAnHour',
+    ]);
+  });
+});
+
+describe('monitoring files against a real scrape', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ mock: { seed: 4, monthlyLimitUsd: '1.00' } });
+    const now = stack.now();
+    await stack.sim('POST', '/sim/traffic', { messages: 200, inbound: 60, malformed: 2, from: new Date(now - 10 * 86_400_000).toISOString(), to: new Date(now - 3_600_000).toISOString(), seed: 3 });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  /** Metric names used by PromQL expressions (ours all start with econnector_). */
+  const namesIn = (exprs: string[]): Set<string> => new Set(exprs.flatMap((e) => [...e.matchAll(/\beconnector_[a-z0-9_]+/g)].map((m) => m[0])));
+
+  it('every dashboard query and every alert names only metrics the daemon exports', async () => {
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    const queries = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    expect(dashboard.panels.length).toBeGreaterThanOrEqual(10);
+    const alertExprs = [...readFileSync(ALERTS, 'utf8').matchAll(/^\s+expr: (.+)$/gm)].map((m) => m[1]!);
+    const wanted = namesIn([...queries, ...alertExprs]);
+    expect(wanted.size).toBeGreaterThanOrEqual(12);
+    // Some series appear only once something happened (a poll, a job, the account sync): wait for them.
+    const scraped = await waitFor('a scrape with every metric the monitoring files name', async () => {
+      const text = await (await fetch(`${stack.daemon.statusUrl}/metrics`)).text();
+      const names = new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]!));
+      return [...wanted].every((n) => names.has(n)) ? names : undefined;
+    }, 30_000, 500).catch(async () => {
+      const text = await (await fetch(`${stack.daemon.statusUrl}/metrics`)).text();
+      return new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]!));
+    });
+    expect([...wanted].filter((n) => !scraped.has(n))).toEqual([]);
+  });
+});
