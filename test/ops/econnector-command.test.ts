@@ -29,7 +29,7 @@ function econnector(args: string[], env: Record<string, string> = {}): Promise<R
   });
 }
 
-const COMMANDS = ['start', 'status', 'check-config', 'migrate', 'backup', 'import-patients', 'hq-mock'];
+const COMMANDS = ['start', 'status', 'check-config', 'migrate', 'backup', 'import-patients', 'export-commlog', 'hq-mock'];
 
 describe('the econnector command', () => {
   it('is the package bin, and the npm scripts are aliases of it', () => {
