@@ -17,6 +17,11 @@
  *   longest page (HQ timeout) plus closing everything.
  * - stop_exit_codes: exit code 2 is a bad setting (one line in the error log); restarting cannot
  *   fix it, so pm2 does not try.
+ * - out_file: /dev/null. The apps run with NODE_ENV=production, whose config/production.json has
+ *   the daemon write its own log file under DATA_DIR/logs, rotated by size (10 MB x 5); pm2's copy
+ *   of stdout would be the same lines again, in a file pm2 never rotates. stderr (error_file)
+ *   stays: it gets only what happens before the logger exists (a bad setting's one line) and a
+ *   crash, a few lines a year; docs/operations.md shows pm2-logrotate for it too.
  */
 function workerCount() {
   const raw = process.env.ECONNECTOR_WORKERS;
@@ -50,6 +55,7 @@ const common = {
   exp_backoff_restart_delay: 1000,
   stop_exit_codes: [2],
   max_memory_restart: '500M',
+  out_file: '/dev/null',
 };
 
 module.exports = {

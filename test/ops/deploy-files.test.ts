@@ -69,6 +69,17 @@ describe('deploy/econnector.service', () => {
   });
 });
 
+describe('pm2 (ecosystem.config.js)', () => {
+  it("keeps no unbounded copy of stdout: the daemon writes its own rotated file under production's settings", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { apps } = require('../../ecosystem.config.js') as { apps: Array<{ out_file?: string; env: { NODE_ENV: string } }> };
+    for (const app of apps) {
+      expect(app.out_file).toBe('/dev/null');
+      expect(loadConfig({ OFFICE_TZ: 'UTC', NODE_ENV: app.env.NODE_ENV, REDIS_URL: 'redis://127.0.0.1:1', HQ_URL: 'http://127.0.0.1:1', HQ_API_KEY: 'k'.repeat(20) }).log.file).toMatch(/\/logs\/econnector\.log$/);
+    }
+  });
+});
+
 describe('deploy/prometheus-alerts.yml', () => {
   const tmp = tempDir('econnector-alerts-');
   afterAll(() => tmp.remove());
