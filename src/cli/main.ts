@@ -3,17 +3,22 @@
  * `run`). Global options are `--help` and `--version`; everything after the command name belongs
  * to the command (each has its own `--help`).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConfigError } from '../config';
 import { UsageError } from '../util/cli-args';
 import { COMMANDS } from './commands';
 
-/** package.json's version: dist/src/cli/main.js and src/cli/main.ts are both three folders down. */
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
-  if (pkg.version) return pkg.version;
-  throw new Error('package.json has no version');
+/** package.json's version: the nearest package.json above this module (dist/src/cli or src/cli). */
+export function version(from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { version?: string };
+      if (pkg.version) return pkg.version;
+    }
+    if (dirname(dir) === dir) throw new Error(`no package.json with a version above ${from}`);
+  }
 }
 
 export function usage(): string {

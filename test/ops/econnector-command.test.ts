@@ -65,6 +65,9 @@ describe('the econnector command', () => {
   it.each([
     [['start', '--now'], 'econnector start: unknown option "--now" (see --help)'],
     [['status', '--month'], 'econnector status: --month needs a value: YYYY-MM, e.g. 2026-11 (see --help)'],
+    [['status', '--months', '3'], 'econnector status: --months goes with --history'],
+    [['status', '--history', '--month', '2026-01'], 'econnector status: --history shows the months up to this one: leave out --month'],
+    [['status', '--history', '--months', '40'], 'econnector status: --months needs an integer from 1 to 36 (got "40")'],
     [['backup'], 'econnector backup: give the file to write, e.g. econnector backup backups/econnector-2026-11-27.sqlite (see --help)'],
     [['import-patients', 'a.csv', 'b.csv'], 'econnector import-patients: too many arguments: "b.csv" (see --help)'],
     [['hq-mock', '--port', 'x'], 'econnector hq-mock: --port needs an integer from 0 to 65535 (got "x")'],
