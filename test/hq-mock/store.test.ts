@@ -126,16 +126,20 @@ describe('LeasedQueue', () => {
     expect(q.take(10, T0 + 60_000)).toEqual([0, 1]);
   });
 
-  test('a GET page costs O(page), not O(backlog)', () => {
+  // What a page costs (O(page), not O(backlog)) is measured by scripts/bench/hot-paths.ts, not
+  // asserted here: a timed test fails on a busy machine, not on slow code.
+  test('pages through a million-item backlog oldest first, each page exactly once', () => {
     const q = new LeasedQueue(60_000);
     const n = 1_000_000;
     q.reserve(n);
     for (let i = 0; i < n; i++) q.add(T0 - n + i, T0 - n + i, T0);
-    const started = performance.now();
-    for (let p = 0; p < 100; p++) q.ack(q.take(1000, T0), T0);
-    const perPage = (performance.now() - started) / 100;
+    for (let p = 0; p < 100; p++) {
+      const page = q.take(1000, T0);
+      expect(page[0]).toBe(p * 1000);
+      expect(page).toHaveLength(1000);
+      q.ack(page, T0);
+    }
     expect(q.stats()).toMatchObject({ acked: 100_000, available: n - 100_000 });
-    expect(perPage).toBeLessThan(20); // ~0.2 ms on a laptop; generous for slow CI
     expect(q.stateOf(100_000)).toBe(AVAILABLE);
   });
 });

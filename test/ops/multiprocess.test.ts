@@ -142,6 +142,7 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     const db = new Database(dbPath, { readonly: true, fileMustExist: true });
     let rows: { receipts: number; inbound: number; dupReceipts: number; dupInbound: number };
     let phones: string[] = [];
+    let bodies: string[] = [];
     try {
       db.pragma('busy_timeout = 10000');
       const one = (sql: string): number => Number((db.prepare(sql).get() as { n: number }).n);
@@ -152,6 +153,8 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
         dupInbound: one('SELECT COUNT(*) - COUNT(DISTINCT inbound_id) AS n FROM inbound_messages'),
       };
       phones = (db.prepare('SELECT DISTINCT from_phone AS p FROM inbound_messages').all() as Array<{ p: string }>).map((r) => r.p);
+      // Bodies long enough to be telling (a two-letter 'OK' matches unrelated text).
+      bodies = (db.prepare('SELECT DISTINCT body AS b FROM inbound_messages WHERE length(body) >= 8').all() as Array<{ b: string }>).map((r) => r.b);
     } finally {
       db.close();
     }
@@ -184,9 +187,12 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     expect(problems.filter((p) => /SQLITE_BUSY|database is locked|could not record/i.test(p))).toEqual([]);
     expect(problems.filter((p) => /job failed/.test(p))).toEqual([]);
 
-    // The spawned processes' own stdout holds no patient phone number either.
+    // The spawned processes' own stdout (info level) and stderr hold no patient phone number and no body either.
     expect(phones.length).toBeGreaterThan(100);
-    const leaked = [main, ...workers].flatMap((p) => p.logs.map((l) => JSON.stringify(l)).filter((t) => phones.some((ph) => t.includes(ph))));
+    expect(bodies.length).toBeGreaterThan(3);
+    const secrets = [...phones, ...bodies];
+    const leaked = [main, ...workers].flatMap((p) => [...p.logs.map((l) => JSON.stringify(l)), p.stderr()]
+      .flatMap((t) => secrets.filter((x) => t.includes(x)).map((x) => `${p.label}: ${phones.includes(x) ? 'a phone number' : JSON.stringify(x)}`)));
     expect(leaked).toEqual([]);
 
     // Readiness of the status process judges the workers' progress from Redis and the database.

@@ -130,9 +130,9 @@ export class FaultRig {
   }
 
   /** Spawns `node dist/src/daemon/main.js` and resolves once it has started (its status server is listening). */
-  async startDaemon(timeoutMs = 30_000): Promise<DaemonProcess> {
+  async startDaemon(timeoutMs = 30_000, extraEnv: Record<string, string> = {}): Promise<DaemonProcess> {
     if (this.daemon?.running()) throw new Error('a daemon is already running');
-    const { spawned, logs, stderr, started } = await spawnDaemonProcess(`daemon #${this.daemons.length + 1}`, this.env(), timeoutMs, this);
+    const { spawned, logs, stderr, started } = await spawnDaemonProcess(`daemon #${this.daemons.length + 1}`, { ...this.env(), ...extraEnv }, timeoutMs, this);
     const daemon: DaemonProcess = Object.assign(spawned, { statusUrl: String(started.status), logs, stderr });
     this.daemon = daemon;
     this.daemons.push(daemon);

@@ -159,17 +159,15 @@ describe('MonthBucketer agrees with luxon', () => {
     expect(b.monthOf(utc('1969-12-31T23:59:59.999Z'))).toBe('1969-12');
   });
 
-  it('is fast on the hot path (many items of the same few months)', () => {
+  // Its speed (about 25k items/s are needed) is measured by scripts/bench/hot-paths.ts, not
+  // asserted here: a timed test fails on a busy machine, not on slow code.
+  it('answers the hot path (many items of the same few months) as luxon does', () => {
     const b = new MonthBucketer('America/Chicago');
     const rand = prng(7);
     const base = utc('2026-09-01T00:00:00.000Z');
     const instants = Array.from({ length: 1000 }, () => Math.floor(base + rand() * 120 * DAY));
-    const t0 = process.hrtime.bigint();
-    let n = 0;
-    for (let round = 0; round < 300; round++) for (const ms of instants) if (b.monthOf(ms).length === 7) n++;
-    const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    expect(n).toBe(300_000);
-    expect(elapsedMs).toBeLessThan(2000); // about 25k items/s is needed; this is well over 100k/s
+    const want = instants.map((ms) => luxonMonth(ms, 'America/Chicago'));
+    for (let round = 0; round < 30; round++) expect(instants.map((ms) => b.monthOf(ms))).toEqual(want);
   });
 });
 
