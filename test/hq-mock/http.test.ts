@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startHqMock, type HqMock } from '../../src/hq-mock/server';
+import { waitFor } from '../support/stack';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -252,13 +253,20 @@ describe('HQ mock over HTTP', () => {
     await expect(fetch(`${mock.url}/v1/inbound`, { headers: auth })).rejects.toThrow();
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
 
-    await post('/sim/faults', { outageMs: 300 });
+    // An outage long enough that a stalled machine still sees it, then waited out (not slept).
+    await post('/sim/faults', { outageMs: 2000 });
+    const outageFrom = Date.now();
     expect((await get('/v1/receipts')).status).toBe(503);
-    await new Promise((r) => setTimeout(r, 350));
-    expect((await get('/v1/receipts')).status).toBe(200);
+    let outageAnswers = 1; // every request during the outage is one outage answer
+    await waitFor('the outage to end', async () => {
+      const status = (await get('/v1/receipts')).status;
+      if (status === 503) outageAnswers++;
+      return status === 200;
+    }, 15_000, 50);
+    expect(Date.now() - outageFrom).toBeGreaterThanOrEqual(1900);
 
     const stats = (await get('/sim/stats')).json;
-    expect(stats.faults).toMatchObject({ http500: 1, http503: 1, reset: 1, hang: 1, outage: 1 });
+    expect(stats.faults).toMatchObject({ http500: 1, http503: 1, reset: 1, hang: 1, outage: outageAnswers });
   });
 
   test('faults: lostAck answers but records nothing; ackResponseLost records but never answers', async () => {

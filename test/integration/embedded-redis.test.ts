@@ -2,14 +2,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { RedisServerMissingError, startEmbeddedRedis } from '../../src/daemon/embedded-redis';
+import { waitFor } from '../support/stack';
 import { tempDir } from '../support/tmp';
 
+/** Running: a zombie (exited, not yet reaped by its parent) counts as dead. */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false; // gone between the two looks
   }
 };
 
@@ -38,13 +44,10 @@ describe('embedded redis-server', () => {
     // The next start finds the pid file of a live redis-server and kills it.
     const next = await startEmbeddedRedis({ dataDir: dir.path });
     try {
-      await new Promise((r) => setTimeout(r, 200));
-      expect(alive(orphanPid)).toBe(false);
+      await waitFor('the orphaned redis-server to die', async () => !alive(orphanPid), 10_000, 20);
       const firstPid = next.pid()!;
       process.kill(firstPid, 'SIGKILL');
-      const deadline = Date.now() + 10_000;
-      while ((next.pid() === firstPid || !next.pid()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(next.pid()).not.toBe(firstPid);
+      await waitFor('a new redis-server after the kill', async () => next.pid() !== firstPid && next.pid() !== undefined, 15_000, 50);
       const client = new Redis(next.url, { maxRetriesPerRequest: 20 });
       try {
         expect(await client.ping()).toBe('PONG');

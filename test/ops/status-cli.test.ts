@@ -8,7 +8,7 @@ import { checkMonth, parseArgs, statusBaseUrl, UsageError } from '../../src/cli/
 import type { StatusDocument } from '../../src/status/usage-report';
 import { killAllTracked } from '../support/processes';
 import { generateMonthTraffic, intoMonthOf } from '../support/month-traffic';
-import { diffAgainstTruth, startStack, waitFor, type TestStack } from '../support/stack';
+import { Deadline, startStack, waitFor, waitForTruth, type TestStack } from '../support/stack';
 import { runNode } from './support/daemon-process';
 
 const TZ = 'America/Chicago';
@@ -80,12 +80,12 @@ describe('npm run status against a running stack', () => {
     env = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'test', STATUS_HOST: '127.0.0.1', STATUS_PORT: port, OFFICE_TZ: TZ };
     await generateMonthTraffic(stack, TZ, { previous: { messages: 150, inbound: 30 }, current: { messages: 150, inbound: 30 }, seed: 4 });
     // Everything drained and aggregated: /status equals the mock's truth for every month, so two reads agree.
-    await waitFor('status to equal the mock truth', async () => {
-      const diffs = await diffAgainstTruth(stack, TZ);
-      if (diffs.length > 0) throw new Error(`${diffs.length} differences, e.g. ${diffs.slice(0, 3).join('; ')}`);
+    const deadline = new Deadline(50_000, 'the stack set-up');
+    await waitForTruth(stack, TZ, deadline);
+    await waitFor('this month\'s usage and the account', async () => {
       const s = await stack.status<StatusDocument>();
       return s.clinics.length > 1 && s.totals.sentCount > 0 && s.econnector.aggregatesComputedAt !== null && s.limitUsd !== null;
-    }, 45_000);
+    }, deadline);
   }, 60_000);
   afterAll(async () => {
     await stack?.stop();

@@ -4,7 +4,7 @@
  * returns, so the figures the page shows no longer move.
  */
 import { generateMonthTraffic, intoMonthOf } from '../support/month-traffic';
-import { diffAgainstTruth, startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { Deadline, startStack, waitFor, waitForTruth, type StatusJson, type TestStack } from '../support/stack';
 
 export const PAGE_TZ = 'America/Chicago';
 
@@ -46,18 +46,11 @@ export async function startPageStack(opts: PageStackOptions): Promise<TestStack>
       current: { messages: m2, inbound: i2, malformed: opts.malformed ?? 3 },
       seed: opts.seed ?? 5,
     });
-    await waitFor(
-      'status to equal the mock truth',
-      async () => {
-        const diffs = await diffAgainstTruth(stack, PAGE_TZ);
-        if (diffs.length > 0) throw new Error(`${diffs.length} differences, e.g. ${diffs.slice(0, 3).join('; ')}`);
-        return true;
-      },
-      45_000,
-      300,
-    );
+    // One deadline for both waits, inside the 60 s of the callers' beforeAll.
+    const deadline = new Deadline(50_000, 'the page stack');
+    await waitForTruth(stack, PAGE_TZ, deadline);
     // The account (names, phones, the limit) is synced too.
-    await waitFor('the account sync', async () => (await stack.status<StatusJson>()).limitUsd !== null, 15_000, 200);
+    await waitFor('the account sync', async () => (await stack.status<StatusJson>()).limitUsd !== null, deadline, 200);
     return stack;
   } catch (err) {
     await stack.stop();

@@ -19,7 +19,7 @@ import { ACKED } from '../../src/hq-mock/store';
 import { DAEMON_MAIN, spawnDaemonProcess, type LogLine } from './daemon-spawn';
 import { killAllTracked, killGroup, untrack, waitGroupGone, type Exit, type Spawned } from './processes';
 import { suiteOffset } from './clock';
-import { Deadline, diffAgainstTruth, waitFor, type StatusJson } from './stack';
+import { Deadline, diffAgainstTruth, startRedis, waitFor, type StatusJson } from './stack';
 import { tempDir } from './tmp';
 
 export { DAEMON_MAIN, ROOT, type LogLine } from './daemon-spawn';
@@ -95,7 +95,7 @@ export class FaultRig {
     const tmp = tempDir('econnector-fault-');
     let redis: EmbeddedRedis | undefined;
     try {
-      redis = await startEmbeddedRedis({ dataDir: tmp.path, restartOnExit: false });
+      redis = await startRedis(tmp.path);
       const mock = await startHqMock({ port: 0, leaseMs: 1500, receiptDelayMs: 200, clockOffsetMs: suiteOffset(), ...opts.mock });
       // Texts the daemon sends itself (automatic replies) get their second receipt in 1 s, not 30 s.
       mock.hq.configure({ secondReceiptDelayMs: 1000 });

@@ -51,19 +51,28 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
   const init = spawnSync(initCmd!, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
 
-  const port = await freePort();
-  const [pgCmd, ...pgArgs] = run(join(bin, 'postgres'), [
-    '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-    // A test server: durability off for speed, except that a crash-safe one keeps every answered commit.
-    '-c', 'fsync=off', '-c', `synchronous_commit=${opts.crashSafe ? 'on' : 'off'}`, '-c', 'full_page_writes=off', '-c', 'max_connections=200',
-  ]);
+  // The port is chosen before the server binds it (PostgreSQL cannot report a port-0 bind), so a
+  // start that loses the port to another process is retried on a new one.
+  let port = 0;
+  let pgCmd = '';
+  let pgArgs: string[] = [];
+  let adminUrl = '';
+  const usePort = async (): Promise<void> => {
+    port = await freePort();
+    [pgCmd, ...pgArgs] = run(join(bin, 'postgres'), [
+      '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
+      // A test server: durability off for speed, except that a crash-safe one keeps every answered commit.
+      '-c', 'fsync=off', '-c', `synchronous_commit=${opts.crashSafe ? 'on' : 'off'}`, '-c', 'full_page_writes=off', '-c', 'max_connections=200',
+    ]) as [string, ...string[]];
+    adminUrl = `postgres://econnector@127.0.0.1:${port}/postgres`;
+  };
   let stderr = '';
   let child: ChildProcess;
   const { Client } = await import('pg');
-  const adminUrl = `postgres://econnector@127.0.0.1:${port}/postgres`;
 
   const launch = async (): Promise<void> => {
-    child = spawn(pgCmd!, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    stderr = '';
+    child = spawn(pgCmd, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -106,7 +115,15 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
     });
   };
 
-  await launch();
+  for (let attempt = 1; ; attempt++) {
+    await usePort();
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/already in use|could not create any TCP\/IP sockets/i.test(`${(err as Error).message} ${stderr}`)) throw err;
+    }
+  }
 
   return {
     url: `postgres://econnector@127.0.0.1:${port}/econnector`,

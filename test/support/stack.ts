@@ -39,8 +39,19 @@ export interface StatusJson {
   econnector: Record<string, unknown> & { quarantined: number };
 }
 
+/**
+ * A redis-server of the test's own. The embedded server is told its port before it binds (a free
+ * one from the kernel, released just before): another test may take that port in between, so a
+ * start that fails on "Address already in use" is retried on a new port.
+ */
 export async function startRedis(dir: string): Promise<EmbeddedRedis> {
-  return startEmbeddedRedis({ dataDir: dir, restartOnExit: false });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEmbeddedRedis({ dataDir: dir, restartOnExit: false });
+    } catch (err) {
+      if (attempt >= 5 || !/address already in use|failed listening on port/i.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 export interface StackOptions {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Logger } from 'winston';
 import { createLogger, jobLogger, maskPhones, redactValue } from '../../src/log';
+import { waitFor } from '../support/stack';
 import type { LogLevel } from '../../src/config';
 
 const PHONE = '+15035550123';
@@ -179,16 +180,15 @@ describe('log file', () => {
     const { logger, text } = memoryLogger('info', file);
     logger.info(`texted ${PHONE}`, { body: BODY });
     await text();
-    // The file transport finishes writing shortly after the logger ends.
-    let content = '';
-    for (let i = 0; i < 100 && !content.includes('\n'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    // The file transport finishes writing shortly after the logger ends: wait for the line.
+    const content = await waitFor('the log line in the file', async () => {
       try {
-        content = readFileSync(file, 'utf8');
+        const text = readFileSync(file, 'utf8');
+        return text.includes('\n') ? text : undefined;
       } catch {
-        /* not created yet */
+        return undefined; // not created yet
       }
-    }
+    }, 15_000, 20);
     const line = JSON.parse(content.trim().split('\n')[0]!);
     expect(line).toMatchObject({ level: 'info', message: 'texted +*********23', body: '[redacted]' });
     expect(content).not.toContain(PHONE);
