@@ -73,7 +73,8 @@ const STATUS_SQL = `
   SELECT c.clinic_id, c.name, c.subscribed, c.primary_phone, c.country_code, c.in_account,
          u.sent_count, CAST(u.sent_charge_micros AS TEXT) AS sent_charge_micros,
          u.received_count, CAST(u.received_charge_micros AS TEXT) AS received_charge_micros, n.unread,
-         f.limit_micros, f.default_clinic, f.receipts_at, f.inbound_at, f.account_at, f.aggregates_at, f.quarantined
+         f.limit_micros, f.default_clinic, f.receipts_at, f.inbound_at, f.account_at, f.aggregates_at, f.quarantined,
+         f.receipts_catch_up_at, f.receipts_rate, f.inbound_catch_up_at, f.inbound_rate
     FROM (SELECT (SELECT value FROM settings WHERE key = ?) AS limit_micros,
                  (SELECT value FROM settings WHERE key = ?) AS default_clinic,
                  (SELECT last_ok_at FROM stream_state WHERE stream = 'receipts') AS receipts_at,
