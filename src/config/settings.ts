@@ -4,6 +4,7 @@
  * value came from a file) and throws ConfigError with one line: "<label>: <what is wrong>".
  * Secrets and URLs (which may carry passwords) are never echoed; other values are, shortened.
  */
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { isValidTimeZone } from '../usage/month';
 import { ConfigError, LOG_FORMATS, LOG_LEVELS, ROLES, type DatabaseTarget, type LogFormat, type LogLevel, type Role } from './types';
@@ -37,10 +38,27 @@ export function checkTimeZone(label: string, value: string): string {
   return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
 }
 
-/** HQ's base URL: http(s), no query or fragment; trailing slashes dropped. */
+/**
+ * True for a name or address that only this machine can reach: localhost, 127.0.0.0/8, ::1
+ * (brackets allowed, as in URLs and Host headers), and IPv4-mapped loopback.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(h) || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/**
+ * HQ's base URL: https, no query or fragment; trailing slashes dropped. Plain http only to a
+ * loopback address (the built-in mock, a local test HQ): anywhere else the office's key and its
+ * patients' texts would cross the network in clear.
+ */
 export function checkHqUrl(label: string, value: string): string {
   const url = parseUrl(value);
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail(label, 'must be an http:// or https:// URL');
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) fail(label, 'must be an https:// URL (http:// only to a loopback address: 127.0.0.1, ::1, localhost)');
   if (url.search || url.hash) fail(label, 'must be a base URL without a query or fragment');
   return url.href.replace(/\/+$/, '');
 }

@@ -8,7 +8,7 @@
  * GETs are not retried in-call (the next scheduled poll is the retry); acknowledgements are,
  * within a budget, because an unacknowledged page is handed out again when its lease ends.
  */
-import { Backoff, sleep } from '../util/backoff';
+import { Backoff, monotonicMs, sleep } from '../util/backoff';
 import { HqBackoffError, HqError, HqRateLimitedError, HqRejectedError, HqUnavailableError } from './errors';
 import { ackAnswerSchema, inboundPageSchema, parserFor, postMessageAnswerSchema, receiptsPageSchema, type PostMessageAnswer } from './schemas';
 
@@ -21,7 +21,12 @@ export interface HqClientOptions {
   backoff: { baseMs: number; maxMs: number };
   /** How long ack() keeps retrying before giving up (the lease is 60 s; the items come back after it). */
   ackBudgetMs?: number;
+  /** Largest response body read, in bytes (default 16 MiB): a bigger one is a transient bad body. */
+  maxBodyBytes?: number;
+  /** The monotonic clock every wait is measured on (default monotonicMs). */
   now?: () => number;
+  /** The wall clock, only to read a Retry-After given as an HTTP date (default Date.now). */
+  wallNow?: () => number;
   random?: () => number;
   /** Called for every request with its outcome, for metrics and debug logs. */
   onRequest?: (event: { endpoint: string; outcome: string; status: number | null; durationMs: number }) => void;
@@ -67,21 +72,83 @@ const STREAM_PATHS: Record<HqStream, { page: string; ack: string; idsKey: string
 export const MAX_ACK_IDS = 1000;
 /** Added to every Retry-After: HQ measures on its clock, and arriving a hair early is a violation. */
 const RETRY_AFTER_MARGIN_MS = 100;
+/** The longest wait a Retry-After can impose: an hour. A longer one (or a date years away) is HQ's mistake, not a reason to stop for good. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+/** A page of 1,000 items is well under a megabyte; 16 MiB leaves room for any honest answer. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-export function parseRetryAfter(header: string | null, now: number): number | null {
+/**
+ * Milliseconds to wait from a Retry-After header: delay-seconds ("120") or an HTTP date
+ * ("Wed, 21 Oct 2026 07:28:00 GMT", measured against the wall clock `wallNow`), clamped to
+ * [0, MAX_RETRY_AFTER_MS]; null when the header is absent or neither form.
+ */
+export function parseRetryAfter(header: string | null, wallNow: number): number | null {
   if (header === null) return null;
   const trimmed = header.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) ms = Math.ceil(Number(trimmed) * 1000);
+  else {
+    // An HTTP date names its day and time ("Wed, 21 Oct 2026 07:28:00 GMT"); a bare or negative number is not one.
+    if (!/^[A-Za-z]{3}.*\d{1,2}:\d{2}:\d{2}/.test(trimmed)) return null;
+    const date = Date.parse(trimmed);
+    if (Number.isNaN(date)) return null;
+    ms = date - wallNow;
+  }
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
+}
+
+/** A body longer than the client reads. */
+class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+/**
+ * Reads a response body as UTF-8 text, at most `maxBytes` of it: a longer one is cancelled (the
+ * connection is not kept reading) and rejected. The request's signal, timeout included, cuts a
+ * body that trickles in too slowly.
+ */
+async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new BodyTooLargeError(`body of ${declared} bytes, more than ${maxBytes}`);
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const onAbort = (): void => {
+    reader.cancel(signal.reason).catch(() => undefined);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      const { done, value } = await reader.read();
+      if (signal.aborted) throw signal.reason;
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new BodyTooLargeError(`body of more than ${maxBytes} bytes`);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 export class HqClient {
   private readonly gates = new Map<string, Backoff>();
   private readonly now: () => number;
 
+  private readonly wallNow: () => number;
+
   constructor(private readonly opts: HqClientOptions) {
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? monotonicMs;
+    this.wallNow = opts.wallNow ?? Date.now;
   }
 
   /** Milliseconds until the endpoint may be called again (0 when it may be called now). */
@@ -93,9 +160,14 @@ export class HqClient {
     return this.request('GET', '/v1/account', undefined, parse, signal);
   }
 
+  /** One page of at most `limit` items: a page with more than were asked for is not of the page's shape. */
   async getPage(stream: HqStream, limit: number, signal?: AbortSignal): Promise<Page> {
     const paths = STREAM_PATHS[stream];
-    return this.request('GET', paths.page, undefined, paths.parsePage, signal, `?limit=${limit}`);
+    const parse: BodyParser<Page> = (body, text) => {
+      const page = paths.parsePage(body, text);
+      return page !== null && page.items.length <= limit ? page : null;
+    };
+    return this.request('GET', paths.page, undefined, parse, signal, `?limit=${limit}`);
   }
 
   /**
@@ -173,22 +245,24 @@ export class HqClient {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: combined,
+        // A redirect is not followed: the key would go along to wherever it points.
+        redirect: 'error',
       });
-      text = await response.text();
+      text = await readCapped(response, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, combined);
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err; // shutting down: not HQ's fault
       const timedOut = timeout.aborted;
-      report(timedOut ? 'timeout' : 'network_error', null);
+      const tooLarge = err instanceof BodyTooLargeError;
+      report(timedOut ? 'timeout' : tooLarge ? 'bad_body' : 'network_error', null);
       const waitMs = gate.fail(this.now());
-      throw new HqUnavailableError(
-        `${endpoint}: ${timedOut ? `no answer within ${this.opts.timeoutMs} ms` : `connection failed (${describeNetworkError(err)})`}; next try in ${waitMs} ms`,
-        endpoint,
-      );
+      const what = timedOut ? `no whole answer within ${this.opts.timeoutMs} ms`
+        : tooLarge ? `a ${err.message}` : `connection failed (${describeNetworkError(err)})`;
+      throw new HqUnavailableError(`${endpoint}: ${what}; next try in ${waitMs} ms`, endpoint);
     }
 
     const status = response.status;
     if (status === 429) {
-      const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.now());
+      const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.wallNow());
       report('rate_limited', status);
       if (retryAfter === null) gate.fail(this.now());
       else gate.holdUntil(this.now() + retryAfter + RETRY_AFTER_MARGIN_MS);

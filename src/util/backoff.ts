@@ -2,7 +2,16 @@
  * Exponential backoff with full jitter (the AWS Architecture Blog's "full jitter": a random wait
  * between 0 and min(max, base * 2^failures)), plus an externally imposed "not before" instant for
  * a server's Retry-After. One instance guards one resource (an HQ endpoint, the database).
+ * Instants passed in are on the monotonic clock (monotonicMs), never the wall clock.
  */
+/**
+ * Milliseconds on a monotonic clock (arbitrary origin). Waits are measured on it, so a wall-clock
+ * jump (NTP, a manual change, a VM resumed) neither stretches nor skips one.
+ */
+export function monotonicMs(): number {
+  return performance.now();
+}
+
 export interface BackoffOptions {
   baseMs: number;
   maxMs: number;
@@ -19,7 +28,7 @@ export class Backoff {
   }
 
   /** Milliseconds to wait before the resource may be tried again (0: go ahead). */
-  waitMs(now: number = Date.now()): number {
+  waitMs(now: number = monotonicMs()): number {
     return Math.max(0, this.notBefore - now);
   }
 
@@ -28,7 +37,7 @@ export class Backoff {
   }
 
   /** Records a failure and returns the wait it imposes. */
-  fail(now: number = Date.now()): number {
+  fail(now: number = monotonicMs()): number {
     this.failures += 1;
     const ceiling = Math.min(this.opts.maxMs, this.opts.baseMs * 2 ** Math.min(this.failures - 1, 30));
     // Never less than the base: full jitter alone can draw 0 and hammer a struggling server.
@@ -37,7 +46,7 @@ export class Backoff {
     return this.notBefore - now;
   }
 
-  /** The server said when to come back (429 Retry-After): honour it, never shorten an existing wait. */
+  /** The server said when to come back (429 Retry-After, as a monotonic instant): honour it, never shorten an existing wait. */
   holdUntil(instantMs: number): void {
     this.notBefore = Math.max(this.notBefore, instantMs);
   }

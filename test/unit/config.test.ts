@@ -125,6 +125,7 @@ describe('environment variables', () => {
     const c = load({ HQ_URL: 'https://hq.example.com/api/', HQ_API_KEY: 'k-123' });
     expect(c.hq).toMatchObject({ url: 'https://hq.example.com/api', apiKey: 'k-123' });
     expect(load({ HQ_URL: 'http://127.0.0.1:8080', HQ_API_KEY: 'k' }).hq.url).toBe('http://127.0.0.1:8080');
+    for (const loopback of ['http://localhost:8080', 'http://[::1]:8080', 'http://127.0.0.2']) expect(load({ HQ_URL: loopback, HQ_API_KEY: 'k' }).hq.url).toBe(loopback);
   });
 
   it('HQ_API_KEY alone is used with the mock', () => {
@@ -231,6 +232,10 @@ describe('bad values stop start-up with one line naming the setting', () => {
     [{ HQ_URL: 'ftp://hq.example.com', HQ_API_KEY: 'k' }, 'HQ_URL: must be an http:// or https:// URL'],
     [{ HQ_URL: 'hq.example.com', HQ_API_KEY: 'k' }, 'HQ_URL: must be an http:// or https:// URL'],
     [{ HQ_URL: 'https://hq.example.com/?x=1', HQ_API_KEY: 'k' }, 'HQ_URL: must be a base URL without a query or fragment'],
+    // Issue #13: plain http only to loopback.
+    [{ HQ_URL: 'http://hq.example.com', HQ_API_KEY: 'k' }, 'HQ_URL: must be an https:// URL (http:// only to a loopback address: 127.0.0.1, ::1, localhost)'],
+    [{ HQ_URL: 'http://10.0.0.5:8080', HQ_API_KEY: 'k' }, 'HQ_URL: must be an https:// URL (http:// only to a loopback address: 127.0.0.1, ::1, localhost)'],
+    [{ HQ_URL: 'http://127.0.0.1.example.com', HQ_API_KEY: 'k' }, 'HQ_URL: must be an https:// URL (http:// only to a loopback address: 127.0.0.1, ::1, localhost)'],
     [{ HQ_URL: 'https://hq.example.com' }, 'HQ_API_KEY: required when HQ_URL is set'],
     [{ HQ_API_KEY: 'has space' }, 'HQ_API_KEY: must be printable ASCII without spaces'],
     [{ API_TOKEN: 'tab\there' }, 'API_TOKEN: must be printable ASCII without spaces'],
