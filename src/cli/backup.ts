@@ -9,7 +9,7 @@
  *
  * Exit codes: 0 written, 1 failed, 2 bad use or setting. Refuses to overwrite an existing file.
  */
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config';
 import { parseCommandLine, UsageError } from '../util/cli-args';
@@ -38,6 +38,8 @@ export async function backupSqlite(source: string, target: string): Promise<void
   try {
     await new Promise<void>((res, rej) => db.run('PRAGMA busy_timeout = 10000', [], (err) => (err ? rej(err) : res())));
     await new Promise<void>((res, rej) => db.run('VACUUM INTO ?', [target], (err) => (err ? rej(err) : res())));
+    // A copy of the patient data is as private as the database (the process umask says so too, src/cli/main.ts).
+    chmodSync(target, 0o600);
   } finally {
     await new Promise<void>((res) => db.close(() => res()));
   }

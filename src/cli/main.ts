@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../config';
 import { UsageError } from '../util/cli-args';
+import { usePrivateUmask } from '../util/private-files';
 import { COMMANDS } from './commands';
 
 /** package.json's version: the nearest package.json above this module (dist/src/cli or src/cli). */
@@ -41,6 +42,8 @@ In the project folder: npx econnector <command>, or the npm scripts (npm start, 
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
+  // What any command writes (the database, backups, logs) holds patient data: private to this account.
+  usePrivateUmask();
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     if (first === 'help' && rest[0] && COMMANDS[rest[0]]) return (await COMMANDS[rest[0]]!.load()).main(['--help']);

@@ -6,7 +6,6 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { ReceiptsWriter } from '../ingest/receipts-writer';
-import { mkdirSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'winston';
@@ -24,6 +23,7 @@ import { buildStatusServer } from '../status/server';
 import { markAllUsageDirty } from '../usage/aggregates';
 import { MonthBucketer } from '../usage/month';
 import { Backoff } from '../util/backoff';
+import { privateDir, usePrivateUmask } from '../util/private-files';
 import type { AppContext } from './context';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
 import { readSetting } from '../status/usage-report';
@@ -81,6 +81,9 @@ async function checkUsageZone(db: Database, months: MonthBucketer, logger: Logge
 }
 
 export async function startDaemon(config: Readonly<Config>, opts: { logger?: Logger } = {}): Promise<Daemon> {
+  // Everything this process (and the redis-server it starts) creates is private to its account:
+  // set before the first file, the log, is opened (src/util/private-files.ts).
+  usePrivateUmask();
   const roles = config.roles;
   const instance = processInstance();
   const allInOne = isAllInOne(roles);
@@ -90,12 +93,14 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
   const cleanup: Array<{ name: string; run: () => Promise<unknown> }> = [];
   const startedAt = Date.now();
   try {
-    mkdirSync(config.dataDir, { recursive: true });
+    const tightened = privateDir(config.dataDir);
+    if (tightened.length > 0) logger.warn('made local state private (group and others had access)', { paths: tightened.length, dataDir: config.dataDir });
 
     // Embedded services only in the all-in-one mode (loadConfig insists on the URLs otherwise).
     const redisUrl: string = config.redis.url ?? (await (async () => {
       const embedded: EmbeddedRedis = await startEmbeddedRedis({
         dataDir: config.dataDir,
+        unixSocket: true,
         log: (level, message, meta) => logger.log(level, message, meta),
       });
       cleanup.unshift({ name: 'embedded redis-server', run: () => embedded.stop() });

@@ -1,25 +1,33 @@
 /**
- * With REDIS_URL unset the daemon starts and owns a redis-server on loopback, its data under
- * DATA_DIR/redis. A pid file lets the next start clean up a server orphaned by a kill -9 of the
+ * With REDIS_URL unset the daemon starts and owns a redis-server, its data under DATA_DIR/redis.
+ * The daemon's server listens on a unix socket in that folder (0700) and on no TCP port at all:
+ * a loopback port would let every local account read and change the queues (and the job data
+ * in them), while the socket is reachable only by the daemon's own account. No password is
+ * needed, so none shows in `ps` (docs/security.md). Tests start one on a loopback port instead. A pid file lets the next start clean up a server orphaned by a kill -9 of the
  * daemon (Node cannot ask the kernel to kill a child when its parent dies). If the server dies
  * while the daemon runs, it is started again on the same port; BullMQ's connections reconnect.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export interface EmbeddedRedisOptions {
   dataDir: string;
   binary?: string;
+  /** Listen on this loopback TCP port (tests); ignored with unixSocket. */
   port?: number;
+  /** Listen only on DATA_DIR/redis/redis.sock (the daemon), no TCP port. */
+  unixSocket?: boolean;
   /** Start the server again when it dies (default true; fault tests turn it off to kill it at will). */
   restartOnExit?: boolean;
   log?: (level: 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
 }
 
 export interface EmbeddedRedis {
+  /** redis://127.0.0.1:<port>, or the socket's absolute path (ioredis takes either). */
   url: string;
+  /** The TCP port; 0 on a unix socket. */
   port: number;
   /** The server's current process id. */
   pid(): number | undefined;
@@ -70,7 +78,8 @@ async function waitForReady(child: ChildProcess, timeoutMs: number): Promise<voi
     const timer = setTimeout(() => fail(new Error(`redis-server did not become ready within ${timeoutMs} ms: ${output.trim().split('\n').pop() ?? ''}`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-4000);
-      if (output.includes('Ready to accept connections')) done();
+      // 'Ready to accept connections tcp' on a port, 'The server is now ready to accept connections at <socket>' on a socket.
+      if (/ready to accept connections/i.test(output)) done();
     };
     const onExit = (code: number | null): void => fail(new Error(`redis-server exited (code ${code}) during start: ${output.trim().split('\n').pop() ?? ''}`));
     const onError = (err: NodeJS.ErrnoException): void =>
@@ -91,19 +100,31 @@ async function waitForReady(child: ChildProcess, timeoutMs: number): Promise<voi
   });
 }
 
+/** A unix socket's path must fit in sockaddr_un.sun_path (108 bytes with its NUL on Linux). */
+const MAX_SOCKET_PATH_BYTES = 107;
+
 export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
   const dir = join(opts.dataDir, 'redis');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Only the daemon's account may reach the socket (and read the data) in this folder.
+  chmodSync(dir, 0o700);
   const pidFile = join(dir, 'redis-server.pid');
   reapOrphan(pidFile);
-  const port = opts.port ?? (await freePort());
+  const socket = opts.unixSocket ? join(dir, 'redis.sock') : null;
+  if (socket !== null && Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(`DATA_DIR: too long a path for the embedded Redis' socket (${socket} is ${Buffer.byteLength(socket)} bytes, at most ${MAX_SOCKET_PATH_BYTES}): choose a shorter DATA_DIR or set REDIS_URL`);
+  }
+  const port = socket !== null ? 0 : opts.port ?? (await freePort());
+  const listen = socket !== null
+    ? ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700']
+    : ['--bind', '127.0.0.1', '--port', String(port)];
   const log = opts.log ?? (() => undefined);
   let stopping = false;
   let child: ChildProcess;
 
   const launch = async (): Promise<void> => {
     child = spawn(opts.binary ?? 'redis-server', [
-      '--bind', '127.0.0.1', '--port', String(port), '--dir', dir,
+      ...listen, '--dir', dir,
       // Queue state is rebuilt from HQ and the schedule, but keep it across restarts anyway.
       '--appendonly', 'yes', '--save', '',
       // BullMQ requires that Redis never evicts its keys.
@@ -111,7 +132,13 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
       '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'notice',
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     // Redis logs "Ready to accept connections" at notice level; ask for it on stdout.
-    await waitForReady(child, 10_000);
+    try {
+      await waitForReady(child, 10_000);
+    } catch (err) {
+      // Never leave a half-started server behind.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      throw err;
+    }
     writeFileSync(pidFile, String(child.pid));
     child.stdout?.resume();
     child.stderr?.resume();
@@ -125,9 +152,9 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
   };
 
   await launch();
-  log('info', 'embedded redis-server started', { port, dir });
+  log('info', 'embedded redis-server started', socket !== null ? { socket } : { port, dir });
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: socket ?? `redis://127.0.0.1:${port}`,
     port,
     pid: () => child.pid,
     stop: async () => {
