@@ -111,7 +111,7 @@ export async function runConversations(spec: ConversationsSpec): Promise<Convers
         const batch: OfficeMessage[] = [];
         for (let i = 0; i < n; i++) {
           const p = randInt(rng, 0, spec.phones - 1);
-          batch.push({ guid: `bench-${String(sent + i).padStart(8, '0')}`, clinicId: 1 + (p % spec.clinics), patientId: p % 3 === 2 ? null : p + 1, toPhone: phoneOf(p), body: 'Reminder: your appointment is tomorrow at 9:30am. Reply C to confirm.', segments: 1 });
+          batch.push({ guid: `bench-${String(sent + i).padStart(8, '0')}`, clinicId: 1 + (p % spec.clinics), patientId: p % 3 === 2 ? null : p + 1, toPhone: phoneOf(p), body: 'Reminder: your appointment is tomorrow at 9:30am. Reply C to confirm.', segments: 1, purpose: null });
         }
         at += step * n;
         await knex.transaction((trx) => insertOfficeMessages(trx, batch, at));

@@ -3,7 +3,8 @@
  * /api/inbound/unread). Every read is a keyset range on an index (Migration20261201214500):
  *
  * - the list walks conversations by (last_at DESC, phone DESC), with the clinic index or the
- *   partial unread index when filtered, and reads the page's latest messages by primary key;
+ *   partial unread index when filtered, joining each row's latest message, its patient and the
+ *   number's block by primary key: one statement per page;
  * - a thread walks the number's replies by (from_phone, received_at) and its office texts by
  *   (to_phone, sent_at), newest first from the cursor, and merges the two in thread order
  *   (time, 'in' before 'out', then id: compareActivity);
@@ -12,7 +13,7 @@
  * Cursors are opaque to clients (base64url of the last row's order key).
  */
 import type { Knex } from '@mikro-orm/knex';
-import { rowsOf, selectIn } from '../db/bulk-sql';
+import { rowsOf } from '../db/bulk-sql';
 import { compareActivity, type Direction } from './conversations';
 import { phoneMatchKey } from './phone';
 
@@ -86,65 +87,61 @@ export interface ListQuery {
 
 interface ConversationRow {
   phone: string;
-  clinic_id: number;
+  clinic_id: Num;
   last_at: Num;
   last_direction: Direction;
-  last_ref: string;
   unread: Num;
+  last_body: string | null;
+  patient_id: Num | null;
+  patient_name: string | null;
+  blocked: Num | boolean | null;
 }
+
+/**
+ * One statement per page: the conversations in keyset order, each joined by primary key with its
+ * latest message (the reply or the text named by last_ref), that message's patient, and the
+ * number's block (a phone key is the E.164 number without its '+', src/office/phone.ts).
+ */
+const LIST_SQL = (where: string) => `
+  SELECT c.phone, c.clinic_id, c.last_at, c.last_direction, c.unread,
+         COALESCE(i.body, o.body) AS last_body, COALESCE(i.patient_id, o.patient_id) AS patient_id, p.name AS patient_name,
+         CASE WHEN b.phone_key IS NULL THEN 0 ELSE 1 END AS blocked
+    FROM conversations c
+    LEFT JOIN inbound_messages i ON c.last_direction = 'in' AND i.inbound_id = c.last_ref
+    LEFT JOIN outbound_messages o ON c.last_direction = 'out' AND o.guid = c.last_ref
+    LEFT JOIN patients p ON p.patient_id = COALESCE(i.patient_id, o.patient_id)
+    LEFT JOIN blocked_numbers b ON b.phone_key = substr(c.phone, 2)
+   ${where}
+   ORDER BY c.last_at DESC, c.phone DESC
+   LIMIT ?`;
 
 export async function listConversations(db: Db, query: ListQuery): Promise<{ conversations: ConversationSummary[]; next: ListCursor | null }> {
   const where: string[] = [];
   const bind: (string | number)[] = [];
   if (query.clinicId !== undefined) {
-    where.push('clinic_id = ?');
+    where.push('c.clinic_id = ?');
     bind.push(query.clinicId);
   }
-  if (query.unreadOnly) where.push('unread > 0');
+  if (query.unreadOnly) where.push('c.unread > 0');
   if (query.before) {
     // The leading range lets the planner seek the index; the OR breaks ties on the phone.
-    where.push('last_at <= ? AND (last_at < ? OR phone < ?)');
+    where.push('c.last_at <= ? AND (c.last_at < ? OR c.phone < ?)');
     bind.push(query.before.at, query.before.at, query.before.phone);
   }
-  const rows = rowsOf<ConversationRow>(await db.raw(
-    `SELECT phone, clinic_id, last_at, last_direction, last_ref, unread FROM conversations
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_at DESC, phone DESC LIMIT ?`, [...bind, query.limit + 1]));
+  const rows = rowsOf<ConversationRow>(await db.raw(LIST_SQL(where.length ? `WHERE ${where.join(' AND ')}` : ''), [...bind, query.limit + 1]));
   const more = rows.length > query.limit;
   const page = rows.slice(0, query.limit);
-
-  const lastIn = new Map<string, { body: string; patient_id: number | null }>();
-  const lastOut = new Map<string, { body: string | null; patient_id: number | null }>();
-  for (const r of await selectIn<{ inbound_id: string; body: string; patient_id: number | null }>(db,
-    'SELECT inbound_id, body, patient_id FROM inbound_messages WHERE inbound_id IN {in}', page.filter((c) => c.last_direction === 'in').map((c) => c.last_ref))) {
-    lastIn.set(r.inbound_id, r);
-  }
-  for (const r of await selectIn<{ guid: string; body: string | null; patient_id: number | null }>(db,
-    'SELECT guid, body, patient_id FROM outbound_messages WHERE guid IN {in}', page.filter((c) => c.last_direction === 'out').map((c) => c.last_ref))) {
-    lastOut.set(r.guid, r);
-  }
-  const latest = (c: ConversationRow) => (c.last_direction === 'in' ? lastIn.get(c.last_ref) : lastOut.get(c.last_ref));
-  const patientIds = [...new Set(page.map((c) => latest(c)?.patient_id).filter((p): p is number => p != null).map(Number))];
-  const names = new Map<number, string>();
-  for (const r of await selectIn<{ patient_id: Num; name: string }>(db, 'SELECT patient_id, name FROM patients WHERE patient_id IN {in}', patientIds)) names.set(n(r.patient_id), r.name);
-  const keys = page.map((c) => phoneMatchKey(c.phone)).filter((k): k is string => k !== null);
-  const blocked = new Set<string>();
-  for (const r of await selectIn<{ phone_key: string }>(db, 'SELECT phone_key FROM blocked_numbers WHERE phone_key IN {in}', keys)) blocked.add(r.phone_key);
-
-  const conversations = page.map((c): ConversationSummary => {
-    const m = latest(c);
-    const patientId = m?.patient_id == null ? null : Number(m.patient_id);
-    return {
-      phone: c.phone,
-      patientId,
-      patientName: patientId === null ? null : names.get(patientId) ?? null,
-      clinicId: n(c.clinic_id),
-      lastAtMs: n(c.last_at),
-      lastDirection: c.last_direction,
-      lastBody: m?.body ?? null,
-      unread: n(c.unread),
-      blocked: blocked.has(phoneMatchKey(c.phone) ?? ''),
-    };
-  });
+  const conversations = page.map((c): ConversationSummary => ({
+    phone: c.phone,
+    patientId: nOrNull(c.patient_id),
+    patientName: c.patient_name,
+    clinicId: n(c.clinic_id),
+    lastAtMs: n(c.last_at),
+    lastDirection: c.last_direction,
+    lastBody: c.last_body,
+    unread: n(c.unread),
+    blocked: Number(c.blocked ?? 0) === 1,
+  }));
   const tail = page[page.length - 1];
   return { conversations, next: more && tail ? { at: n(tail.last_at), phone: tail.phone } : null };
 }
@@ -226,14 +223,19 @@ export async function readThread(db: Db, phone: string, limit: number, before?: 
       outBind.push(before.at, before.at, before.ref);
     }
   }
-  const received = rowsOf<InboundRow>(await db.raw(
-    `SELECT ${INBOUND_COLUMNS} FROM inbound_messages WHERE from_phone = ? ${inCond} ORDER BY received_at DESC, inbound_id DESC LIMIT ?`, [...inBind, limit + 1]));
+  // Sent at once: the connection runs them back to back, with no wait in between.
+  const phoneKey = phoneMatchKey(phone);
+  const [inRows, outRows, patientRows] = await Promise.all([
+    db.raw(`SELECT ${INBOUND_COLUMNS} FROM inbound_messages WHERE from_phone = ? ${inCond} ORDER BY received_at DESC, inbound_id DESC LIMIT ?`, [...inBind, limit + 1]),
+    db.raw(`SELECT guid, clinic_id, body, sent_at, status, segments, charge_micros, origin, purpose, patient_id, failure_reason
+              FROM outbound_messages WHERE to_phone = ? ${outCond} ORDER BY sent_at DESC, guid DESC LIMIT ?`, [...outBind, limit + 1]),
+    phoneKey === null ? Promise.resolve([]) : db.raw('SELECT patient_id, name, clinic_id, text_ok FROM patients WHERE phone_key = ? ORDER BY patient_id', [phoneKey]),
+  ]);
+  const received = rowsOf<InboundRow>(inRows);
   const sent = rowsOf<{
     guid: string; clinic_id: Num; body: string | null; sent_at: Num; status: string; segments: Num | null; charge_micros: Num | null;
     origin: string; purpose: string | null; patient_id: Num | null; failure_reason: string | null;
-  }>(await db.raw(
-    `SELECT guid, clinic_id, body, sent_at, status, segments, charge_micros, origin, purpose, patient_id, failure_reason
-       FROM outbound_messages WHERE to_phone = ? ${outCond} ORDER BY sent_at DESC, guid DESC LIMIT ?`, [...outBind, limit + 1]));
+  }>(outRows);
 
   const all: ThreadMessage[] = [
     ...received.map(receivedOf),
@@ -249,9 +251,7 @@ export async function readThread(db: Db, phone: string, limit: number, before?: 
   const oldest = page[page.length - 1];
   const next = all.length > limit && oldest ? key(oldest) : null;
 
-  const phoneKey = phoneMatchKey(phone);
-  const patients = phoneKey === null ? [] : rowsOf<{ patient_id: Num; name: string; clinic_id: Num | null; text_ok: string }>(await db.raw(
-    'SELECT patient_id, name, clinic_id, text_ok FROM patients WHERE phone_key = ? ORDER BY patient_id', [phoneKey])).map((p) => ({
+  const patients = rowsOf<{ patient_id: Num; name: string; clinic_id: Num | null; text_ok: string }>(patientRows).map((p) => ({
     patientId: n(p.patient_id), name: p.name, clinicId: nOrNull(p.clinic_id), textOk: p.text_ok,
   }));
   return { patients, messages: page.reverse(), next };

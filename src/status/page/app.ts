@@ -13,6 +13,7 @@
  */
 import type { ClinicUsage, StatusDocument } from '../status-document';
 import { refreshHistory } from './history.js';
+import { initMessages } from './messages.js';
 
 type StatusDoc = StatusDocument;
 
@@ -644,6 +645,11 @@ if (badMonth !== null && state.viewMonth === null) {
   say('warn', 'The month in the address was not a month (YYYY-MM); showing this month.');
 }
 renderTokenState();
+// The Text Messages view (messages.ts) asks for and keeps the token the way this page does.
+initMessages({ token, askToken, say, forgetToken: () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  renderTokenState();
+} });
 void refresh();
 setInterval(() => {
   if (!document.hidden) void refresh();

@@ -104,8 +104,11 @@ export function registerMessagesRoutes(api: FastifyInstance, app: AppContext, re
       cursor = threadCursorOf(q.before);
       if (!cursor) throw invalid('before', 'before must be the next cursor of a previous page');
     }
-    if (!(await conversationExists(reader, phone))) throw new OfficeError(404, 'unknown_conversation', 'no conversation with that number', 'phone');
     const thread = await readThread(reader, phone, q.limit ?? DEFAULT_PAGE, cursor);
+    // A conversation has at least one message: an empty first page means there is none.
+    if (thread.messages.length === 0 && (cursor === undefined || !(await conversationExists(reader, phone)))) {
+      throw new OfficeError(404, 'unknown_conversation', 'no conversation with that number', 'phone');
+    }
     return {
       phone,
       patients: thread.patients,

@@ -48,6 +48,8 @@ const BUILD_DIR = 'dist/src/status/page';
 export const PAGE_ASSETS: Readonly<Record<string, AssetSpec>> = Object.freeze({
   'app.js': { file: `${BUILD_DIR}/app.js`, type: 'text/javascript; charset=utf-8' },
   'history.js': { file: `${BUILD_DIR}/history.js`, type: 'text/javascript; charset=utf-8' },
+  'messages.js': { file: `${BUILD_DIR}/messages.js`, type: 'text/javascript; charset=utf-8' },
+  'segments.js': { file: `${BUILD_DIR}/segments.js`, type: 'text/javascript; charset=utf-8' },
   'app.css': { file: `${SOURCE_DIR}/app.css`, type: 'text/css; charset=utf-8' },
   'favicon.svg': { file: `${SOURCE_DIR}/favicon.svg`, type: 'image/svg+xml' },
 });

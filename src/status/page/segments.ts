@@ -1,0 +1,1 @@
+../../texting/segments.ts
