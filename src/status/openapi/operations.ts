@@ -13,7 +13,9 @@
  */
 import type { z } from 'zod';
 import { DefaultBody, OptinBody, PracticeBody, SendBody } from '../routes/api';
+import { CommlogQuery } from '../routes/commlog';
 import { HistoryQuery } from '../routes/history';
+import { OptinRequestBody, PatientPutBody, PatientSearchQuery } from '../routes/patients';
 import { StatusQuery } from '../routes/usage';
 import { HealthDocument, StatusDocumentSchema, UsageHistorySchema } from './schemas';
 
@@ -47,7 +49,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /page/:name': { tag: 'page', summary: "The page's script, style sheet and icon", ok: { description: 'the asset', type: 'application/octet-stream' }, errors: { 404: 'not an asset', 503: 'the asset is not built (npm run build)' } },
 
   // The office API.
-  'POST /api/messages': { tag: 'office', summary: 'Send a text (recorded at once, sent by a job)', auth: 'token', body: SendBody, ok: JSON_OK('accepted', undefined, 202), errors: { 402: 'monthly_limit_reached', 404: 'unknown clinic or patient', 409: 'the number opted out, is blocked, or its Text OK is No' } },
+  'POST /api/messages': { tag: 'office', summary: 'Send a text (recorded at once, sent by a job)', auth: 'token', body: SendBody, ok: JSON_OK('accepted', undefined, 202), errors: { 402: 'monthly_limit_reached', 404: 'unknown clinic or patient', 409: 'the number opted out or is blocked, or the patient\'s Text OK is No (or unknown, with texting.unknownTextOk refuse)' } },
   'GET /api/messages/:guid': { tag: 'office', summary: "A text's status and charge (no number, no text)", errors: { 404: 'no message has that guid' } },
   'GET /api/clinics/default': { tag: 'office', summary: 'The default texting clinic' },
   'PUT /api/clinics/default': { tag: 'office', summary: 'Set or clear the default texting clinic', auth: 'token', body: DefaultBody },
@@ -66,10 +68,13 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'PUT /api/blocked/:phone': { tag: 'messages', summary: 'Block a number', auth: 'token' },
   'DELETE /api/blocked/:phone': { tag: 'messages', summary: 'Unblock a number', auth: 'token' },
 
-  // Patients and the communication log (src/status/routes/patients.ts, commlog.ts).
-  'GET /api/patients': { tag: 'patients', summary: 'Find patients by phone or name', auth: 'token' },
-  'GET /api/patients/:id': { tag: 'patients', summary: 'A patient', auth: 'token', errors: { 404: 'no patient with that id' } },
-  'PUT /api/patients/:id': { tag: 'patients', summary: "Change a patient's texting details", auth: 'token', errors: { 404: 'no patient with that id' } },
-  'POST /api/patients/:id/optin-request': { tag: 'patients', summary: 'Text a patient the opt-in request', auth: 'token', errors: { 404: 'no patient with that id', 409: 'the patient cannot be asked now' } },
-  'GET /api/commlog': { tag: 'patients', summary: 'The communication log, newest first', auth: 'token' },
+  // Patients and the communication log (src/status/routes/patients.ts, commlog.ts): names, numbers, texts.
+  'GET /api/patients': { tag: 'patients', summary: 'Find patients by phone (any form) and/or name prefix, greatest patientId first (keyset pages)', auth: 'token', query: PatientSearchQuery },
+  'GET /api/patients/:id': { tag: 'patients', summary: 'A patient, with Text OK, opt-out and opt-in state', auth: 'token', errors: { 404: 'no patient with that id' } },
+  'PUT /api/patients/:id': { tag: 'patients', summary: "Change a patient's name, wireless phone, clinic, guarantor or Text OK (replies re-matched)", auth: 'token', body: PatientPutBody, errors: { 404: 'no patient with that id' } },
+  'POST /api/patients/:id/optin-request': {
+    tag: 'patients', summary: 'Text a patient the opt-in request (at most one a day)', auth: 'token', body: OptinRequestBody, ok: JSON_OK('queued', undefined, 202),
+    errors: { 402: 'monthly_limit_reached', 403: 'clinic_not_subscribed', 404: 'no patient with that id', 409: 'opted out, blocked, Text OK No or unknown with refuse, no wireless phone, no clinic, or asked less than a day ago' },
+  },
+  'GET /api/commlog': { tag: 'patients', summary: 'The communication log after a cursor, oldest first: {"rows", "next"}', auth: 'token', query: CommlogQuery },
 };

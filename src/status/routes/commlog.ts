@@ -14,7 +14,7 @@ import { MAX_COMMLOG_PAGE, readCommlog } from '../../db/commlog';
 import { parseRequest } from '../../office/validation';
 import type { ApiRouteDeps } from './api-common';
 
-const CommlogQuery = z
+export const CommlogQuery = z
   .object({
     after: z.string().regex(/^(0|[1-9]\d{0,15})$/, { message: 'after must be a commlog id (0 or a positive integer)' }).transform(Number).optional(),
     limit: z.string().regex(/^[1-9]\d{0,9}$/, { message: 'limit must be a positive integer' }).transform(Number)

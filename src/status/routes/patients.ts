@@ -26,7 +26,7 @@ const PHONE_RULE = 'must be an E.164 number (+15035550123) or a North American n
 const id = z.number().int().positive().max(2_147_483_647);
 const queryInt = (max: number) => z.string().regex(/^[1-9]\d{0,9}$/, { message: 'must be a positive integer' }).transform(Number).refine((n) => n <= max, { message: `must be at most ${max}` });
 
-const SearchQuery = z
+export const PatientSearchQuery = z
   .object({
     phone: z.string().max(40).refine((s) => normalizePhone(s) !== null, { message: `phone ${PHONE_RULE}` }).optional(),
     q: z.string().max(MAX_NAME).refine((s) => s.trim() !== '', { message: 'q must not be blank' }).optional(),
@@ -35,7 +35,7 @@ const SearchQuery = z
   })
   .strict();
 
-const PutBody = z
+export const PatientPutBody = z
   .object({
     name: z.string().max(MAX_NAME).refine((s) => s.trim() !== '', { message: 'name must not be blank' }).optional(),
     // Blank clears the number, as a blank cell does in the import.
@@ -47,7 +47,8 @@ const PutBody = z
   })
   .strict();
 
-const EmptyBody = z.object({}).strict();
+/** The opt-in request takes no fields (an empty body or none). */
+export const OptinRequestBody = z.object({}).strict();
 
 /** Fastify turns ?a=1&a=2 into an array: the API takes each parameter once. */
 function singleValued(query: unknown): unknown {
@@ -62,7 +63,7 @@ export function registerPatientRoutes(api: FastifyInstance, { app, requireToken 
   const knex = app.db.knex;
 
   api.get('/patients', { onRequest: requireToken }, async (req) => {
-    const query = parseRequest(SearchQuery, singleValued(req.query));
+    const query = parseRequest(PatientSearchQuery, singleValued(req.query));
     return searchPatients(app.db.reader, {
       ...(query.phone !== undefined ? { phoneKey: phoneMatchKey(normalizePhone(query.phone)!)! } : {}),
       ...(query.q !== undefined ? { namePrefix: query.q.trim() } : {}),
@@ -79,7 +80,7 @@ export function registerPatientRoutes(api: FastifyInstance, { app, requireToken 
 
   api.put<{ Params: { id: string } }>('/patients/:id', { onRequest: requireToken, bodyLimit: API_BODY_LIMIT_BYTES }, async (req) => {
     const patientId = pathId(req.params.id, 'patient');
-    const input = parseRequest(PutBody, req.body);
+    const input = parseRequest(PatientPutBody, req.body);
     const result = await updatePatient(knex, patientId, {
       ...(input.name !== undefined ? { name: input.name.trim() } : {}),
       ...(input.wirelessPhone !== undefined ? { wirelessPhone: input.wirelessPhone === null || input.wirelessPhone.trim() === '' ? null : normalizePhone(input.wirelessPhone)! } : {}),
@@ -93,7 +94,7 @@ export function registerPatientRoutes(api: FastifyInstance, { app, requireToken 
 
   api.post<{ Params: { id: string } }>('/patients/:id/optin-request', { onRequest: requireToken, bodyLimit: API_BODY_LIMIT_BYTES }, async (req, reply) => {
     const patientId = pathId(req.params.id, 'patient');
-    if (req.body !== undefined && req.body !== null) parseRequest(EmptyBody, req.body);
+    if (req.body !== undefined && req.body !== null) parseRequest(OptinRequestBody, req.body);
     const result = await requestOptin(knex, app.months, patientId, app.config.texting);
     try {
       await app.queues.enqueue('send-message', { guid: result.message.guid });
