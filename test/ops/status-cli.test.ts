@@ -75,7 +75,7 @@ describe('npm run status against a running stack', () => {
   beforeAll(async () => {
     // The clocks 9.5 days into the month under test: this month has a week of settled traffic
     // whatever day (or hour) the suite runs.
-    stack = await startStack({ tz: TZ, clockAt: intoMonthOf(TZ), mock: { seed: 3 } });
+    stack = await startStack({ tz: TZ, clockAt: intoMonthOf(TZ), mock: { seed: 3, leaseMs: 3000 } }); // short lease: a timed-out page returns in seconds
     const port = new URL(stack.daemon.statusUrl).port;
     env = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'test', STATUS_HOST: '127.0.0.1', STATUS_PORT: port, OFFICE_TZ: TZ };
     await generateMonthTraffic(stack, TZ, { previous: { messages: 150, inbound: 30 }, current: { messages: 150, inbound: 30 }, seed: 4 });

@@ -26,7 +26,9 @@ export async function startPageStack(opts: PageStackOptions): Promise<TestStack>
   const stack = await startStack({
     tz: PAGE_TZ,
     clockAt: intoMonthOf(PAGE_TZ, opts.month),
-    mock: { seed: opts.seed ?? 5, ...(opts.monthlyLimitUsd ? { monthlyLimitUsd: opts.monthlyLimitUsd } : {}) },
+    // A short lease: a page whose answer a loaded machine timed out comes back in seconds, not the
+    // default minute (the oldest month's items, served first, would otherwise miss the deadline).
+    mock: { seed: opts.seed ?? 5, leaseMs: 3000, ...(opts.monthlyLimitUsd ? { monthlyLimitUsd: opts.monthlyLimitUsd } : {}) },
     ...(opts.apiToken !== null ? { env: { API_TOKEN: opts.apiToken } } : {}),
   });
   try {
