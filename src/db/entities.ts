@@ -299,10 +299,10 @@ export const ConversationSchema = defineEntity({
   name: 'Conversation',
   tableName: 'conversations',
   indexes: [
-    // The conversation list's keyset order: newest activity first, the phone breaking ties.
-    { name: 'conversations_last', properties: ['lastAt', 'phone'] },
-    { name: 'conversations_clinic_last', properties: ['clinicId', 'lastAt', 'phone'] },
-    { name: 'conversations_unread_last', expression: 'create index conversations_unread_last on conversations (last_at, phone) where unread > 0' },
+    // The conversation list's keyset order (newest activity first, the phone breaking ties), covering
+    // the clinic and unread filters: one index, since every reply moves its entry
+    // (Migration20261201224000_conversations_one_index).
+    { name: 'conversations_recent', properties: ['lastAt', 'phone', 'clinicId', 'unread'] },
   ],
   properties: (p) => ({
     phone: p.string().primary(),

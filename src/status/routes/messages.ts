@@ -13,7 +13,7 @@
  *   DELETE /api/blocked/:phone       unblock it
  *
  * `:phone` is a URL-encoded E.164 number or 10 North American digits. Errors name the field,
- * never the number or a text (docs/office-api.md).
+ * never the number or a text (docs/text-messages.md).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
