@@ -35,7 +35,7 @@ export const fileSettingsSchema = z.strictObject({
   }),
   redis: z.strictObject({ url: optionalString }),
   database: z.strictObject({ url: optionalString }),
-  status: z.strictObject({ host: z.string().min(1), port: z.number() }),
+  status: z.strictObject({ host: z.string().min(1), port: z.number(), allowedHosts: z.array(z.string().min(1).max(253)).max(100) }),
   apiToken: optionalString,
   logLevel: z.string().min(1),
   log: z.strictObject({ file: optionalString, format: z.string().min(1) }),

@@ -22,8 +22,11 @@ import {
   checkPort,
   checkRedisUrl,
   checkRoles,
+  checkAllowedHost,
+  checkApiToken,
   checkSecret,
   checkTimeZone,
+  isLoopbackHost,
   systemTimeZone,
 } from './settings';
 import { ConfigError, ROLES, type Config } from './types';
@@ -132,6 +135,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   }
   const metricsPortPick = pick('ECONNECTOR_METRICS_PORT', file.metrics.port, 'metrics', 'port');
 
+  // A status server that answers the network answers it only with a token: patient data and
+  // every change sit behind API_TOKEN, and without one nothing would stand between them and the LAN.
+  const statusHost = checkHost(hostPick.label, str(hostPick));
+  if (roles.includes('status') && !isLoopbackHost(statusHost) && !tokenPick) {
+    throw new ConfigError(`${hostPick.label}: ${statusHost} is not a loopback address, so API_TOKEN must be set (or bind STATUS_HOST to 127.0.0.1)`);
+  }
+
   const config: Config = {
     env: envName,
     dataDir,
@@ -140,8 +150,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     hqMock: { demo: file.hqMock.demo === false ? false : { ...file.hqMock.demo }, leaseMs: file.hqMock.leaseMs },
     redis: { url: redisPick ? checkRedisUrl(redisPick.label, str(redisPick)) : null },
     database: dbPick ? checkDatabaseUrl(dbPick.label, str(dbPick), cwd) : { driver: 'sqlite', path: join(dataDir, SQLITE_FILE) },
-    status: { host: checkHost(hostPick.label, str(hostPick)), port: checkPort(portPick.label, portPick.value) },
-    apiToken: tokenPick ? checkSecret(tokenPick.label, str(tokenPick)) : null,
+    status: {
+      host: statusHost,
+      port: checkPort(portPick.label, portPick.value),
+      allowedHosts: file.status.allowedHosts.map((h, i) => checkAllowedHost(fileLabel('status', 'allowedHosts', i), h)),
+    },
+    apiToken: tokenPick ? checkApiToken(tokenPick.label, str(tokenPick)) : null,
     logLevel: checkLogLevel(levelPick.label, str(levelPick)),
     // A relative log file lives under DATA_DIR, with the rest of the local state.
     log: { file: file.log.file ? absolutePath(dataDir, file.log.file) : null, format: checkLogFormat(formatPick.label, str(formatPick)) },

@@ -103,6 +103,22 @@ export function checkPort(label: string, value: string | number): number {
   return n;
 }
 
+/** The shortest API_TOKEN accepted: 16 characters (with 94 printable characters, over 100 bits). */
+export const MIN_API_TOKEN_LENGTH = 16;
+
+/** The office's API token: a secret of at least MIN_API_TOKEN_LENGTH characters. Never echoed. */
+export function checkApiToken(label: string, value: string): string {
+  checkSecret(label, value);
+  if (value.length < MIN_API_TOKEN_LENGTH) fail(label, `must be at least ${MIN_API_TOKEN_LENGTH} characters long (e.g. openssl rand -hex 24)`);
+  return value;
+}
+
+/** A host name for status.allowedHosts: a DNS name or an IP address, compared case-insensitively. */
+export function checkAllowedHost(label: string, value: string): string {
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}|[0-9a-fA-F:.]+)$/.test(value)) fail(label, `${quote(value)} is not a host name or IP address (no port, no scheme)`);
+  return value.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+}
+
 /** Secrets go into HTTP headers: visible ASCII only. Never echoed. */
 export function checkSecret(label: string, value: string): string {
   if (!/^[\x21-\x7e]+$/.test(value)) fail(label, 'must be printable ASCII without spaces');

@@ -47,7 +47,15 @@ export interface Config {
   /** REDIS_URL; null: start and own a redis-server. */
   redis: { url: string | null };
   database: DatabaseTarget;
-  status: { host: string; port: number };
+  status: {
+    host: string;
+    port: number;
+    /**
+     * Host names (Host header, without the port) the status server answers besides loopback
+     * names and its bound address: the names the office reaches it by (DNS rebinding guard).
+     */
+    allowedHosts: readonly string[];
+  };
   /** API_TOKEN; null: state-changing requests are refused. */
   apiToken: string | null;
   logLevel: LogLevel;

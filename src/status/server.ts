@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppContext } from '../daemon/context';
+import { hostCheck } from './access';
 import type { QueueSnapshot } from '../queues/progress';
 import { registerApiRoutes } from './routes/api';
 import { registerHealthRoutes } from './routes/health';
@@ -33,6 +34,14 @@ export function buildStatusServer(deps: StatusServerDeps): FastifyInstance {
   const server = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, keepAliveTimeout: 65_000 });
   const routes: string[] = [];
   routesOf.set(server, routes);
+  // Before any route, body or token: a request under a host name we do not answer to is a DNS
+  // rebinding attempt (or a misconfigured proxy): 421, nothing else (src/status/access.ts).
+  const hostAllowed = hostCheck(deps.app.config.status.host, deps.app.config.status.allowedHosts ?? []);
+  server.addHook('onRequest', async (req, reply) => {
+    if (!hostAllowed(req.headers.host)) {
+      return reply.code(421).send({ error: 'misdirected_request', message: 'this host name is not one the connector answers to: add it to status.allowedHosts' });
+    }
+  });
   server.addHook('onRoute', (r) => {
     for (const method of ([] as string[]).concat(r.method)) if (method !== 'HEAD') routes.push(`${method} ${r.url}`);
   });

@@ -66,7 +66,7 @@ describe('defaults', () => {
       hqMock: { demo: { backlogMessages: 3000, backlogInbound: 800, backlogDays: 75, perMinute: 20 }, leaseMs: 60_000 },
       redis: { url: null },
       database: { driver: 'sqlite', path: join(cwd, 'data', 'econnector.sqlite') },
-      status: { host: '127.0.0.1', port: 7380 },
+      status: { host: '127.0.0.1', port: 7380, allowedHosts: [] },
       apiToken: null,
       logLevel: 'info',
       log: { file: null, format: 'auto' },
@@ -192,13 +192,28 @@ describe('environment variables', () => {
   });
 
   it('STATUS_HOST and STATUS_PORT (0: any free port)', () => {
-    expect(load({ STATUS_HOST: '0.0.0.0', STATUS_PORT: '8080' }).status).toEqual({ host: '0.0.0.0', port: 8080 });
-    expect(load({ STATUS_HOST: '::1', STATUS_PORT: '0' }).status).toEqual({ host: '::1', port: 0 });
+    expect(load({ STATUS_HOST: '0.0.0.0', STATUS_PORT: '8080', API_TOKEN: 'a-token-of-16-ch' }).status).toEqual({ host: '0.0.0.0', port: 8080, allowedHosts: [] });
+    expect(load({ STATUS_HOST: '::1', STATUS_PORT: '0' }).status).toEqual({ host: '::1', port: 0, allowedHosts: [] });
+  });
+
+  it('status.allowedHosts: names the status server answers to, lower-cased (issue #13)', () => {
+    expect(load({ ECONNECTOR_CONFIG: '{"status":{"allowedHosts":["Office-PC.local","10.0.0.5","[fe80::1]"]}}' }).status.allowedHosts).toEqual(['office-pc.local', '10.0.0.5', 'fe80::1']);
+    expect(errorOf({ ECONNECTOR_CONFIG: '{"status":{"allowedHosts":["http://office-pc"]}}' })).toBe("ECONNECTOR_CONFIG: status.allowedHosts.0: 'http://office-pc' is not a host name or IP address (no port, no scheme)");
+  });
+
+  it('a status server on a non-loopback address needs API_TOKEN: one line naming both (issue #13)', () => {
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'office-pc.local']) {
+      expect(errorOf({ STATUS_HOST: host })).toBe(`STATUS_HOST: ${host} is not a loopback address, so API_TOKEN must be set (or bind STATUS_HOST to 127.0.0.1)`);
+    }
+    for (const host of ['127.0.0.1', '127.0.1.1', '::1', 'localhost']) expect(load({ STATUS_HOST: host }).status.host).toBe(host);
+    // A process without the status server binds nothing the rule is about.
+    expect(load({ STATUS_HOST: '0.0.0.0', ECONNECTOR_ROLES: 'workers', REDIS_URL: 'redis://127.0.0.1:6379', HQ_URL: 'https://hq.example.com', HQ_API_KEY: 'k' }).status.host).toBe('0.0.0.0');
     expect(load({ STATUS_PORT: '65535' }).status.port).toBe(65535);
   });
 
   it('API_TOKEN', () => {
-    expect(load({ API_TOKEN: 's3cret-token' }).apiToken).toBe('s3cret-token');
+    expect(load({ API_TOKEN: 's3cret-token-0123' }).apiToken).toBe('s3cret-token-0123');
+    expect(errorOf({ API_TOKEN: 's3cret-token' })).toBe('API_TOKEN: must be at least 16 characters long (e.g. openssl rand -hex 24)');
   });
 
   it.each(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'])('LOG_LEVEL %s', (level) => {
@@ -282,10 +297,10 @@ describe('config files and ECONNECTOR_CONFIG', () => {
   });
 
   it('files may set the fixed settings too, and the environment still wins', () => {
-    const dir = configDirWith({ 'development.json': { hq: { url: 'https://hq.example.com/', apiKey: 'file-key' }, apiToken: 'file-token' } });
+    const dir = configDirWith({ 'development.json': { hq: { url: 'https://hq.example.com/', apiKey: 'file-key' }, apiToken: 'file-token-0123456' } });
     expect(load({}, dir).hq).toMatchObject({ url: 'https://hq.example.com', apiKey: 'file-key' });
-    expect(load({}, dir).apiToken).toBe('file-token');
-    expect(load({ HQ_API_KEY: 'env-key', API_TOKEN: 'env-token' }, dir)).toMatchObject({ hq: { apiKey: 'env-key' }, apiToken: 'env-token' });
+    expect(load({}, dir).apiToken).toBe('file-token-0123456');
+    expect(load({ HQ_API_KEY: 'env-key', API_TOKEN: 'env-token-01234567' }, dir)).toMatchObject({ hq: { apiKey: 'env-key' }, apiToken: 'env-token-01234567' });
   });
 
   it('ECONNECTOR_CONFIG can turn the demo off and back on', () => {

@@ -17,7 +17,6 @@
  * answers 400 `{"error": "invalid_request", "field", "message"}`, a body over the limit 413; a
  * refused request writes nothing. Errors never quote a phone number or a message body.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { OfficeError, invalid } from '../../office/errors';
@@ -28,6 +27,7 @@ import {
 } from '../../office/settings';
 import { parseRequest } from '../../office/validation';
 import { formatMicros } from '../../money';
+import { bearerTokenCheck } from '../access';
 import type { StatusServerDeps } from '../server';
 import { registerMessagesRoutes } from './messages';
 import { API_BODY_LIMIT_BYTES, pathId, type TokenCheck } from './api-common';
@@ -64,18 +64,17 @@ const clinicIdParam = (raw: unknown): number => pathId(raw, 'clinic');
 export function registerApiRoutes(server: FastifyInstance, deps: StatusServerDeps): void {
   const { app } = deps;
   const knex = app.db.knex;
-  const expected = app.config.apiToken === null ? null : Buffer.from(`Bearer ${app.config.apiToken}`);
+  const tokenMatches = app.config.apiToken === null ? null : bearerTokenCheck(app.config.apiToken);
 
   /** onRequest, so it runs before the body is read: no token, no parsing (and no 413 to learn from). */
   const requireToken: TokenCheck = async (req, reply) => {
-    if (expected === null) {
+    if (tokenMatches === null) {
       return reply.code(403).send({
         error: 'api_token_not_set',
         message: 'this connector has no API_TOKEN set, so it refuses every change: set API_TOKEN and restart it',
       });
     }
-    const got = Buffer.from(req.headers.authorization ?? '');
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+    if (!tokenMatches(req.headers.authorization)) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid "Authorization: Bearer <API_TOKEN>" header is required' });
     }
   };
