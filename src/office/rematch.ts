@@ -7,7 +7,7 @@
  * another patient gets a commlog row. A reply the office moved by hand is left alone.
  */
 import type { Knex } from '@mikro-orm/knex';
-import { selectIn } from '../db/bulk-sql';
+import { chunks, selectIn } from '../db/bulk-sql';
 import { appendCommlog, COMMLOG_KEYS, type CommlogEntry } from '../db/commlog';
 import { patientCandidatesByKey } from './inbound';
 import { matchReply } from './matching';
@@ -45,18 +45,30 @@ export async function rematchReplies(trx: Knex.Transaction, phoneKeys: Iterable<
   if (replies.length === 0) return 0;
   const candidates = await patientCandidatesByKey(trx, keys);
   const log: CommlogEntry[] = [];
+  // Replies that take the same (patient, match count) are updated by one statement: the first
+  // import of a practice may re-match every reply it ever received.
+  const updates = new Map<string, { patientId: number | null; matchCount: number; ids: string[] }>();
   for (const r of replies) {
     const key = phoneMatchKey(r.from_phone);
     const match = matchReply(key === null ? [] : candidates.get(key) ?? [], Number(r.clinic_id));
     const before = r.patient_id === null ? null : Number(r.patient_id);
     if (match.patientId === before && match.matchCount === (r.match_count === null ? null : Number(r.match_count))) continue;
-    await trx.raw('UPDATE inbound_messages SET patient_id = ?, match_count = ? WHERE inbound_id = ?', [match.patientId, match.matchCount, r.inbound_id]);
+    const group = `${match.patientId}|${match.matchCount}`;
+    const u = updates.get(group) ?? { patientId: match.patientId, matchCount: match.matchCount, ids: [] };
+    u.ids.push(r.inbound_id);
+    updates.set(group, u);
     if (match.patientId === before) continue;
     log.push({
       eventKey: COMMLOG_KEYS.replyMoved(r.inbound_id, change), at: now, kind: 'reply_moved', patientId: match.patientId, clinicId: Number(r.clinic_id),
       phone: r.from_phone, inboundId: r.inbound_id,
       summary: `Reply matched again after a patient change: from ${before === null ? 'no patient' : `patient ${before}`} to ${match.patientId === null ? 'no patient' : `patient ${match.patientId}`}`,
     });
+  }
+  for (const u of updates.values()) {
+    for (const part of chunks(u.ids)) {
+      await trx.raw(`UPDATE inbound_messages SET patient_id = ?, match_count = ? WHERE inbound_id IN (${part.map(() => '?').join(', ')})`,
+        [u.patientId, u.matchCount, ...part]);
+    }
   }
   await appendCommlog(trx, log);
   return log.length;

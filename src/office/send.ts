@@ -2,18 +2,20 @@
  * The office's send path. A message is first recorded, in one transaction: an outbound_messages
  * row (origin 'office', status 'pending', no charge yet, sent_at now), an outbox row (what the send
  * worker still owes HQ) and its (clinic, month) usage pair marked dirty, so it counts in Sent for
- * Month at once, and its commlog row (src/db/commlog.ts). Consent is judged by consent.ts when the
- * text is asked for and again when it is handed to HQ: a text queued before a STOP (or before Text
- * OK was set to No) is withheld, recorded as failed with the refusal's code ('opted_out').
- * The send worker then hands it to HQ (POST /v1/messages, idempotent by guid);
- * its receipt later brings the charge, through the same upsert as any receipt (which leaves the
- * office columns alone).
+ * Month at once, and its commlog row (src/db/commlog.ts). The send worker then hands it to HQ
+ * (POST /v1/messages, idempotent by guid); its receipt later brings the charge, through the same
+ * upsert as any receipt (which leaves the office columns alone).
+ *
+ * Consent is judged by consent.ts when the text is asked for and again when it is handed to HQ: a
+ * text queued before a STOP (or before Text OK was set to No) is withheld, recorded as failed with
+ * the refusal's code ('opted_out').
  *
  * HQ's final refusal (a 4xx other than 429 and 401) marks the message 'failed' with HQ's reason:
  * it was never sent, so it no longer counts. A 401 (the office's HQ key is wrong) is not the
  * message's fault: it stays owed and is retried like a transient failure. Transient failures are
- * retried by the job with backoff; a message still in the outbox after the job gave up is queued again by the outbox sweep, and one
- * not accepted within OUTBOX_EXPIRY_MS is given up as failed ('not_sent_expired').
+ * retried by the job with backoff; a message still in the outbox after the job gave up is queued
+ * again by the outbox sweep, and one not accepted within OUTBOX_EXPIRY_MS is given up as failed
+ * ('not_sent_expired').
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
@@ -24,8 +26,8 @@ import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
 import { countSegments, type Encoding } from '../texting/segments';
 import type { MonthBucketer } from '../usage/month';
 import { REFUSED_STATUS } from '../usage/aggregates';
-import { latestReplyClinicId, noteActivity } from './conversations';
 import { appendCommlog, COMMLOG_KEYS } from '../db/commlog';
+import { latestReplyClinicId, noteActivity } from './conversations';
 import { consentRefusal, type UnknownTextOkPolicy } from './consent';
 import { OfficeError, invalid } from './errors';
 import type { TextOk } from './patients';
