@@ -174,3 +174,34 @@ describe.each([['SQLite', sqlite], ['PostgreSQL', postgres]] as const)('consent 
     expect(await q('SELECT COUNT(*) AS n FROM outbox WHERE guid = ?', [queued.guid])).toEqual([{ n: 0 }]);
   });
 });
+
+describe('upgrading an existing database to the consent and commlog schema', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+
+  it('keeps every patient and text, gives old names their search key and old HELP answers their purpose, and starts an empty commlog', async () => {
+    const path = join(dir.path, 'old.sqlite');
+    const old = await openDatabase({ driver: 'sqlite', path }, { migrate: false });
+    await old.orm.getMigrator().up({ to: 'Migration20261128100000_perf' });
+    await old.knex.raw(`INSERT INTO patients (patient_id, name, wireless_phone, phone_key, clinic_id, guarantor_id, text_ok, updated_at)
+      VALUES (1, 'Ana ALVAREZ', '+15035550101', '15035550101', 1, 1, 'yes', 1000)`);
+    await old.knex.raw(`INSERT INTO outbound_messages (guid, clinic_id, sent_at, status, origin, created_at, to_phone, body)
+      VALUES ('g-help', 1, 2500, 'pending', 'office', 2500, '+15035550101',
+              'Main: appointment reminders and messages. Msg & data rates may apply. Reply STOP to opt out, START to opt back in.'),
+             ('g-text', 1, 2600, 'pending', 'office', 2600, '+15035550101', 'See you Tuesday')`);
+    await old.close();
+
+    const db = await openDatabase({ driver: 'sqlite', path });
+    try {
+      expect(await db.orm.getMigrator().getPendingMigrations()).toEqual([]);
+      expect((await searchPatients(db.knex, { namePrefix: 'ana al', limit: 5 })).patients.map((p) => p.patientId)).toEqual([1]);
+      expect(await readPatient(db.knex, 1)).toMatchObject({ name: 'Ana ALVAREZ', textOk: 'yes', optin: null, optedOut: false });
+      expect(rowsOf(await db.knex.raw('SELECT guid, purpose FROM outbound_messages ORDER BY guid'))).toEqual([
+        { guid: 'g-help', purpose: 'help_reply' }, { guid: 'g-text', purpose: null },
+      ]);
+      expect(rowsOf(await db.knex.raw('SELECT COUNT(*) AS n FROM commlog'))).toEqual([{ n: 0 }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
