@@ -18,10 +18,8 @@ const DAY = 86_400_000;
 describe('acknowledge after commit on PostgreSQL, under faults', () => {
   let pg: TestPostgres | undefined;
   let rig: FaultRig | undefined;
-  let client: Client | undefined;
 
   afterAll(async () => {
-    await client?.end().catch(() => undefined);
     const leftovers = (await rig?.stop()) ?? [];
     await pg?.stop();
     expect(leftovers).toEqual([]);
