@@ -187,7 +187,8 @@ export async function recordOfficeText(
   if (!clinic.subscribed) throw new OfficeError(403, 'clinic_not_subscribed', `clinic ${clinicId} is not subscribed to texting`, 'clinicId');
 
   const purpose = req.purpose ?? null;
-  const refusal = await consentRefusal(trx, { phone: req.toPhone, phoneKey, textOk: patient?.text_ok ?? null, purpose, unknownTextOk: opts.unknownTextOk });
+  const textOk = patient ? patient.text_ok : await textOkOfNumber(trx, phoneKey);
+  const refusal = await consentRefusal(trx, { phone: req.toPhone, phoneKey, textOk, purpose, unknownTextOk: opts.unknownTextOk });
   if (refusal) throw refusal;
 
   const { chargesMicros, limitMicros } = await monthlyCharges(trx, months, now);
@@ -243,11 +244,21 @@ async function markFailed(knex: Knex, months: MonthBucketer, row: OwedRow, reaso
   });
 }
 
+/**
+ * Text OK of a number sent to without a patient: 'no' when it belongs to patients and every one
+ * of them has Text OK = No (a text to the number reaches only people who said no), else null
+ * (the number's other rules still apply). Without it, leaving patientId out got around Text OK.
+ */
+async function textOkOfNumber(knex: Knex | Knex.Transaction, phoneKey: string): Promise<TextOk | null> {
+  const rows = rowsOf<{ text_ok: TextOk }>(await knex.raw('SELECT DISTINCT text_ok FROM patients WHERE phone_key = ?', [phoneKey]));
+  return rows.length > 0 && rows.every((r) => r.text_ok === 'no') ? 'no' : null;
+}
+
 /** Why a queued text may no longer go (consent.ts), or null. */
 async function withheldReason(knex: Knex, row: OwedRow & { to_phone: string }): Promise<string | null> {
   const phoneKey = phoneMatchKey(row.to_phone);
   if (phoneKey === null) return 'not_sendable';
-  const textOk = row.patient_id === null ? null
+  const textOk = row.patient_id === null ? await textOkOfNumber(knex, phoneKey)
     : rowsOf<{ text_ok: TextOk }>(await knex.raw('SELECT text_ok FROM patients WHERE patient_id = ?', [row.patient_id]))[0]?.text_ok ?? null;
   const refusal = await consentRefusal(knex, { phone: row.to_phone, phoneKey, textOk, purpose: row.purpose, unknownTextOk: null });
   return refusal?.code ?? null;
