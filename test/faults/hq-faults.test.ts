@@ -5,6 +5,7 @@
  * /status equals the mock's ground truth exactly, with nothing stored twice.
  */
 import { FAULT_NAMES } from '../../src/hq-mock/faults';
+import { waitFor } from '../support/stack';
 import { FaultRig, reportFigures } from '../support/fault-rig';
 
 const DAY = 86_400_000;
@@ -24,16 +25,16 @@ describe('HQ faults, all at once', () => {
       config: { hq: { pageSize: 20, timeoutMs: 800, backoff: { baseMs: 100, maxMs: 1500 } } },
     });
     const r = rig;
-    await r.sim('POST', '/sim/faults', {
+    const faults = {
       rates: {
         http500: 0.04, http503: 0.04, http429: 0.04, truncatedJson: 0.06, hang: 0.03, reset: 0.04,
         lostAck: 0.08, ackResponseLost: 0.08,
       },
       retryAfterSeconds: 1,
       hangMs: 2000,
-      outageMs: 5000,
       seed: 17,
-    });
+    };
+    await r.sim('POST', '/sim/faults', faults);
     const now = r.mock.clock.now(); // traffic placed in the mock's time
     const traffic = await r.sim<{ receipts: number; inbound: number }>('POST', '/sim/traffic', {
       messages: 1800, inbound: 600, malformed: 8,
@@ -41,6 +42,11 @@ describe('HQ faults, all at once', () => {
     });
     const started = Date.now();
     await r.startDaemon();
+    // The 5 s outage starts once the daemon is talking to HQ (started earlier, a slow start-up on
+    // a loaded machine could sleep through all of it).
+    const before = (await r.stats()).requests;
+    await waitFor('the daemon\'s first requests to HQ', async () => (await r.stats()).requests > before, 30_000, 50);
+    await r.sim('POST', '/sim/faults', { ...faults, outageMs: 5000 });
 
     const diffs = await r.waitConverged(180_000);
     const drainSeconds = (Date.now() - started) / 1000;

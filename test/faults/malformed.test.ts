@@ -75,8 +75,11 @@ describe('malformed items', () => {
     expect(rows.filter((row) => row.ack_id === null)).toHaveLength(2);
 
     // Valid items with unknown extra fields are stored as valid: every valid receipt and reply is in.
+    // (Receipts of texts the office sent itself, e.g. automatic replies to keywords in the
+    // traffic's replies, are not part of the generated traffic.)
     const counts = r.counts();
-    expect(counts.receipts).toBe(traffic.receipts);
+    const ownReceipts = r.withDb((db) => Number((db.prepare("SELECT COUNT(*) AS n FROM receipts WHERE guid IN (SELECT guid FROM outbound_messages WHERE origin = 'office')").get() as { n: number }).n));
+    expect(counts.receipts - ownReceipts).toBe(traffic.receipts);
     expect(counts.inbound).toBe(traffic.inbound);
     expect(r.duplicates()).toEqual({ receipts: 0, inbound: 0, quarantine: 0 });
     expect(r.ackedButNotStored()).toEqual([]);

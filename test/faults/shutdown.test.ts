@@ -8,7 +8,7 @@
  * the end and must leave no process behind.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { mulberry32 } from '../../src/hq-mock/prng';
@@ -183,8 +183,14 @@ describe('shutdown', () => {
       expect(rig.duplicates()).toEqual({ receipts: 0, inbound: 0, quarantine: 0 });
       expect(rig.ackedButNotStored()).toEqual([]);
       // pm2 stopped the old processes with SIGINT; each closed in order ("stopped"), none was killed.
+      // Under NODE_ENV=production the daemons log to their own rotated files under DATA_DIR/logs
+      // (pm2's out files are /dev/null); pm2's own out files are read too, should they be kept.
       const logDir = join(pm2Home, 'logs');
-      const out = readdirSync(logDir).filter((f) => f.includes('-out')).map((f) => readFileSync(join(logDir, f), 'utf8')).join('\n');
+      const ownLogs = join(rig.dir, 'logs');
+      const out = [
+        ...readdirSync(logDir).filter((f) => f.includes('-out')).map((f) => join(logDir, f)),
+        ...(existsSync(ownLogs) ? readdirSync(ownLogs).filter((f) => f.endsWith('.log')).map((f) => join(ownLogs, f)) : []),
+      ].map((f) => readFileSync(f, 'utf8')).join('\n');
       const stoppedCleanly = out.split('\n').filter((l) => l.includes('"message":"stopped"')).length;
       if (stoppedCleanly < first.length * reloads) console.log(readdirSync(logDir), out.slice(-5000));
       expect(stoppedCleanly).toBeGreaterThanOrEqual(first.length * reloads);
