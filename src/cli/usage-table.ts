@@ -43,13 +43,22 @@ export function monthTitle(month: string): string {
   return `${MONTH_NAMES[Number(m) - 1] ?? m} ${year}`;
 }
 
+/**
+ * Text from HQ made safe for a terminal: control characters (C0, DEL, C1: an ESC could move the
+ * cursor, rewrite the screen or set the window title) and the bidirectional overrides that can
+ * disguise text are dropped.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+}
+
 export function usageRows(doc: StatusDocument): string[][] {
   const t = doc.totals;
   const sentDigits = digitsFor([...doc.clinics.map((c) => c.sentChargesUsd), t.sentChargesUsd]);
   const receivedDigits = digitsFor([...doc.clinics.map((c) => c.receivedChargesUsd), t.receivedChargesUsd]);
   const rows = doc.clinics.map((c) => [
     c.isDefault ? 'X' : '',
-    c.name ?? `(clinic ${c.clinicId}, not in the account)`,
+    c.name === null ? `(clinic ${c.clinicId}, not in the account)` : terminalSafe(c.name),
     c.subscribed ? 'Yes' : 'No',
     c.primaryPhone ?? '',
     c.countryCode ?? '',

@@ -63,8 +63,20 @@ export async function runDaemon(): Promise<void> {
   process.on('message', (msg) => {
     if (msg === 'shutdown') stop('shutdown message');
   });
+  exitOnUnhandledRejection(logger);
+}
+
+/**
+ * A promise nobody awaited failed: the daemon's state is no longer known. End the process with
+ * one clear line; pm2 starts it again, and nothing is lost (HQ hands out again whatever was not
+ * acknowledged, and every write is an idempotent transaction).
+ */
+export function exitOnUnhandledRejection(logger: { error(message: string, meta?: object): unknown }): void {
   process.on('unhandledRejection', (reason) => {
-    logger.error('unhandled rejection', { error: reason instanceof Error ? reason.message : String(reason) });
+    const error = (reason instanceof Error ? reason.message : String(reason)).split('\n')[0]!.slice(0, 300);
+    logger.error('unhandled promise rejection: exiting so the supervisor restarts the daemon', { error });
+    process.stderr.write(`econnector: unhandled promise rejection (${error}); exiting so that pm2 restarts it\n`);
+    process.exit(1);
   });
 }
 

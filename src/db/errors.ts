@@ -62,3 +62,34 @@ export function damagedDatabaseCode(err: unknown): string | null {
   const m = /\b(SQLITE_(?:CORRUPT|NOTADB))\b/.exec(messageOf(err));
   return m ? m[1]! : null;
 }
+
+/** The first damage this process saw on its database (a write or read that failed as corrupt). */
+let damage: { code: string; at: number } | null = null;
+
+/**
+ * Notes a failed database operation: a corrupt file or one that is not a database at all heals
+ * by no retry, so readiness must say so (src/status/routes/health.ts) instead of the daemon
+ * retrying quietly for ever.
+ */
+export function noteDatabaseError(err: unknown, now: number = Date.now()): void {
+  const code = damagedDatabaseCode(err);
+  if (code !== null && damage === null) damage = { code, at: now };
+}
+
+/** What readiness reports while the database is damaged: null when nothing was seen. */
+export function databaseDamage(): { code: string; at: number } | null {
+  return damage;
+}
+
+/** Readiness' database probe: a read of the file's first page (SELECT 1 touches no page), failing with the damage seen. */
+export async function probeDatabase(read: () => Promise<unknown>): Promise<void> {
+  if (damage !== null) throw new Error(`${damage.code}: the database file is damaged or not a database (seen ${new Date(damage.at).toISOString()}): stop the daemon and restore the latest backup`);
+  try {
+    await read();
+  } catch (err) {
+    noteDatabaseError(err);
+    const code = damagedDatabaseCode(err);
+    if (code !== null) throw new Error(`${code}: the database file is damaged or not a database: stop the daemon and restore the latest backup`);
+    throw err;
+  }
+}

@@ -19,7 +19,7 @@ import { Backoff } from '../util/backoff';
 import { ackIdsOf, markStreamPolled, recordInboundPage, recordReceiptsPage, uniqueBy, type PageOutcome } from './record-page';
 import type { ReceiptsWriter } from './receipts-writer';
 import { quarantineEntry, splitPage, type QuarantineEntry, type SplitPage } from './validate';
-import { itemFailureReason } from '../db/errors';
+import { itemFailureReason, noteDatabaseError } from '../db/errors';
 import { createHash } from 'node:crypto';
 import type { ValidInbound, ValidReceipt } from '../hq/schemas';
 
@@ -114,6 +114,7 @@ export async function drainStream(deps: DrainDeps, stream: HqStream, budget: Dra
         deps.dbGate.succeed();
       } catch (err) {
         // Nothing from this page is acknowledged: HQ hands it out again after the lease.
+        noteDatabaseError(err);
         const waitMs = deps.dbGate.fail();
         throw new DatabaseUnavailableError(`could not record a ${stream} page (${(err as Error).message}); nothing acknowledged; next try in ${waitMs} ms`, waitMs, true);
       }

@@ -55,6 +55,13 @@ describe('usage table (unit)', () => {
     expect(renderUsage({ ...doc(2), overLimit: true })).toContain('LIMIT REACHED');
   });
 
+  it('strips control characters from clinic names before they reach the terminal (issue #13)', () => {
+    const hostile = doc(1);
+    hostile.clinics[0] = { ...hostile.clinics[0]!, name: 'Main\u001b]0;pwned\u0007 St\u001b[2J\r\n\u202eevil\u0000\u009b' };
+    expect(usageRows(hostile)[0]![1]).toBe('Main]0;pwned St[2Jevil');
+    expect(renderUsage(hostile)).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+
   it('parses its options and refuses bad ones with a clear message', () => {
     expect(parseArgs([])).toEqual({ month: null, json: false });
     expect(parseArgs(['--month', '2026-02', '--json'])).toEqual({ month: '2026-02', json: true });

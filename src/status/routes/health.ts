@@ -3,6 +3,8 @@ import { readStreamStates } from '../../ingest/stream-state';
 import type { QueueSnapshot } from '../../queues/progress';
 import { healthDocument, pollAgeCheck, probe, queueProgressCheck, type CheckResult } from '../readiness';
 import type { StatusServerDeps } from '../server';
+import { readSqliteSchemaPage } from '../../db/sqlite-check';
+import { probeDatabase } from '../../db/errors';
 
 const PROBE_TIMEOUT_MS = 1000;
 
@@ -14,7 +16,11 @@ export function registerHealthRoutes(server: FastifyInstance, { app, pingRedis, 
     const now = Date.now();
     const [redis, database, streams, queues] = await Promise.all([
       probe(pingRedis, PROBE_TIMEOUT_MS),
-      probe(() => app.db.knex.raw('SELECT 1'), PROBE_TIMEOUT_MS),
+      probe(() => probeDatabase(async () => {
+        await app.db.knex.raw('SELECT 1');
+        // The file itself, on a fresh connection: a damaged or overwritten file fails here, with its code.
+        if (app.config.database.driver === 'sqlite') await readSqliteSchemaPage(app.config.database.path);
+      }), PROBE_TIMEOUT_MS),
       readStreamStates(app.db.knex).catch(() => null),
       queueSnapshot ? queueSnapshot().catch((err: Error) => err) : Promise.resolve(null),
     ]);
