@@ -46,6 +46,10 @@ describe('acknowledge after commit on PostgreSQL, under faults', () => {
     const checks: Array<{ after: string; acked: { receipts: number; inbound: number } }> = [];
     const expectAckedStored = async (after: string): Promise<void> => {
       const m = await ackedButMissing(query, r.mock.hq);
+      if (m.receipts.length + m.inbound.length > 0) {
+        // Say what the server said: a lost commit after its crash is the server's or ours.
+        process.stderr.write(`acked but missing after ${after}: ${m.receipts.length} receipts, ${m.inbound.length} replies; PostgreSQL's last words:\n${pg?.log().slice(-3000)}\n`);
+      }
       expect({ after, receipts: m.receipts, inbound: m.inbound }).toEqual({ after, receipts: [], inbound: [] });
       checks.push({ after, acked: m.acked });
     };

@@ -18,6 +18,8 @@ export interface TestPostgres {
    * and starts it again on the same data and port, after `downMs` of being away.
    */
   restart(downMs?: number): Promise<void>;
+  /** The last lines the server wrote to stderr (for a failing test's message). */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -98,19 +100,27 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
    */
   const halt = (signal: NodeJS.Signals): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    let postmaster = child.pid!;
+    try {
+      postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]) || postmaster;
+    } catch {
+      /* not written yet: the child is the postmaster or its runuser */
+    }
     return new Promise<void>((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+      // A loaded machine may take a while; only then the postmaster itself (not its runuser) is
+      // killed, so a restart never starts a second server beside a live first one.
+      const kill = setTimeout(() => {
+        try {
+          process.kill(postmaster, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }, 30_000);
       child.once('exit', () => {
         clearTimeout(kill);
         child.stderr?.destroy();
         resolve();
       });
-      let postmaster = child.pid!;
-      try {
-        postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]) || postmaster;
-      } catch {
-        /* not written yet: the child is the postmaster or its runuser */
-      }
       process.kill(postmaster, signal);
     });
   };
@@ -137,6 +147,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
       }
       return `postgres://econnector@127.0.0.1:${port}/${name}`;
     },
+    log: () => stderr,
     restart: async (downMs = 0) => {
       await halt('SIGQUIT'); // PostgreSQL's "immediate" shutdown: what a crash looks like to clients
       await new Promise((r) => setTimeout(r, downMs));
