@@ -109,6 +109,14 @@ function readCsv(text: string): Promise<{ records: RawRecord[]; syntax: RowProbl
 }
 
 /**
+ * `table[key]` only when the table itself has it: a cell or header reading `constructor`,
+ * `__proto__` or `toString` must not find Object's own properties (it is a bad value, reported).
+ */
+function ownValue<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/**
  * Checks a CSV file's rows. `known` tells which clinics are the office's (null: not known yet, any
  * id is taken) and which patientIds exist already (guarantors may name them).
  */
@@ -129,7 +137,7 @@ export async function parsePatientsCsv(
 
   const columns = new Map<Column, number>();
   header.record.forEach((h, i) => {
-    const col = HEADER_ALIASES[h.toLowerCase().replace(/[^a-z?]/g, '')];
+    const col = ownValue(HEADER_ALIASES, h.toLowerCase().replace(/[^a-z?]/g, ''));
     if (!col) {
       problems.push({ line: header.info.lines, field: h.slice(0, 40), reason: 'unknown column' });
       return;
@@ -180,7 +188,7 @@ export async function parsePatientsCsv(
     const guarantorId = rawGuarantor === '' || rawGuarantor === '0' ? patientId : positiveInt(rawGuarantor);
     if (guarantorId === null && rawGuarantor !== '' && rawGuarantor !== '0') bad('guarantorId', 'must be a positive integer (blank: the patient themself)');
 
-    const textOk = TEXT_OK[cell(r, 'textOk').toLowerCase()];
+    const textOk = ownValue(TEXT_OK, cell(r, 'textOk').toLowerCase());
     if (textOk === undefined) bad('textOk', 'must be yes, no or unknown');
 
     if (patientId !== null && !seenIds.has(patientId)) seenIds.set(patientId, line);

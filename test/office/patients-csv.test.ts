@@ -72,3 +72,22 @@ describe('parsePatientsCsv', () => {
     expect(parsed.problems).toEqual([{ line: 3, field: null, reason: 'not valid CSV (CSV_QUOTE_NOT_CLOSED)' }]);
   });
 });
+
+describe('parsePatientsCsv against prototype names (issue #13)', () => {
+  it('reports constructor / __proto__ / toString values and headers as bad, like any other', async () => {
+    const text = [
+      HEADER,
+      '1,Ana,5035550101,1,,constructor',
+      '2,Ben,5035550102,1,,__proto__',
+      '3,Cy,5035550103,1,,toString',
+      '4,Dee,5035550104,1,,yes',
+    ].join('\n');
+    const parsed = await parsePatientsCsv(text, known);
+    expect(parsed.rows.map((r) => r.patientId)).toEqual([4]);
+    expect(parsed.problems).toEqual([2, 3, 4].map((line) => ({ line, field: 'textOk', reason: 'must be yes, no or unknown' })));
+
+    const headers = await parsePatientsCsv('patientId,name,constructor,__proto__\n1,Ana,x,y', known);
+    expect(headers.rows).toEqual([]);
+    expect(headers.problems.map((p) => [p.field, p.reason])).toEqual([['constructor', 'unknown column'], ['__proto__', 'unknown column']]);
+  });
+});
