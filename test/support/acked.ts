@@ -24,11 +24,14 @@ async function idSet(query: IdQuery, sql: string): Promise<Set<string>> {
 }
 
 export async function ackedButMissing(query: IdQuery, hq: HqState): Promise<AckedButMissing> {
+  // HQ's record first, the database after: a daemon still draining acks more pages while the
+  // SELECTs run, and an id acked after the database was read would look lost. Anything acked
+  // before this snapshot was committed before it, so the later reads must see it.
+  const ackedReceipts = hq.receipts.ackedIds();
+  const ackedInbound = hq.inbound.ackedIds();
   const quarantined = await idSet(query, 'SELECT ack_id AS id FROM quarantine WHERE ack_id IS NOT NULL');
   const receipts = await idSet(query, 'SELECT receipt_id AS id FROM receipts');
   const inbound = await idSet(query, 'SELECT inbound_id AS id FROM inbound_messages');
-  const ackedReceipts = hq.receipts.ackedIds();
-  const ackedInbound = hq.inbound.ackedIds();
   return {
     receipts: ackedReceipts.filter((id) => !receipts.has(id) && !quarantined.has(id)),
     inbound: ackedInbound.filter((id) => !inbound.has(id) && !quarantined.has(id)),
