@@ -69,10 +69,13 @@ describe('kill -9 of the daemon around a STOP or START and its confirmation', ()
         const strike = (delayMs = 0): void => {
           if (struck) return;
           struck = true;
-          setTimeout(() => {
+          const go = (): void => {
             killNow();
             resolve();
-          }, delayMs);
+          };
+          // At once means before the hooked HQ call returns: the daemon never gets HQ's answer.
+          if (delayMs === 0) go();
+          else setTimeout(go, delayMs);
         };
         const unhook = hookHq(r.mock, {
           page: (stream, page) => {
