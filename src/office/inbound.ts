@@ -109,6 +109,9 @@ interface Answer {
   purpose: Purpose;
 }
 
+/** The least time between two automatic HELP answers to one number. */
+export const HELP_ANSWER_EVERY_MS = 3_600_000;
+
 const compareReplies = (a: ValidInbound, b: ValidInbound): number =>
   a.receivedAtMs - b.receivedAtMs || (a.inboundId < b.inboundId ? -1 : a.inboundId > b.inboundId ? 1 : 0);
 
@@ -157,6 +160,14 @@ export async function actOnNewInbound(
     });
   }
 
+  // ---- when each number was last answered HELP (at most one answer an hour) ----
+  const helpPhones = [...new Set(keyworded.filter((e) => e.keyword === 'help').map((e) => e.m.fromPhone))];
+  const lastHelpAnswer = new Map<string, number>();
+  for (const r of await selectIn<{ to_phone: string; at: number | string }>(trx,
+    `SELECT to_phone, MAX(created_at) AS at FROM outbound_messages WHERE purpose = 'help_reply' AND to_phone IN {in} GROUP BY to_phone`, helpPhones)) {
+    lastHelpAnswer.set(r.to_phone, Number(r.at));
+  }
+
   // ---- each keyword reply in time order ----
   const answers: Answer[] = [];
   for (const { m, keyword, key } of keyworded) {
@@ -183,7 +194,13 @@ export async function actOnNewInbound(
 
     if (keyword === 'help') {
       // Not to a number that has opted out: only the STOP and START confirmations go to those.
-      if (!s.state.optedOut) answers.push({ reply: m, purpose: 'help_reply' });
+      // At most one answer per number an hour: a number sending HELP over and over (or a backlog
+      // of them) is not answered (and billed) each time. Each reply is still recorded and counted.
+      const last = lastHelpAnswer.get(m.fromPhone);
+      if (!s.state.optedOut && (last === undefined || now - last >= HELP_ANSWER_EVERY_MS)) {
+        answers.push({ reply: m, purpose: 'help_reply' });
+        lastHelpAnswer.set(m.fromPhone, now);
+      }
       continue;
     }
     if (!newer(m.receivedAtMs, m.inboundId, s.state)) continue; // an older reply arriving late changes nothing

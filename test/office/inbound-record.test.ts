@@ -150,4 +150,22 @@ describe('recording inbound replies: matching and carrier keywords', () => {
     expect(again.sendGuids).toEqual([]);
     expect(await q("SELECT COUNT(*) AS n FROM outbound_messages WHERE purpose = 'help_reply'")).toEqual([{ n: 2 }]);
   });
+
+  it('answers HELP at most once per number an hour; every HELP is still recorded and counted (issue #13)', async () => {
+    const phone = '+15035550177';
+    const at = T0 + 10_000_000;
+    const answered = async (): Promise<number> => Number((await q<{ n: number }>("SELECT COUNT(*) AS n FROM outbound_messages WHERE purpose = 'help_reply' AND to_phone = ?", [phone]))[0]!.n);
+    // Three in one page: one answer.
+    const first = await recordInboundPage(db.knex, [reply(phone, 'HELP'), reply(phone, 'help'), reply(phone, 'INFO')], [], months, at);
+    expect(first.sendGuids).toHaveLength(1);
+    // Ten minutes later, another page: none.
+    expect((await recordInboundPage(db.knex, [reply(phone, 'HELP')], [], months, at + 10 * 60_000)).sendGuids).toEqual([]);
+    // Another number is not held back by this one.
+    expect((await recordInboundPage(db.knex, [reply('+15035550178', 'HELP')], [], months, at + 11 * 60_000)).sendGuids).toHaveLength(1);
+    // An hour after the answer: answered again.
+    expect((await recordInboundPage(db.knex, [reply(phone, 'HELP')], [], months, at + 60 * 60_000)).sendGuids).toHaveLength(1);
+    expect(await answered()).toBe(2);
+    // Every HELP was recorded, as a reply counted in usage.
+    expect(Number((await q<{ n: number }>("SELECT COUNT(*) AS n FROM inbound_messages WHERE from_phone = ? AND keyword = 'help'", [phone]))[0]!.n)).toBe(5);
+  });
 });
