@@ -23,8 +23,11 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Tue, 01 Dec 2026 06:01:30 GMT', NOW)).toBe(90_000);
     // The obsolete RFC 850 form, which recipients must still accept.
     expect(parseRetryAfter('Tuesday, 01-Dec-26 06:01:30 GMT', NOW)).toBe(90_000);
-    // A whole day ahead, across a month boundary in the office zone.
-    expect(parseRetryAfter('Wed, 02 Dec 2026 06:00:00 GMT', NOW)).toBe(86_400_000);
+    // 90 minutes ahead: an hour is the most the client will wait (MAX_RETRY_AFTER_MS).
+    expect(parseRetryAfter('Tue, 01 Dec 2026 07:30:00 GMT', NOW)).toBe(3_600_000);
+    expect(parseRetryAfter('Tue, 01 Dec 2026 06:59:59 GMT', NOW)).toBe(3_599_000);
+    // A whole day ahead is clamped the same way.
+    expect(parseRetryAfter('Wed, 02 Dec 2026 06:00:00 GMT', NOW)).toBe(3_600_000);
     // A date already past: no wait (never a negative one).
     expect(parseRetryAfter('Mon, 30 Nov 2026 06:00:00 GMT', NOW)).toBe(0);
     expect(parseRetryAfter('Tue, 01 Dec 2026 06:00:00 GMT', NOW)).toBe(0);
