@@ -14,7 +14,7 @@
  * multi-row upserts.
  */
 import type { Knex } from '@mikro-orm/knex';
-import { insertRows, selectIn, type SqlValue } from '../db/bulk-sql';
+import { insertRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
 import { phoneMatchKey } from './phone';
 
 export type Direction = 'in' | 'out';
@@ -110,7 +110,6 @@ export async function flagsForNewReplies(trx: Knex | Knex.Transaction, replies: 
 
 /** The clinic a number's latest reply arrived at, or null when it never replied: a text answering it goes out from there. */
 export async function latestReplyClinicId(trx: Knex | Knex.Transaction, phone: string): Promise<number | null> {
-  const rows = await trx.raw('SELECT clinic_id FROM inbound_messages WHERE from_phone = ? ORDER BY received_at DESC LIMIT 1', [phone]);
-  const row = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows)[0] as { clinic_id: number } | undefined;
+  const row = rowsOf<{ clinic_id: number | string }>(await trx.raw('SELECT clinic_id FROM inbound_messages WHERE from_phone = ? ORDER BY received_at DESC LIMIT 1', [phone]))[0];
   return row === undefined ? null : Number(row.clinic_id);
 }

@@ -364,8 +364,10 @@ export function initMessages(deps: MessagesDeps): void {
     state.phone = phone;
     ui.replyBody.value = '';
     renderReplyCount();
-    for (const b of ui.items.querySelectorAll('button')) b.toggleAttribute('aria-current', (b as HTMLButtonElement).dataset.phone === phone);
-    for (const b of ui.items.querySelectorAll('button[aria-current]')) b.setAttribute('aria-current', 'true');
+    for (const b of ui.items.querySelectorAll<HTMLButtonElement>('button')) {
+      if (b.dataset.phone === phone) b.setAttribute('aria-current', 'true');
+      else b.removeAttribute('aria-current');
+    }
     await loadThread(phone);
     ui.replyBody.focus();
   }
