@@ -1,5 +1,5 @@
 /**
- * Money at the faces is a decimal string of US dollars (CONTRACT.md: never negative, no exponent,
+ * Money at the faces is a decimal string of US dollars (docs/hq-api.md: never negative, no exponent,
  * at most 6 fractional digits). Inside, it is always an integer number of micro-dollars
  * (1 USD = 1,000,000), so sums are exact. A JS number holds integers exactly up to 2^53, i.e.
  * about 9 billion dollars in micro-dollars: far beyond any office's texting bill.

@@ -1,5 +1,5 @@
 /**
- * Benchmark 6 (issue #15): text messages at an office's scale. A fresh database (the project's
+ * Benchmark 6: text messages at an office's scale. A fresh database (the project's
  * migrations) gets 1,000,000 office texts and 300,000 replies over 30,000 phone numbers, in time
  * order and interleaved, through the daemon's own write paths (insertOfficeMessages, and
  * recordInboundPage one page of 1,000 replies at a time, so the conversations table and the unread

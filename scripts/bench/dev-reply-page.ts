@@ -1,5 +1,5 @@
 /**
- * Experiment (issue #15): the cost of recording one page of 1,000 replies (recordInboundPage, the
+ * Experiment: the cost of recording one page of 1,000 replies (recordInboundPage, the
  * whole transaction) on a database already holding replies from 30,000 numbers. Run it in two
  * trees (before and after a change) to compare what the change adds; BENCHMARKS.md has the figures.
  *

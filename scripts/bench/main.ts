@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue #6): builds, then measures the daemon against its performance targets and
+ * `npm run bench`: builds, then measures the daemon against its performance targets and
  * writes the figures into BENCHMARKS.md (between the bench:begin/bench:end markers; the rest of the
  * file is prose kept as it is). `npm run bench -- --smoke` runs everything small (a few thousand
  * items, well under a minute), checks correctness, and writes nothing: for CI.
@@ -26,7 +26,7 @@ import { intOption, parseCommandLine, UsageError } from '../../src/util/cli-args
 
 const HELP = `Usage: npm run bench -- [options]
 
-Measures the daemon (dist/, built first by npm run bench) against issue #6's targets and writes
+Measures the daemon (dist/, built first by npm run bench) against its targets and writes
 the figures into BENCHMARKS.md. Every figure is the median of --runs runs.
 
 Options:
@@ -35,7 +35,7 @@ Options:
   --runs N                runs per figure (default 3; 1 with --smoke)
   --only LIST             some of: drain,memory,aggregates,status,startup,conversations
                           (default: all); drain includes the drain's peak RSS, memory is the
-                          steady-traffic soak, conversations the text messages API (issue #15:
+                          steady-traffic soak, conversations the text messages API (
                           1,000,000 texts + 300,000 replies over 30,000 numbers; its figures
                           go into their own block of BENCHMARKS.md)
   --receipts N            receipts waiting at the mock for the drain (default 1000000)

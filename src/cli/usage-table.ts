@@ -1,5 +1,5 @@
 /**
- * The usage grid of the Texting Services window (texting-usage.md) as a plain-text table, from a
+ * The usage grid of the Texting Services window (docs/texting-services.md) as a plain-text table, from a
  * /status document: one row per location, a total row when there is more than one, money in
  * dollars. Money stays a decimal string throughout (never a binary float).
  */

@@ -1,7 +1,7 @@
 /**
  * The shape of the settings in config/*.json and ECONNECTOR_CONFIG, after deep-merging. Objects
  * are strict, so a misspelt key is an error rather than a setting silently ignored. The settings
- * that have fixed environment variables (CONTRACT.md section 2) are only type-checked here: their
+ * that have fixed environment variables (README.md, Settings) are only type-checked here: their
  * values are checked in settings.ts, the same way whether they came from a file or the environment.
  */
 import { z } from 'zod';

@@ -2,8 +2,8 @@
  * loadConfig: reads the settings once at start-up, validates them, and freezes them.
  *
  * Order, later over earlier: config/default.json, config/<NODE_ENV>.json (if present),
- * the JSON object in ECONNECTOR_CONFIG, then the fixed environment variables of CONTRACT.md
- * section 2. An empty environment variable counts as unset. Every bad value throws ConfigError
+ * the JSON object in ECONNECTOR_CONFIG, then the fixed environment variables (README.md,
+ * Settings). An empty environment variable counts as unset. Every bad value throws ConfigError
  * with one line naming the setting (or the file and key path) and what is wrong.
  */
 import { existsSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Checks and resolves the settings with fixed environment variables (CONTRACT.md section 2).
+ * Checks and resolves the settings with fixed environment variables (README.md, Settings).
  * Each function gets the setting's label (the variable name, or "<file>: <key path>" when the
  * value came from a file) and throws ConfigError with one line: "<label>: <what is wrong>".
  * Secrets and URLs (which may carry passwords) are never echoed; other values are, shortened.

@@ -1,5 +1,5 @@
 /**
- * Fault injection for /v1 requests (never /sim): the HQ misbehaviours of CONTRACT.md §1's fault
+ * Fault injection for /v1 requests (never /sim): the HQ misbehaviours of docs/hq-api.md's fault
  * table, drawn per request from a seeded PRNG so a fault sequence can be replayed.
  *
  * Time here is REAL (monotonic) time, not the mock clock: Retry-After, hangs and outages are

@@ -1,5 +1,5 @@
 /**
- * The HQ API of CONTRACT.md §1, to the letter. Auth and fault injection happen in server.ts's
+ * The HQ API of docs/hq-api.md, to the letter. Auth and fault injection happen in server.ts's
  * hooks before these handlers run; handlers act out only the faults that need the work done
  * (truncatedJson, lostAck, ackResponseLost).
  */

@@ -1,5 +1,5 @@
 /**
- * Request shapes for the mock's endpoints (zod). /v1 shapes follow CONTRACT.md §1; /sim shapes
+ * Request shapes for the mock's endpoints (zod). /v1 shapes follow docs/hq-api.md; /sim shapes
  * are the mock's own and strict, so a typo in a test's request is a 400 rather than silently ignored.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The leased queue behind GET /v1/receipts and GET /v1/inbound (CONTRACT.md §1, "Delivery
+ * The leased queue behind GET /v1/receipts and GET /v1/inbound (docs/hq-api.md, "What HQ promises about delivery
  * guarantees of HQ"). Pure: no HTTP, no timers; every operation is told the mock time.
  *
  * Items are plain indices 0..n-1 (the id's sequence number minus one); their payload lives in

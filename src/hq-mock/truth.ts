@@ -1,5 +1,5 @@
 /**
- * The ground truth that the office's /status must show (CONTRACT.md §3), computed from what HQ
+ * The ground truth that the office's /status must show (docs/texting-services.md, "The usage grid"), computed from what HQ
  * holds. Pure: it sees plain facts, already filtered to the items the office has received or can
  * still receive (acked, or still available at HQ, leased or not). Items deleted by retention
  * before an ack are lost to the office, and malformed items never count in usage.

@@ -50,7 +50,7 @@ const parseInboundPage = parserFor(inboundPageSchema);
 const parseAckAnswer = parserFor(ackAnswerSchema);
 const parsePostMessageAnswer = parserFor(postMessageAnswerSchema);
 
-/** POST /v1/messages request (CONTRACT.md §1). */
+/** POST /v1/messages request (docs/hq-api.md). */
 export interface OutboundText {
   guid: string;
   clinicId: number;

@@ -1,5 +1,5 @@
 /**
- * The shapes of HQ's answers (CONTRACT.md section 1), checked at the edge with zod, so that
+ * The shapes of HQ's answers (docs/hq-api.md), checked at the edge with zod, so that
  * everything behind the HQ client works with typed values: instants as epoch milliseconds and
  * money as integer micro-dollars.
  *

@@ -1,5 +1,5 @@
 /**
- * The final-receipt rule of CONTRACT.md section 1: of one message's receipts, the one with the
+ * The final-receipt rule of docs/hq-api.md: of one message's receipts, the one with the
  * latest statusAt is the message's final state (and its chargeUsd the message's charge). On a tie
  * in statusAt the greater receiptId wins, compared by UTF-16 code unit exactly as JavaScript's `<`
  * compares strings: not localeCompare (which would order 'a' before 'B') and not numeric

@@ -1,5 +1,5 @@
 /**
- * Splits the items of one good HQ page into valid items and quarantine entries (CONTRACT.md: an
+ * Splits the items of one good HQ page into valid items and quarantine entries (docs/hq-api.md: an
  * item that breaks the item's shape is stored verbatim in quarantine, then acknowledged; the
  * rest of the page goes on). Pure: no I/O, so the record-then-ack step can commit both halves
  * in one transaction.

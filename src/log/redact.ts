@@ -1,5 +1,5 @@
 /**
- * Redaction of patient health information in log entries (DESIGN.md: message bodies and phone
+ * Redaction of patient health information in log entries (docs/security.md: message bodies and phone
  * numbers never appear in logs at info level or above).
  *
  * - Phone numbers are masked at every level, in the message and in every string anywhere in the

@@ -1,5 +1,5 @@
 /**
- * Carrier keywords (texting-usage.md): the whole trimmed message, case-insensitively.
+ * Carrier keywords (docs/texting-services.md): the whole trimmed message, case-insensitively.
  * STOP and its family opt the number out; START, YES, UNSTOP, OPTIN opt it back in (and YES or OPTIN
  * answers the opt-in text, src/office/optin.ts); HELP and INFO must get
  * a reply. "Stop please" or "STOP." is not a keyword: only the whole message counts.

@@ -1,5 +1,5 @@
 /**
- * Matching a patient reply to patients (texting-usage.md): by phone key (see phone.ts), patients
+ * Matching a patient reply to patients (docs/texting-services.md): by phone key (see phone.ts), patients
  * of the clinic the text arrived at first; the number of matches is kept; one match, or several
  * sharing one guarantor, assigns the reply to that patient (the guarantor, when several family
  * members share the number), otherwise to nobody.

@@ -2,7 +2,7 @@
  * Phone numbers of the office side: what a user may type (E.164, or a North American number with
  * the usual punctuation) and the digits-only key that replies are matched by.
  *
- * Matching rule (texting-usage.md): digits only, and a 10-digit North American number equals the
+ * Matching rule (docs/texting-services.md): digits only, and a 10-digit North American number equals the
  * same number with a leading 1. So the key of a 10-digit number is '1' + the 10 digits, and
  * '+1 (503) 555-0123', '503.555.0123' and '15035550123' all share the key '15035550123'.
  *

@@ -1,5 +1,5 @@
 /**
- * The office's texting settings (texting-usage.md): the default texting clinic (at most one), the
+ * The office's texting settings (docs/texting-services.md): the default texting clinic (at most one), the
  * per-clinic opt-in preferences (OptIn Office Title, Prompt for OptIn) and the practice title the
  * opt-in title falls back to. Saving settings that did not change writes nothing and says so.
  */

@@ -1,5 +1,5 @@
 /**
- * The /status document (CONTRACT.md §3), as the status server builds it (usage-report.ts) and its
+ * The /status document (docs/texting-services.md, "The usage grid"), as the status server builds it (usage-report.ts) and its
  * readers use it (the status CLI, the Texting Services page). A declaration file with no imports,
  * so the page's separate browser build can share it: nothing of it is emitted.
  */

@@ -1,5 +1,5 @@
 /**
- * Builds the /status document (CONTRACT.md §3) from precomputed rows only: monthly_usage for the
+ * Builds the /status document (docs/texting-services.md, "The usage grid") from precomputed rows only: monthly_usage for the
  * month, the clinics table, settings and stream_state. It never scans messages, so it stays fast
  * whatever the size of the database.
  */

@@ -1,5 +1,5 @@
 /**
- * Message parts ("segments"), as texting-usage.md describes them: a part carries 140 bytes; a GSM
+ * Message parts ("segments"), as docs/texting-services.md describes them: a part carries 140 bytes; a GSM
  * 7-bit character costs 7 bits, one of the extension table 14 bits (escape + character); any other
  * character makes the whole message UCS-2 at 2 bytes per UTF-16 code unit. A single part holds 140
  * bytes; a longer message is split into parts of 134 bytes each (6-byte header). Hence 160/153 GSM

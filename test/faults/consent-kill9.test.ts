@@ -1,5 +1,5 @@
 /**
- * Issue #16 under crashes: STOP and START replies from one number, and kill -9 of the REAL daemon
+ * Consent under crashes: STOP and START replies from one number, and kill -9 of the REAL daemon
  * process at the moments that matter for their confirmations: inside the page's transaction,
  * between its commit and its ack (HQ hands the reply out again), and while the confirmation is
  * being handed to HQ (HQ took it, the daemon never heard). After each restart the reply must have

@@ -1,5 +1,5 @@
 /**
- * Issue #3, database faults, against the real daemon process:
+ * Database faults, against the real daemon process:
  *
  * 1. The SQLite file locked by another writer (better-sqlite3 holding BEGIN EXCLUSIVE) for longer
  *    than the daemon's busy timeout: its writes fail with SQLITE_BUSY.

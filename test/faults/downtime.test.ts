@@ -1,5 +1,5 @@
 /**
- * Issue #3, downtime: the daemon is stopped while HQ gathers ten days of traffic (the mock's
+ * Downtime: the daemon is stopped while HQ gathers ten days of traffic (the mock's
  * clock is advanced), some of it old enough that HQ deletes it for good (60-day retention) before
  * the daemon is back. Started again, the daemon drains everything by itself; it neither waits for
  * the deleted items nor invents them: /status equals the ground truth, which excludes them.

@@ -1,5 +1,5 @@
 /**
- * Issue #13, a hostile (or careless) HQ: items within the contract's letter that no database
+ * A hostile (or careless) HQ: items within the contract's letter that no database
  * column can hold (a clinicId above 2^31-1, ids longer than 255 characters, a NUL character or a
  * lone surrogate in an id or a body, 3,000,000,000 segments, charges of 5,000,000,000 USD that
  * add up past 2^53 micro-dollars), sprinkled among ordinary traffic, served by the HQ mock to the
@@ -8,7 +8,7 @@
  * Each one must end committed (quarantined verbatim) and acknowledged; its page-mates recorded;
  * /status answering 200 for every month, exact to the micro-dollar against the mock's truth for
  * every other clinic; nothing acknowledged before it was committed; nothing stored twice.
- * Before issue #13, on PostgreSQL the pages holding them failed for ever (never acknowledged,
+ * Before this suite existed, on PostgreSQL the pages holding them failed for ever (never acknowledged,
  * their page-mates never recorded), and on SQLite /status answered 500 for the month of the
  * two large charges.
  */

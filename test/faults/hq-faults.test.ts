@@ -1,5 +1,5 @@
 /**
- * Issue #3, HQ faults: every misbehaviour of CONTRACT.md's fault table at once, at realistic
+ * HQ faults: every misbehaviour of docs/hq-api.md's fault table at once, at realistic
  * rates, plus a few seconds of full outage, while the real daemon process drains a backlog.
  * The daemon must never call an endpoint again inside a Retry-After window, and at the end
  * /status equals the mock's ground truth exactly, with nothing stored twice.

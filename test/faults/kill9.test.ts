@@ -1,5 +1,5 @@
 /**
- * Issue #3, crashes: kill -9 of the real daemon process while it drains a backlog, at chosen
+ * Crashes: kill -9 of the real daemon process while it drains a backlog, at chosen
  * moments of its loop (during a fetch, inside the page's transaction, between commit and ack)
  * and at random ones, then restart, over and over. At every crash, everything HQ counts as
  * acknowledged must be in the SQLite file, no page may be half stored, and nothing of the killed

@@ -1,5 +1,5 @@
 /**
- * Issue #3, malformed items: money as "1e-3", "-0.01" and "abc", an unknown status, missing
+ * Malformed items: money as "1e-3", "-0.01" and "abc", an unknown status, missing
  * fields, wrongly typed fields, and items with no id at all. Each is stored verbatim in
  * quarantine, acknowledged (when it has an id), and counted once in econnector.quarantined however
  * often HQ hands it out again: the id-less ones can never be acknowledged and come back after

@@ -1,5 +1,5 @@
 /**
- * Issue #3, Redis loss: the redis-server under a draining daemon is killed -9 and started again,
+ * Redis loss: the redis-server under a draining daemon is killed -9 and started again,
  * twice with its data directory deleted (every queue, job and lock gone) and once with its data
  * kept. The daemon is never restarted: it must notice and recover by itself within 30 s of Redis
  * being back, /readyz must report the outage while it lasts (503, the redis check failing, and

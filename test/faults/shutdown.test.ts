@@ -1,5 +1,5 @@
 /**
- * Issue #3, shutdown: SIGTERM to the real daemon while a page is in flight (its GET on the wire,
+ * Shutdown: SIGTERM to the real daemon while a page is in flight (its GET on the wire,
  * its transaction running, its ack on the wire, a GET hanging at HQ) must complete or abandon the
  * page cleanly within the shutdown deadline: exit code 0, nothing left running, nothing acked that
  * is not stored, and after a restart nothing lost. Then the project's own pm2 set-up

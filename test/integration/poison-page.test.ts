@@ -1,5 +1,5 @@
 /**
- * Issue #13, no item may hold up its page: when a page's write fails for a reason that belongs to
+ * No item may hold up its page: when a page's write fails for a reason that belongs to
  * its items (the database refuses a value: a constraint, a type, a length, an encoding), the drain
  * bisects the page, quarantines each offending item verbatim with the database's reason, records
  * its page-mates and acknowledges all of them. A failure of the database itself (busy, locked,

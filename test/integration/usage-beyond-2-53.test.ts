@@ -1,5 +1,5 @@
 /**
- * Issue #13: /status answers, exactly, for a month whose charges add up past 2^53 micro-dollars
+ * /status answers, exactly, for a month whose charges add up past 2^53 micro-dollars
  * (about 9 billion dollars), where a JavaScript number stops being exact. Validation bounds one
  * item's charge (1000 USD), so such a month takes millions of items; the sums themselves are
  * exact anyway: the 64-bit columns add in SQL, /status and the recompute read them as text and

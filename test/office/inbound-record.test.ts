@@ -151,7 +151,7 @@ describe('recording inbound replies: matching and carrier keywords', () => {
     expect(await q("SELECT COUNT(*) AS n FROM outbound_messages WHERE purpose = 'help_reply'")).toEqual([{ n: 2 }]);
   });
 
-  it('answers HELP at most once per number an hour; every HELP is still recorded and counted (issue #13)', async () => {
+  it('answers HELP at most once per number an hour; every HELP is still recorded and counted', async () => {
     const phone = '+15035550177';
     const at = T0 + 10_000_000;
     const answered = async (): Promise<number> => Number((await q<{ n: number }>("SELECT COUNT(*) AS n FROM outbound_messages WHERE purpose = 'help_reply' AND to_phone = ?", [phone]))[0]!.n);

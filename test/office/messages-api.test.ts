@@ -1,5 +1,5 @@
 /**
- * Text messages through the office API (issue #15) against a whole stack: replies injected at the
+ * Text messages through the office API against a whole stack: replies injected at the
  * HQ mock are recorded by the daemon and read, changed, counted, blocked and answered through
  * /api, with real Redis and SQLite.
  */

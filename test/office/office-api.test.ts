@@ -157,7 +157,7 @@ describe('office side of texting', () => {
 
     expect((await send({ patientId: 4242, toPhone: '5035550155', body: 'x' })).body).toMatchObject({ error: 'unknown_patient', field: 'patientId' });
     expect((await send({ patientId: 1006, toPhone: '5035550190', body: 'x' })).body).toMatchObject({ error: 'text_not_ok', field: 'patientId' });
-    // Issue #13: Text OK = No holds by number too: leaving patientId out does not get around it.
+    // Text OK = No holds by number too: leaving patientId out does not get around it.
     expect(await send({ clinicId: 2, toPhone: '5035550190', body: 'x' })).toMatchObject({ status: 409, body: { error: 'text_not_ok' } });
     expect((await send({ clinicId: 99, toPhone: '5035550190', body: 'x' })).status).toBe(404);
     expect((await send({ clinicId: 4, toPhone: '5035550190', body: 'x' })).body).toMatchObject({ error: 'clinic_not_subscribed' });

@@ -73,7 +73,7 @@ describe('parsePatientsCsv', () => {
   });
 });
 
-describe('parsePatientsCsv against prototype names (issue #13)', () => {
+describe('parsePatientsCsv against prototype names', () => {
   it('reports constructor / __proto__ / toString values and headers as bad, like any other', async () => {
     const text = [
       HEADER,

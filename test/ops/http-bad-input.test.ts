@@ -1,5 +1,5 @@
 /**
- * Issue #13, the HTTP side under bad input: a wrong Host header (DNS rebinding) answers 421; the
+ * The HTTP side under bad input: a wrong Host header (DNS rebinding) answers 421; the
  * bearer scheme is matched case-insensitively; oversized and deeply nested bodies, and NUL
  * characters in a body or a title, answer 400 or 2xx, never 500. The bad settings (a short
  * API_TOKEN, a non-loopback STATUS_HOST without API_TOKEN, a plain-http HQ_URL off loopback) stop

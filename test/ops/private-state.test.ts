@@ -1,5 +1,5 @@
 /**
- * Issue #13: patient data is private on disk, and the embedded Redis is closed to other local
+ * Patient data is private on disk, and the embedded Redis is closed to other local
  * accounts. The REAL daemon (embedded redis-server, built-in HQ mock, a log file) starts on a
  * DATA_DIR that an earlier run left open (0755 folders, 0644 files): afterwards every entry
  * under it is 0600 (files) or 0700 (folders), the SQLite -wal/-shm, the log and Redis' data

@@ -1,5 +1,5 @@
 /**
- * Issue #13: a damaged database file heals by no retry, so readiness says so: with the SQLite
+ * A damaged database file heals by no retry, so readiness says so: with the SQLite
  * file replaced by something that is not a database (a botched restore), /readyz answers 503 and its database check names
  * SQLITE_NOTADB (or SQLITE_CORRUPT) and what to do, instead of passing on a `SELECT 1` that never
  * touches the file.

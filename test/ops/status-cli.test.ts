@@ -55,7 +55,7 @@ describe('usage table (unit)', () => {
     expect(renderUsage({ ...doc(2), overLimit: true })).toContain('LIMIT REACHED');
   });
 
-  it('strips control characters from clinic names before they reach the terminal (issue #13)', () => {
+  it('strips control characters from clinic names before they reach the terminal', () => {
     const hostile = doc(1);
     hostile.clinics[0] = { ...hostile.clinics[0]!, name: 'Main\u001b]0;pwned\u0007 St\u001b[2J\r\n\u202eevil\u0000\u009b' };
     expect(usageRows(hostile)[0]![1]).toBe('Main]0;pwned St[2Jevil');

@@ -1,5 +1,5 @@
 /**
- * The Text Messages view of the page (issue #15) in Debian's chromium: every control (the tab and
+ * The Text Messages view of the page in Debian's chromium: every control (the tab and
  * its unread badge, the conversation list with its filters and "Load more", a thread with "Load
  * older", mark read/unread, hide and show hidden, move to patient, mark all read, block and
  * unblock, the reply box's part counter and sending), the refusals (no token, a wrong one, a

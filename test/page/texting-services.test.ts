@@ -1,5 +1,5 @@
 /**
- * The Texting Services page (issue #7) in a real browser: Debian's chromium, headless, against a
+ * The Texting Services page in a real browser: Debian's chromium, headless, against a
  * whole stack (redis-server, the HQ mock with traffic over several months, the daemon with
  * API_TOKEN set). The grid must equal /status cell by cell; month navigation must keep the URL
  * and the grid in step; the default clinic and the opt-in settings change through the

@@ -1,4 +1,4 @@
-/** HQ items as the contract's examples show them (CONTRACT.md §1), with fields to override. */
+/** HQ items as the contract's examples show them (docs/hq-api.md), with fields to override. */
 export function contractReceipt(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     receiptId: 'r-000123',

@@ -196,12 +196,12 @@ describe('environment variables', () => {
     expect(load({ STATUS_HOST: '::1', STATUS_PORT: '0' }).status).toEqual({ host: '::1', port: 0, allowedHosts: [] });
   });
 
-  it('status.allowedHosts: names the status server answers to, lower-cased (issue #13)', () => {
+  it('status.allowedHosts: names the status server answers to, lower-cased', () => {
     expect(load({ ECONNECTOR_CONFIG: '{"status":{"allowedHosts":["Office-PC.local","10.0.0.5","[fe80::1]"]}}' }).status.allowedHosts).toEqual(['office-pc.local', '10.0.0.5', 'fe80::1']);
     expect(errorOf({ ECONNECTOR_CONFIG: '{"status":{"allowedHosts":["http://office-pc"]}}' })).toBe("ECONNECTOR_CONFIG: status.allowedHosts.0: 'http://office-pc' is not a host name or IP address (no port, no scheme)");
   });
 
-  it('a status server on a non-loopback address needs API_TOKEN: one line naming both (issue #13)', () => {
+  it('a status server on a non-loopback address needs API_TOKEN: one line naming both', () => {
     for (const host of ['0.0.0.0', '::', '10.0.0.5', 'office-pc.local']) {
       expect(errorOf({ STATUS_HOST: host })).toBe(`STATUS_HOST: ${host} is not a loopback address, so API_TOKEN must be set (or bind STATUS_HOST to 127.0.0.1)`);
     }
@@ -247,7 +247,7 @@ describe('bad values stop start-up with one line naming the setting', () => {
     [{ HQ_URL: 'ftp://hq.example.com', HQ_API_KEY: 'k' }, 'HQ_URL: must be an http:// or https:// URL'],
     [{ HQ_URL: 'hq.example.com', HQ_API_KEY: 'k' }, 'HQ_URL: must be an http:// or https:// URL'],
     [{ HQ_URL: 'https://hq.example.com/?x=1', HQ_API_KEY: 'k' }, 'HQ_URL: must be a base URL without a query or fragment'],
-    // Issue #13: plain http only to loopback.
+    // Plain http only to loopback.
     [{ HQ_URL: 'http://hq.example.com', HQ_API_KEY: 'k' }, 'HQ_URL: must be an https:// URL (http:// only to a loopback address: 127.0.0.1, ::1, localhost)'],
     [{ HQ_URL: 'http://10.0.0.5:8080', HQ_API_KEY: 'k' }, 'HQ_URL: must be an https:// URL (http:// only to a loopback address: 127.0.0.1, ::1, localhost)'],
     [{ HQ_URL: 'http://127.0.0.1.example.com', HQ_API_KEY: 'k' }, 'HQ_URL: must be an https:// URL (http:// only to a loopback address: 127.0.0.1, ::1, localhost)'],

@@ -23,7 +23,7 @@ const VALUES: unknown[] = [
   '2026-11-02T24:00:00.000Z', '2026-11-02 15:04:05.000Z', '1999-12-31T23:59:59.999Z', '2026-11-02T15:04:05.000+00:00',
   'US', 'us', 'USA', 'delivered', 'delivery_unconfirmed', 'failed_with_charge', 'failed_no_charge', 'lost', 'DELIVERED',
   'a\ud800b', '\u{1F600}',
-  // Issue #13: the database's limits.
+  // The database's limits.
   2 ** 31 - 1, 2 ** 31, 3_000_000_000, '1000', '1000.000001', '5000000000', 'a\u0000b', 'x'.repeat(256),
 ];
 

@@ -1,5 +1,5 @@
 /**
- * Issue #13, the HQ client is bounded: whatever HQ (or something pretending to be HQ) answers,
+ * The HQ client is bounded: whatever HQ (or something pretending to be HQ) answers,
  * the client reads at most a capped body, refuses a page larger than it asked for, waits at most
  * an hour for a Retry-After (and understands the HTTP-date form), follows no redirect, cuts a body
  * that trickles in at its timeout, and measures its waits on a monotonic clock.

@@ -1,5 +1,5 @@
 /**
- * Issue #13: an unhandled promise rejection ends the daemon with one clear line (pm2 restarts
+ * An unhandled promise rejection ends the daemon with one clear line (pm2 restarts
  * it) instead of leaving it running in an unknown state. The handler the daemon installs runs in
  * a child process here, from the build.
  */

@@ -127,7 +127,7 @@ describe('splitPage: receipts', () => {
     ['an empty guid', { guid: '' }, 'guid'],
     ['a null guid', { guid: null }, 'guid'],
     ['a huge receiptId', { receiptId: 'r'.repeat(500) }, 'receiptId'],
-    // Issue #13: within the contract's letter, but no database column can hold them exactly.
+    // Within the contract's letter, but no database column can hold them exactly.
     ['a receiptId of 256 characters', { receiptId: 'r'.repeat(256) }, 'receiptId'],
     ['a guid of 256 characters', { guid: 'g'.repeat(256) }, 'guid'],
     ['a clinicId above 2^31-1', { clinicId: 2 ** 31 }, 'clinicId'],
@@ -224,7 +224,7 @@ describe('splitPage: inbound', () => {
     ['3,000,000,000 segments', { segments: 3_000_000_000 }, 'segments'],
     ['a charge of 5,000,000,000 USD', { chargeUsd: '5000000000' }, 'chargeUsd'],
     ['an inboundId of 256 characters', { inboundId: 'i'.repeat(256) }, 'inboundId'],
-  ])('quarantines an inbound message with %s (issue #13)', (_what, over, field) => {
+  ])('quarantines an inbound message with %s', (_what, over, field) => {
     const item = inbound(over);
     const { valid, quarantined } = splitPage('inbound', [item]);
     expect(valid).toEqual([]);

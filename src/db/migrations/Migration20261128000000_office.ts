@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * The office side of texting (issue #4): patients, carrier opt-outs, the outbox of office messages
+ * The office side of texting: patients, carrier opt-outs, the outbox of office messages
  * not yet accepted by HQ, the columns an office-sent message needs (recipient, text, patient,
  * HQ's refusal reason) and the columns a matched reply needs (patient, match count, keyword).
  *

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Performance (issue #6): drops `receipts_guid`. Recording a page no longer reads a message's
+ * Performance: drops `receipts_guid`. Recording a page no longer reads a message's
  * receipts by guid (the message row keeps its greatest receipt, and only receipts new to the
  * database are compared with it, see src/ingest/record-page.ts), so nothing queries receipts by
  * guid, and that index cost one random B-tree insert per receipt: about a quarter of the write

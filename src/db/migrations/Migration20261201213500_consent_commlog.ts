@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Consent and the communication log (issue #16):
+ * Consent and the communication log:
  *
  * - `commlog`: the append-only record of every text sent, every reply received, every opt-out and
  *   opt-in, every Text OK change and every reply moved to another patient, written in the same

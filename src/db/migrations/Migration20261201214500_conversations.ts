@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Text messages (issue #15): the office reads, answers and manages patient replies.
+ * Text messages: the office reads, answers and manages patient replies.
  *
  * - inbound_messages gains `is_read`, `hidden` and `patient_set_by_office` (a reply the office moved
  *   to a patient keeps that patient when replies are matched again). Replies recorded before this

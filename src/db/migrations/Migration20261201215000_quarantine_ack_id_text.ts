@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 import { isSqlite } from '../bulk-sql';
 
 /**
- * Issue #13: a quarantined item keeps its ack id even when HQ's id is longer than 255 characters
+ * A quarantined item keeps its ack id even when HQ's id is longer than 255 characters
  * (an id that long is quarantined, and still acknowledged; src/ingest/validate.ts acknowledges ids
  * up to 1,000 characters). On PostgreSQL `varchar(255)` refused such a row and failed the whole
  * page; SQLite does not enforce a varchar length, so only PostgreSQL changes.

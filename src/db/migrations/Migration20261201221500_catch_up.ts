@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Catching up (issue #17): while HQ answers `more`, each poll job of a stream records in its
+ * Catching up: while HQ answers `more`, each poll job of a stream records in its
  * stream_state row since when the stream has been catching up, the items recorded since then, its
  * last rate and when it last said so; /status reports `econnector.catchingUp` and `itemsPerSecond`
  * from these, whichever process ran the job (src/ingest/catch-up.ts).

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Text messages (issue #15), speed of recording replies: the conversations table keeps ONE
+ * Text messages, speed of recording replies: the conversations table keeps ONE
  * secondary index, `conversations_recent` (last_at, phone, clinic_id, unread), instead of three.
  *
  * Every reply moves its number's conversation (last_at), so each index on last_at costs a delete

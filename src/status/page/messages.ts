@@ -1,5 +1,5 @@
 /**
- * The Text Messages view of the page (issue #15): the office reads, answers and manages patient
+ * The Text Messages view of the page: the office reads, answers and manages patient
  * replies. Plain DOM like app.ts, which starts it (initMessages) and lends it the token handling,
  * so the token is asked for and kept the way the rest of the page does it.
  *

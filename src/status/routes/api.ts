@@ -1,5 +1,5 @@
 /**
- * The office API (issue #4), for the Texting Services page and the practice software:
+ * The office API, for the Texting Services page and the practice software:
  *
  *   POST /api/messages                 send a text                           (token)
  *   GET  /api/messages/:guid           its status and charge, no number or text

@@ -1,5 +1,5 @@
 /**
- * The office's text messages (issue #15), registered inside the office API (api.ts), whose token
+ * The office's text messages, registered inside the office API (api.ts), whose token
  * check and error handler they share. Every route here answers message bodies or patients' phone
  * numbers, so every one, reads included, needs `Authorization: Bearer <API_TOKEN>`:
  *

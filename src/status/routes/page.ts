@@ -1,5 +1,5 @@
 /**
- * The Texting Services page (issue #7): GET / serves one HTML document, GET /page/<asset> its
+ * The Texting Services page: GET / serves one HTML document, GET /page/<asset> its
  * script, style sheet and icon. The page itself reads GET /status and the office API (/api/...)
  * from the browser; nothing here renders data, so no message body or usage figure ever passes
  * through this module.
