@@ -54,3 +54,17 @@ function joinDollars(whole: string, fraction: string): string {
   while (frac.length > 2 && frac.endsWith('0')) frac = frac.slice(0, -1);
   return `${whole}.${frac}`;
 }
+
+/**
+ * A stored micro-dollar amount (or a SUM of them) as a bigint, exact whatever its size. Read sums
+ * as text (CAST … AS TEXT) so no driver rounds them to a double; a value SQLite turned into a float
+ * (an integer sum past 2^63) is taken as its integer part.
+ */
+export function microsFromDb(v: number | string | bigint | null | undefined): bigint {
+  if (v == null) return 0n;
+  if (typeof v === 'bigint') return v;
+  const text = String(v);
+  if (/^-?\d+$/.test(text)) return BigInt(text);
+  const n = Number(text);
+  return Number.isFinite(n) ? BigInt(Math.trunc(n)) : 0n;
+}

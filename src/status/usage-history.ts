@@ -7,7 +7,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import { rowsOf } from '../db/bulk-sql';
 import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
-import { formatMicros } from '../money';
+import { formatMicros, microsFromDb } from '../money';
 import type { MonthKey } from '../usage/month';
 import type { UsageHistory } from './status-document';
 
@@ -28,8 +28,8 @@ export function monthsEndingWith(last: MonthKey, count: number): MonthKey[] {
 const HISTORY_SQL = `
   SELECT f.limit_micros, u.month, u.sent_count, u.sent_micros, u.received_count, u.received_micros
     FROM (SELECT (SELECT value FROM settings WHERE key = ?) AS limit_micros) f
-    LEFT JOIN (SELECT month, SUM(sent_count) AS sent_count, SUM(sent_charge_micros) AS sent_micros,
-                      SUM(received_count) AS received_count, SUM(received_charge_micros) AS received_micros
+    LEFT JOIN (SELECT month, SUM(sent_count) AS sent_count, CAST(SUM(sent_charge_micros) AS TEXT) AS sent_micros,
+                      SUM(received_count) AS received_count, CAST(SUM(received_charge_micros) AS TEXT) AS received_micros
                  FROM monthly_usage
                 WHERE month >= ? AND month <= ?
                 GROUP BY month) u ON 1 = 1`;
@@ -46,16 +46,16 @@ interface HistoryRow {
 export async function readUsageHistory(knex: Knex, last: MonthKey, count: number, timezone: string): Promise<UsageHistory> {
   const keys = monthsEndingWith(last, count);
   const rows = rowsOf<HistoryRow>(await knex.raw(HISTORY_SQL, [SETTING_MONTHLY_LIMIT_MICROS, keys[0]!, keys[keys.length - 1]!]));
-  const limitMicros = rows[0]?.limit_micros == null ? null : Number(rows[0].limit_micros);
+  const limitMicros = rows[0]?.limit_micros == null ? null : microsFromDb(rows[0].limit_micros);
   const byMonth = new Map(rows.filter((r) => r.month !== null).map((r) => [r.month!, r]));
   return {
     timezone,
     limitUsd: limitMicros === null ? null : formatMicros(limitMicros),
     months: keys.map((month) => {
       const r = byMonth.get(month);
-      // PostgreSQL answers SUM() as a string; integer micro-dollars stay exact far past any bill.
-      const sent = Number(r?.sent_micros ?? 0);
-      const received = Number(r?.received_micros ?? 0);
+      // Sums read as text and added as bigint: exact past 2^53 micro-dollars, as /status is.
+      const sent = microsFromDb(r?.sent_micros);
+      const received = microsFromDb(r?.received_micros);
       const charges = sent + received;
       return {
         month,

@@ -7,7 +7,7 @@ import type { Knex } from '@mikro-orm/knex';
 import { isSqlite, rowsOf } from '../db/bulk-sql';
 import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
 import { catchUpStatus } from '../ingest/catch-up';
-import { formatMicros } from '../money';
+import { formatMicros, microsFromDb } from '../money';
 import type { MonthKey } from '../usage/month';
 import type { ClinicUsage, StatusDocument } from './status-document';
 
@@ -27,18 +27,6 @@ interface ClinicRow {
   received_count: number | null;
   received_charge_micros: number | string | null;
   unread: number | string | null;
-}
-
-/**
- * A stored micro-dollar amount as a bigint. Integers come as text (CAST in the query); a value
- * SQLite stored as a float (an integer sum past 2^63 turns into one) is taken as its integer part.
- */
-function microsOf(v: number | string | null | undefined): bigint {
-  if (v == null) return 0n;
-  const text = String(v);
-  if (/^-?\d+$/.test(text)) return BigInt(text);
-  const n = Number(text);
-  return Number.isFinite(n) ? BigInt(Math.trunc(n)) : 0n;
 }
 
 const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());
@@ -150,8 +138,8 @@ async function readStatus(knex: Knex, month: MonthKey, timezone: string): Promis
   let sentCount = 0, sentMicros = 0n, receivedCount = 0, receivedMicros = 0n, unreadCount = 0;
   const clinics = rows.filter((r) => r.clinic_id != null).map((r): ClinicUsage => {
     const inAccount = Boolean(r.in_account);
-    const s = Number(r.sent_count ?? 0), sm = microsOf(r.sent_charge_micros);
-    const rc = Number(r.received_count ?? 0), rm = microsOf(r.received_charge_micros);
+    const s = Number(r.sent_count ?? 0), sm = microsFromDb(r.sent_charge_micros);
+    const rc = Number(r.received_count ?? 0), rm = microsFromDb(r.received_charge_micros);
     // Unread replies now, whatever the month (src/office/conversations.ts keeps the counts).
     const unread = Number(r.unread ?? 0);
     sentCount += s; sentMicros += sm; receivedCount += rc; receivedMicros += rm; unreadCount += unread;
@@ -170,7 +158,7 @@ async function readStatus(knex: Knex, month: MonthKey, timezone: string): Promis
       unreadCount: unread,
     };
   });
-  const limitMicros = facts?.limit_micros == null ? null : microsOf(facts.limit_micros);
+  const limitMicros = facts?.limit_micros == null ? null : microsFromDb(facts.limit_micros);
   const chargesMicros = sentMicros + receivedMicros;
   return {
     month,

@@ -1,5 +1,5 @@
 /**
- * /status answers, exactly, for a month whose charges add up past 2^53 micro-dollars
+ * /status (and /status/history) answers, exactly, for a month whose charges add up past 2^53 micro-dollars
  * (about 9 billion dollars), where a JavaScript number stops being exact. Validation bounds one
  * item's charge (1000 USD), so such a month takes millions of items; the sums themselves are
  * exact anyway: the 64-bit columns add in SQL, /status and the recompute read them as text and
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openDatabase, type Database } from '../../src/db/orm';
 import type { ValidReceipt } from '../../src/hq/schemas';
 import { recordReceiptsPage } from '../../src/ingest/record-page';
+import { readUsageHistory } from '../../src/status/usage-history';
 import { buildStatus } from '../../src/status/usage-report';
 import { markAllUsageDirty, recomputeDirtyUsage } from '../../src/usage/aggregates';
 import { MonthBucketer } from '../../src/usage/month';
@@ -57,6 +58,12 @@ describe.each(['sqlite', 'postgresql'] as const)('/status past 2^53 micro-dollar
       expect(one).toMatchObject({ sentCount: 3, sentChargesUsd: '12000000000.000006' });
       expect(two).toMatchObject({ sentCount: 2, sentChargesUsd: '0.0158' });
       expect(doc.totals).toMatchObject({ sentCount: 5, sentChargesUsd: '12000000000.015806', chargesUsd: '12000000000.015806' });
+      // The 12-month history sums the same rows, as exactly.
+      const history = await readUsageHistory(db.knex, '2026-11', 2, 'UTC');
+      expect(history.months.map((m) => [m.month, m.sentCount, m.sentChargesUsd, m.chargesUsd])).toEqual([
+        ['2026-10', 5, '12000000000.015806', '12000000000.015806'],
+        ['2026-11', 0, '0.00', '0.00'],
+      ]);
     };
     await expectExact();
 
