@@ -74,9 +74,26 @@ async function gridMonth(page: Page, month: string): Promise<void> {
 
 const storedToken = (page: Page): Promise<string | null> => page.evaluate("sessionStorage.getItem('econnector.apiToken')");
 
-/** Every cell of every row, and the total row, against /status for `month`. */
+/**
+ * Every cell of every row, and the total row, against /status for `month`. The daemon can still be
+ * moving a figure when the page loads (an automatic reply it sends, the receipt of one), and the
+ * page refreshes itself every few seconds: so the comparison is repeated until it holds, and if it
+ * never does within the deadline its last failure is the test's.
+ */
 async function expectGridEqualsStatus(page: Page, stack: TestStack, month: string): Promise<StatusJson> {
   await gridMonth(page, month);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await compareGridWithStatus(page, stack, month);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function compareGridWithStatus(page: Page, stack: TestStack, month: string): Promise<StatusJson> {
   const status = await stack.status<StatusJson>(`/status?month=${month}`);
   const cellTexts = (row: { children: ArrayLike<{ textContent: string | null }> }): string[] => Array.from(row.children, (c) => c.textContent?.trim() ?? '');
   const grid = {
