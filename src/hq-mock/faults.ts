@@ -43,6 +43,9 @@ export interface FaultSnapshot {
   seed: number;
 }
 
+/** How long after a 429 a request to the same endpoint still counts as already in flight (loopback). */
+export const IN_FLIGHT_GRACE_MS = 20;
+
 export class FaultInjector {
   private rates: Partial<Record<FaultName, number>> = {};
   private retryAfterSeconds = 1;
@@ -50,8 +53,8 @@ export class FaultInjector {
   private outageUntil = 0;
   private seed: number;
   private rng: Rng;
-  /** Per "METHOD /path": until when (real ms) the client was told to stay away. */
-  private readonly retryUntil = new Map<string, number>();
+  /** Per "METHOD /path": when (real ms) a 429 was answered, and until when the client must stay away. */
+  private readonly retryUntil = new Map<string, { toldAt: number; until: number }>();
 
   counts: Record<FaultName | 'outage', number> = FaultInjector.zeroCounts();
   violations = new Map<string, number>();
@@ -107,13 +110,16 @@ export class FaultInjector {
   decide(method: string, path: string, kind: EndpointKind): FaultDecision | null {
     const now = this.realNow();
     const endpoint = `${method} ${path}`;
-    const until = this.retryUntil.get(endpoint);
-    if (until !== undefined) {
-      if (now < until) {
+    const told = this.retryUntil.get(endpoint);
+    if (told !== undefined) {
+      // A request that reaches us just after a 429 was answered was on the wire before the client
+      // could read it (a client with several connections, such as parallel sends): it did not call
+      // again after being told, so only requests later than IN_FLIGHT_GRACE_MS count as violations.
+      if (now < told.until && now - told.toldAt >= IN_FLIGHT_GRACE_MS) {
         this.violations.set(endpoint, (this.violations.get(endpoint) ?? 0) + 1);
-        return { kind: 'retryAfterViolation', retryAfterSeconds: Math.max(1, Math.ceil((until - now) / 1000)) };
+        return { kind: 'retryAfterViolation', retryAfterSeconds: Math.max(1, Math.ceil((told.until - now) / 1000)) };
       }
-      this.retryUntil.delete(endpoint);
+      if (now >= told.until) this.retryUntil.delete(endpoint);
     }
     if (now < this.outageUntil) {
       this.counts.outage++;
@@ -125,7 +131,7 @@ export class FaultInjector {
       if (this.rng() >= rate) continue;
       this.counts[name]++;
       if (name === 'http429') {
-        this.retryUntil.set(endpoint, now + this.retryAfterSeconds * 1000);
+        this.retryUntil.set(endpoint, { toldAt: now, until: now + this.retryAfterSeconds * 1000 });
         return { kind: 'http429', retryAfterSeconds: this.retryAfterSeconds };
       }
       if (name === 'hang') return { kind: 'hang', hangMs: this.hangMs };

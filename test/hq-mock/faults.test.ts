@@ -1,4 +1,4 @@
-import { FaultInjector } from '../../src/hq-mock/faults';
+import { FaultInjector, IN_FLIGHT_GRACE_MS } from '../../src/hq-mock/faults';
 
 describe('FaultInjector', () => {
   test('no faults unless configured; rates draw from a seeded PRNG (replayable)', () => {
@@ -38,6 +38,19 @@ describe('FaultInjector', () => {
     expect(f.retryAfterViolations).toBe(1);
     expect(Object.fromEntries(f.violations)).toEqual({ 'GET /v1/receipts': 1 });
     expect(f.counts.http429).toBe(1);
+  });
+
+  test('a request arriving just after a 429 was answered was already in flight: not a violation', () => {
+    let now = 1000;
+    const f = new FaultInjector(1, () => now);
+    f.configure({ rates: { http429: 1 }, retryAfterSeconds: 1 });
+    expect(f.decide('POST', '/v1/messages', 'write')).toEqual({ kind: 'http429', retryAfterSeconds: 1 });
+    f.configure({});
+    now += IN_FLIGHT_GRACE_MS - 1; // a parallel send that left before the 429 could be read
+    expect(f.decide('POST', '/v1/messages', 'write')).toBeNull();
+    now += 1; // from here on the client has been told
+    expect(f.decide('POST', '/v1/messages', 'write')).toEqual({ kind: 'retryAfterViolation', retryAfterSeconds: 1 });
+    expect(f.retryAfterViolations).toBe(1);
   });
 
   test('an outage answers every request until it ends', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startHqMock, type HqMock } from '../../src/hq-mock/server';
+import { IN_FLIGHT_GRACE_MS } from '../../src/hq-mock/faults';
 import { waitFor } from '../support/stack';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -209,6 +210,8 @@ describe('HQ mock over HTTP', () => {
     expect(first.status).toBe(429);
     expect(first.headers.get('retry-after')).toBe('1');
     await post('/sim/faults', {}); // clearing faults does not cancel an announced window
+    // Past the moment a request could still have been on the wire, well inside the 1 s window.
+    await new Promise((r) => setTimeout(r, IN_FLIGHT_GRACE_MS + 30));
     const early = await get('/v1/receipts');
     expect(early.status).toBe(429);
     expect((await get('/v1/inbound')).status).toBe(200); // another endpoint is not affected
