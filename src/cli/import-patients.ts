@@ -7,7 +7,7 @@
  * given; then the good rows are imported and the bad ones listed. --dry-run only checks.
  * Re-importing updates patients by patientId. The database is the daemon's (DATABASE_URL, or
  * DATA_DIR/econnector.sqlite); the daemon may keep running. Columns: see src/office/patients.ts
- * or the README (The office side of texting); scripts/demo-patients.csv is an example.
+ * or docs/office-api.md ("Patients"); scripts/demo-patients.csv is an example.
  *
  * Exit codes: 0 imported (or checked, with --dry-run) without problems, or imported with
  * --skip-bad-rows; 1 bad rows and nothing imported; 2 usage or configuration error.
@@ -26,7 +26,7 @@ const HELP = `Usage: econnector import-patients <file.csv> [--skip-bad-rows] [--
 Imports patients from a CSV file into the office database (the daemon may keep running). Every
 row is checked first; a bad row is reported with its line number, field and reason (never the
 value), and then nothing is imported unless --skip-bad-rows is given. Re-importing updates
-patients by patientId. Columns: see the README (The office side of texting).
+patients by patientId. Columns: see docs/office-api.md ("Patients").
 
 Options:
   --skip-bad-rows   import the good rows, list the bad ones

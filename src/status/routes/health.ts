@@ -8,7 +8,7 @@ import { probeDatabase } from '../../db/errors';
 
 const PROBE_TIMEOUT_MS = 1000;
 
-/** GET /healthz (liveness) and GET /readyz (readiness, application/health+json), as README.md, "Reading /status", describes them. */
+/** GET /healthz (liveness) and GET /readyz (readiness, application/health+json), as docs/office-api.md, "Reading /status", describes them. */
 export function registerHealthRoutes(server: FastifyInstance, { app, pingRedis, queueSnapshot }: StatusServerDeps): void {
   server.get('/healthz', async (_req, reply) => reply.code(200).send({ status: 'pass' }));
 

@@ -9,7 +9,7 @@ export const StatusQuery = z.object({
   month: z.string().regex(/^2\d{3}-(0[1-9]|1[0-2])$/).refine(isMonthKey).optional().describe('YYYY-MM; default: this month in OFFICE_TZ'),
 });
 
-/** GET /status?month=YYYY-MM (the README, "Reading /status"). */
+/** GET /status?month=YYYY-MM (docs/office-api.md, "Reading /status"). */
 export function registerUsageRoutes(server: FastifyInstance, { app }: StatusServerDeps): void {
   server.get('/status', async (req, reply) => {
     const query = StatusQuery.safeParse(req.query);
