@@ -1,6 +1,6 @@
 import { accountSchema, parserFor } from '../src/hq/schemas';
 import { storeAccount } from '../src/ingest/account';
-import { recordStreamError, recordStreamOk } from '../src/ingest/stream-state';
+import { recordStreamError, recordStreamOk } from '../src/db/store/stream-state';
 import type { JobDefinition } from '../src/queues/job';
 
 const parseAccount = parserFor(accountSchema);

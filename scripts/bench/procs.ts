@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEV_API_KEY } from '../../src/hq-mock/constants';
+import { DEV_API_KEY } from '../../src/config/dev-hq';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
 import { sleep } from './util';
 

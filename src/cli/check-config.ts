@@ -5,7 +5,7 @@
  * an environment file before (re)starting the service.
  */
 import { loadConfig, type Config } from '../config';
-import { DEV_API_KEY } from '../hq-mock/constants';
+import { DEV_API_KEY } from '../config/dev-hq';
 import { parseCommandLine } from '../util/cli-args';
 
 const HELP = `Usage: econnector check-config [--json]        (npm run check-config)

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { DEV_API_KEY } from '../hq-mock/constants';
+import { DEV_API_KEY } from './dev-hq';
 import { describeZodIssue, fileSettingsSchema, type FileSettings, type PathKey } from './file-schema';
 import { mergeLayers, parseLayer, readLayerFile, type Layer, type Merged } from './layers';
 import {

@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { isValidTimeZone } from '../usage/month';
+import { isValidTimeZone } from '../util/time-zone';
 import { ConfigError, LOG_FORMATS, LOG_LEVELS, ROLES, type DatabaseTarget, type LogFormat, type LogLevel, type Role } from './types';
 
 /** A value quoted for an error message: one line, at most 60 characters. */

@@ -26,11 +26,10 @@ import { Backoff } from '../util/backoff';
 import { privateDir, usePrivateUmask } from '../util/private-files';
 import type { AppContext } from './context';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
-import { readSetting } from '../status/usage-report';
 import { createMetrics, packageVersion, registerSharedStateMetrics, startMetricsServer } from '../metrics';
 import { recordCompletion, snapshotQueues } from '../queues/progress';
 import { hasRole, isAllInOne, logFileFor, metricsPortFor, processInstance, rolesName, type Role } from './roles';
-import { insertRows } from '../db/bulk-sql';
+import { readSetting, SETTING_USAGE_TZ, writeSetting } from '../db/store/settings';
 
 export interface Daemon {
   app: AppContext;
@@ -44,8 +43,6 @@ export interface Daemon {
   /** Ordered shutdown; resolves when everything is closed. */
   stop(): Promise<void>;
 }
-
-const SETTING_USAGE_TZ = 'usage_tz';
 
 /** Connects and waits for Redis, with one clear error when it cannot be reached. */
 async function connectRedis(url: string, options: RedisOptions, logger: Logger, role: string): Promise<Redis> {
@@ -76,8 +73,7 @@ async function checkUsageZone(db: Database, months: MonthBucketer, logger: Logge
     const pairs = await markAllUsageDirty(db.knex, months);
     logger.warn('OFFICE_TZ changed: recomputing every month of usage', { from: previous, to: months.tz, pairs });
   }
-  await insertRows(db.knex, 'settings', ['key', 'value', 'updated_at'], [[SETTING_USAGE_TZ, months.tz, Date.now()]],
-    'ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
+  await writeSetting(db.knex, SETTING_USAGE_TZ, months.tz);
 }
 
 export async function startDaemon(config: Readonly<Config>, opts: { logger?: Logger } = {}): Promise<Daemon> {

@@ -2,7 +2,7 @@
  * Runs the HQ mock on its own: `econnector hq-mock [options]` (npm run hq-mock).
  * Prints one line with its URL, stops on SIGINT/SIGTERM. Bad flags stop it with one clear line.
  */
-import { DEV_API_KEY } from './constants';
+import { DEV_API_KEY } from '../config/dev-hq';
 import { startHqMock, type HqMockOptions } from './server';
 import { intOption, parseCommandLine, show, stringOption, UsageError } from '../util/cli-args';
 

@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { MockClock } from './clock';
-import { DEV_API_KEY } from './constants';
+import { DEV_API_KEY } from '../config/dev-hq';
 import { startDemo, type DemoOptions } from './demo';
 import { FaultInjector, type EndpointKind } from './faults';
 import { HqState } from './hq';

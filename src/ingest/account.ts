@@ -5,10 +5,8 @@
  */
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { ClinicSchema, SettingSchema } from '../db/entities';
+import { SETTING_MONTHLY_LIMIT_MICROS, SETTING_OFFICE_ID } from '../db/store/settings';
 import type { Account } from '../hq/schemas';
-
-export const SETTING_MONTHLY_LIMIT_MICROS = 'monthly_limit_micros';
-export const SETTING_OFFICE_ID = 'office_id';
 
 export async function storeAccount(em: SqlEntityManager, account: Account, now: number = Date.now()): Promise<void> {
   await em.transactional(async (tx) => {

@@ -8,7 +8,7 @@ import type { HqStream } from '../hq/client';
 import type { JobContext } from '../queues/job';
 import { DatabaseUnavailableError, drainStream, type DrainResult } from './drain';
 import { CatchUpProgress, recordCatchUp } from './catch-up';
-import { recordStreamError } from './stream-state';
+import { recordStreamError } from '../db/store/stream-state';
 
 export type PollResult = DrainResult & { deferredMs?: number };
 

@@ -27,7 +27,8 @@ import {
 } from './page-sql';
 
 export { uniqueBy } from './page-sql';
-import { recordStreamOk } from './stream-state';
+import { recordStreamOk } from '../db/store/stream-state';
+import { markUsageDirty } from '../db/store/usage-dirty';
 import type { QuarantineEntry } from './validate';
 import { actOnNewInbound, annotateInbound } from '../office/inbound';
 import { flagsForNewReplies, noteActivity } from '../office/conversations';
@@ -70,10 +71,10 @@ class DirtyPairs {
   get size(): number {
     return this.keys.size;
   }
-  rows(): SqlValue[][] {
+  pairs(): Array<[clinicId: number, month: string]> {
     return [...this.keys].map((k) => {
       const [clinic, month] = k.split('|');
-      return [Number(clinic), month!, 1];
+      return [Number(clinic), month!];
     });
   }
 }
@@ -99,11 +100,6 @@ async function markClinicsSeen(trx: Knex.Transaction, clinicIds: Iterable<number
 
 async function recordStreamProgress(trx: Knex.Transaction, stream: StreamName, now: number, recorded: number): Promise<void> {
   await insertRows(trx, 'stream_state', ['stream', 'last_ok_at', 'items_recorded'], [[stream, now, recorded]], STREAM_PROGRESS);
-}
-
-async function markDirty(trx: Knex.Transaction, dirty: DirtyPairs): Promise<void> {
-  await insertRows(trx, 'usage_dirty', ['clinic_id', 'month', 'version'], dirty.rows(),
-    'ON CONFLICT (clinic_id, month) DO UPDATE SET version = usage_dirty.version + 1');
 }
 
 export async function recordReceiptsPage(
@@ -221,7 +217,7 @@ export async function recordInboundPage(
     for (const m of fresh) deltas.received(m.clinicId, months.monthOf(m.receivedAtMs), m.chargeMicros);
     usagePairs = await applyUsageDeltas(trx, deltas, now);
     await markClinicsSeen(trx, unique.map((m) => m.clinicId));
-    await markDirty(trx, dirty);
+    await markUsageDirty(trx, dirty.pairs());
     return { recorded: unique.length - already, duplicates: messages.length - (unique.length - already), sendGuids: replies.map((r) => r.guid) };
   });
 

@@ -7,11 +7,11 @@ import type { Knex } from '@mikro-orm/knex';
 import { Gauge } from 'prom-client';
 import type { Redis } from 'ioredis';
 import { rowsOf } from '../db/bulk-sql';
-import { readStreamStates } from '../ingest/stream-state';
+import { readStreamStates } from '../db/store/stream-state';
 import { snapshotQueues } from '../queues/progress';
 import type { JobQueues } from '../queues/queues';
 import { METRICS_PREFIX, type Metrics } from './metrics';
-import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
+import { SETTING_MONTHLY_LIMIT_MICROS } from '../db/store/settings';
 
 export interface SharedStateSources {
   queues: JobQueues;

@@ -29,7 +29,8 @@ import type { TextOk } from './patients';
 import { phoneMatchKey } from './phone';
 import type { Purpose } from './purpose';
 import { insertOfficeMessages, type OfficeMessage } from './send';
-import { SETTING_PRACTICE_TITLE, titleInEffect } from './settings';
+import { readSetting, SETTING_PRACTICE_TITLE } from '../db/store/settings';
+import { titleInEffect } from './settings';
 import { helpReplyGuid, startConfirmationGuid, stopConfirmationGuid } from './uuid';
 
 export interface InboundAnnotation extends MatchResult {
@@ -263,7 +264,7 @@ export async function actOnNewInbound(
   for (const r of await selectIn<{ clinic_id: number; optin_title: string | null }>(trx, 'SELECT clinic_id, optin_title FROM clinics WHERE clinic_id IN {in}', clinicIds)) {
     titles.set(Number(r.clinic_id), r.optin_title);
   }
-  const practice = rowsOf<{ value: string }>(await trx.raw('SELECT value FROM settings WHERE key = ?', [SETTING_PRACTICE_TITLE]))[0]?.value ?? null;
+  const practice = await readSetting(trx, SETTING_PRACTICE_TITLE);
   const texts: OfficeMessage[] = answers.map(({ reply: m, purpose }) => {
     const title = titleInEffect(titles.get(m.clinicId) ?? null, practice);
     const [body, guid] = purpose === 'stop_confirmation' ? [stopConfirmationText(title), stopConfirmationGuid(m.inboundId)]

@@ -22,7 +22,7 @@ import type { Knex } from '@mikro-orm/knex';
 import { insertRows, rowsOf, type SqlValue } from '../db/bulk-sql';
 import type { HqClient } from '../hq/client';
 import { HqRejectedError } from '../hq/errors';
-import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
+import { readSetting, SETTING_MONTHLY_LIMIT_MICROS } from '../db/store/settings';
 import { countSegments, type Encoding } from '../texting/segments';
 import type { MonthBucketer } from '../usage/month';
 import { REFUSED_STATUS } from '../usage/aggregates';
@@ -34,7 +34,7 @@ import type { TextOk } from './patients';
 import { phoneMatchKey } from './phone';
 import { purposeLabel, type Purpose } from './purpose';
 import { getDefaultClinicId } from './settings';
-import { markUsageDirty } from './usage-marks';
+import { markUsageDirty } from '../db/store/usage-dirty';
 
 /** HQ's limit on a message body (characters). */
 export const MAX_BODY_CHARS = 1600;
@@ -128,8 +128,8 @@ export async function monthlyCharges(knex: Knex, months: MonthBucketer, now: num
   const month = months.monthOf(now);
   const sum = rowsOf<{ micros: number | string | null }>(await knex.raw(
     'SELECT SUM(sent_charge_micros + received_charge_micros) AS micros FROM monthly_usage WHERE month = ?', [month]))[0];
-  const limit = rowsOf<{ value: string }>(await knex.raw('SELECT value FROM settings WHERE key = ?', [SETTING_MONTHLY_LIMIT_MICROS]))[0];
-  return { chargesMicros: Number(sum?.micros ?? 0), limitMicros: limit ? Number(limit.value) : null };
+  const limit = await readSetting(knex, SETTING_MONTHLY_LIMIT_MICROS);
+  return { chargesMicros: Number(sum?.micros ?? 0), limitMicros: limit === null ? null : Number(limit) };
 }
 
 /**

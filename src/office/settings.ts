@@ -4,11 +4,10 @@
  * opt-in title falls back to. Saving settings that did not change writes nothing and says so.
  */
 import type { Knex } from '@mikro-orm/knex';
-import { insertRows, rowsOf } from '../db/bulk-sql';
-import { readSetting, SETTING_DEFAULT_CLINIC_ID } from '../status/usage-report';
+import { rowsOf } from '../db/bulk-sql';
+import { readSetting, SETTING_DEFAULT_CLINIC_ID, SETTING_PRACTICE_TITLE, writeSetting } from '../db/store/settings';
 import { OfficeError } from './errors';
 
-export const SETTING_PRACTICE_TITLE = 'practice_title';
 /** The opt-in title when neither the clinic nor the practice has one. */
 export const FALLBACK_TITLE = 'Your Dentist';
 export const MAX_TITLE_LENGTH = 100;
@@ -34,12 +33,6 @@ async function officeClinic(knex: Knex, clinicId: number): Promise<ClinicSetting
   const row = rowsOf<ClinicSettingsRow>(await knex.raw(
     'SELECT clinic_id, in_account, optin_title, prompt_optin FROM clinics WHERE clinic_id = ?', [clinicId]))[0];
   return row && Boolean(row.in_account) ? row : null;
-}
-
-async function writeSetting(knex: Knex, key: string, value: string | null, now: number): Promise<void> {
-  if (value === null) await knex.raw('DELETE FROM settings WHERE key = ?', [key]);
-  else await insertRows(knex, 'settings', ['key', 'value', 'updated_at'], [[key, value, now]],
-    'ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
 }
 
 /** Blank or whitespace-only titles are no title. */

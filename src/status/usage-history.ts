@@ -6,7 +6,7 @@
  */
 import type { Knex } from '@mikro-orm/knex';
 import { rowsOf } from '../db/bulk-sql';
-import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
+import { SETTING_MONTHLY_LIMIT_MICROS } from '../db/store/settings';
 import { formatMicros, microsFromDb } from '../money';
 import type { MonthKey } from '../usage/month';
 import type { UsageHistory } from './status-document';

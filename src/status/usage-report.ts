@@ -5,13 +5,11 @@
  */
 import type { Knex } from '@mikro-orm/knex';
 import { isSqlite, rowsOf } from '../db/bulk-sql';
-import { SETTING_MONTHLY_LIMIT_MICROS } from '../ingest/account';
+import { SETTING_DEFAULT_CLINIC_ID, SETTING_MONTHLY_LIMIT_MICROS } from '../db/store/settings';
 import { catchUpStatus } from '../ingest/catch-up';
 import { formatMicros, microsFromDb } from '../money';
 import type { MonthKey } from '../usage/month';
 import type { ClinicUsage, StatusDocument } from './status-document';
-
-export const SETTING_DEFAULT_CLINIC_ID = 'default_clinic_id';
 
 export type { ClinicUsage, StatusDocument } from './status-document';
 
@@ -30,11 +28,6 @@ interface ClinicRow {
 }
 
 const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());
-
-export async function readSetting(knex: Knex, key: string): Promise<string | null> {
-  const row = rowsOf<{ value: string }>(await knex.raw('SELECT value FROM settings WHERE key = ?', [key]))[0];
-  return row?.value ?? null;
-}
 
 interface StatusRow extends ClinicRow {
   limit_micros: string | null;

@@ -20,14 +20,9 @@
  */
 import type { Knex } from '@mikro-orm/knex';
 import { insertRows, rowsOf, type SqlValue } from '../db/bulk-sql';
+import { recordStreamOk } from '../db/store/stream-state';
+import { clearUsageDirty, dirtyMarksOf, dirtyMonths, markUsageDirty, type UsageDirtyMark } from '../db/store/usage-dirty';
 import type { MonthBucketer, MonthKey } from './month';
-import { recordStreamOk } from '../ingest/stream-state';
-
-interface DirtyRow {
-  clinic_id: number;
-  month: string;
-  version: number;
-}
 
 interface SumRow {
   clinic_id: number;
@@ -108,11 +103,10 @@ export async function applyUsageDeltas(trx: Knex | Knex.Transaction, deltas: Usa
 }
 
 export async function recomputeDirtyUsage(knex: Knex, months: MonthBucketer, now: number = Date.now()): Promise<RecomputeOutcome> {
-  const dirtyMonths = rowsOf<{ month: MonthKey }>(await knex.raw('SELECT DISTINCT month FROM usage_dirty ORDER BY month'));
   let pairs = 0;
   let remarked = 0;
   let done = 0;
-  for (const { month } of dirtyMonths) {
+  for (const month of await dirtyMonths(knex)) {
     if (pairs >= MAX_PAIRS_PER_RUN) break;
     const outcome = await recomputeMonth(knex, months, month, MAX_PAIRS_PER_RUN - pairs, now);
     pairs += outcome.pairs;
@@ -132,7 +126,7 @@ export async function recomputeDirtyUsage(knex: Knex, months: MonthBucketer, now
 async function recomputeMonth(knex: Knex, months: MonthBucketer, month: MonthKey, limit: number, now: number): Promise<{ pairs: number; remarked: number }> {
   const { startMs, endMs } = months.range(month);
   return knex.transaction(async (trx) => {
-    const pairs = rowsOf<DirtyRow>(await trx.raw('SELECT clinic_id, month, version FROM usage_dirty WHERE month = ? LIMIT ?', [month, limit]));
+    const pairs = await dirtyMarksOf(trx, month, limit);
     if (pairs.length === 0) return { pairs: 0, remarked: 0 };
     const clinicIds = pairs.map((p) => p.clinic_id);
     const marks = clinicIds.map(() => '?').join(', ');
@@ -144,7 +138,7 @@ async function recomputeMonth(knex: Knex, months: MonthBucketer, month: MonthKey
       `SELECT clinic_id, COUNT(*) AS n, CAST(SUM(charge_micros) AS TEXT) AS micros FROM inbound_messages
         WHERE clinic_id IN (${marks}) AND received_at >= ? AND received_at < ? GROUP BY clinic_id`, [...clinicIds, startMs, endMs]));
     const usageRows: SqlValue[][] = [];
-    const emptyPairs: DirtyRow[] = [];
+    const emptyPairs: UsageDirtyMark[] = [];
     for (const pair of pairs) {
       const s = sent.get(pair.clinic_id) ?? { n: 0, micros: 0 as string | number };
       const r = received.get(pair.clinic_id) ?? { n: 0, micros: 0 as string | number };
@@ -159,7 +153,7 @@ async function recomputeMonth(knex: Knex, months: MonthBucketer, month: MonthKey
         [month, ...emptyPairs.map((p) => p.clinic_id)]);
     }
     // The mark goes only if its version is the one read (always, inside this transaction; the check is cheap insurance).
-    const cleared = await trx('usage_dirty').where({ month }).whereIn(['clinic_id', 'version'], pairs.map((p) => [p.clinic_id, p.version])).del();
+    const cleared = await clearUsageDirty(trx, month, pairs);
     return { pairs: pairs.length, remarked: pairs.length - cleared };
   });
 }
@@ -173,19 +167,18 @@ export async function markAllUsageDirty(knex: Knex, months: MonthBucketer): Prom
     `SELECT MIN(t) AS lo, MAX(t) AS hi FROM (SELECT MIN(sent_at) AS t FROM outbound_messages UNION ALL SELECT MAX(sent_at) FROM outbound_messages
        UNION ALL SELECT MIN(received_at) FROM inbound_messages UNION ALL SELECT MAX(received_at) FROM inbound_messages) AS b`))[0];
   const clinics = rowsOf<{ clinic_id: number }>(await knex.raw('SELECT clinic_id FROM clinics'));
-  const rows: SqlValue[][] = [];
+  const pairs: Array<[clinicId: number, month: MonthKey]> = [];
   if (bounds?.lo != null && bounds.hi != null) {
     const last = months.monthOf(Number(bounds.hi));
     for (let m = months.monthOf(Number(bounds.lo)); m <= last; m = months.shift(m, 1)) {
-      for (const c of clinics) rows.push([c.clinic_id, m, 1]);
+      for (const c of clinics) pairs.push([c.clinic_id, m]);
     }
   }
   await knex.transaction(async (trx) => {
     await trx.raw('DELETE FROM monthly_usage');
-    await insertRows(trx, 'usage_dirty', ['clinic_id', 'month', 'version'], rows,
-      'ON CONFLICT (clinic_id, month) DO UPDATE SET version = usage_dirty.version + 1');
+    await markUsageDirty(trx, pairs);
   });
-  return rows.length;
+  return pairs.length;
 }
 
 /** Sums come as text (CAST in the queries) and are written back as text: exact beyond 2^53. */

@@ -10,6 +10,7 @@
  * last-used month first, binary-searches the table next, and only calls into luxon to extend it.
  */
 import { DateTime, IANAZone } from 'luxon';
+import { isValidTimeZone } from '../util/time-zone';
 
 /** 'YYYY-MM'. */
 export type MonthKey = string;
@@ -33,14 +34,6 @@ export function isMonthKey(s: string): boolean {
   if (!m) return false;
   const year = Number(m[1]);
   return year >= USER_YEAR_MIN && year <= USER_YEAR_MAX;
-}
-
-// IANA names only: Intl also accepts offsets like '+05:00' on newer runtimes, which are not zones.
-const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
-
-/** True for a time zone name that this runtime knows (e.g. 'America/Chicago', 'UTC'). */
-export function isValidTimeZone(tz: string): boolean {
-  return typeof tz === 'string' && tz.length <= 64 && ZONE_NAME.test(tz) && IANAZone.isValidZone(tz);
 }
 
 /** Month index: months since January of year 0 (so consecutive months differ by 1). */

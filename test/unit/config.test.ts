@@ -3,8 +3,8 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../../src/config';
-import { DEV_API_KEY } from '../../src/hq-mock/constants';
-import { isValidTimeZone } from '../../src/usage/month';
+import { DEV_API_KEY } from '../../src/config/dev-hq';
+import { isValidTimeZone } from '../../src/util/time-zone';
 
 const REAL_CONFIG_DIR = resolve(__dirname, '../../config');
 

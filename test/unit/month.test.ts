@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { mulberry32 } from '../../src/hq-mock/prng';
-import { isMonthKey, isValidTimeZone, MonthBucketer } from '../../src/usage/month';
+import { isMonthKey, MonthBucketer } from '../../src/usage/month';
+import { isValidTimeZone } from '../../src/util/time-zone';
 
 const utc = (iso: string): number => Date.parse(iso);
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { readStreamStates } from '../../ingest/stream-state';
+import { readStreamStates } from '../../db/store/stream-state';
 import type { QueueSnapshot } from '../../queues/progress';
 import { healthDocument, pollAgeCheck, probe, queueProgressCheck, type CheckResult } from '../readiness';
 import type { StatusServerDeps } from '../server';

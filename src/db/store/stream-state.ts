@@ -1,8 +1,10 @@
 /** Per-stream progress and last error, kept in the database so every process (and /status) sees it. */
 import type { Knex } from '@mikro-orm/knex';
-import { insertRows, rowsOf } from '../db/bulk-sql';
+import type { HqStream } from '../../texting/streams';
+import { insertRows, rowsOf } from '../bulk-sql';
 
-export type StateStream = 'receipts' | 'inbound' | 'account' | 'aggregates';
+/** HQ's two streams, the account sync and the usage recompute: each has one stream_state row. */
+export type StateStream = HqStream | 'account' | 'aggregates';
 
 export interface StreamStateRow {
   stream: StateStream;
