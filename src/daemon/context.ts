@@ -1,7 +1,8 @@
 import type { Logger } from 'winston';
 import type { Config } from '../config';
 import type { Database } from '../db/orm';
-import type { HqClient, HqStream } from '../hq/client';
+import type { HqClient } from '../hq/client';
+import type { HqStream } from '../texting/streams';
 import type { Metrics } from '../metrics/metrics';
 import type { JobQueues } from '../queues/queues';
 import type { MonthBucketer } from '../usage/month';

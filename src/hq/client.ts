@@ -11,8 +11,8 @@
 import { Backoff, monotonicMs, sleep } from '../util/backoff';
 import { HqBackoffError, HqError, HqRateLimitedError, HqRejectedError, HqUnavailableError } from './errors';
 import { ackAnswerSchema, inboundPageSchema, parserFor, postMessageAnswerSchema, receiptsPageSchema, type PostMessageAnswer } from './schemas';
+import type { HqStream } from '../texting/streams';
 
-export type HqStream = 'receipts' | 'inbound';
 
 export interface HqClientOptions {
   baseUrl: string;

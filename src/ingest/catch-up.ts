@@ -13,7 +13,7 @@
  *   worker that crashed mid-drain does not leave the page saying so for ever).
  */
 import type { Knex } from '@mikro-orm/knex';
-import type { HqStream } from '../hq/client';
+import type { HqStream } from '../texting/streams';
 
 export const PROGRESS_EVERY_MS = 5_000;
 /** Longer than a poll job's budget (ingest.maxJobSeconds, 10 s) plus the poll interval. */

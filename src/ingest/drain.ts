@@ -13,7 +13,8 @@
  * out again after its lease, like any page abandoned before commit.
  */
 import type { Knex } from '@mikro-orm/knex';
-import type { HqClient, HqStream } from '../hq/client';
+import type { HqClient } from '../hq/client';
+import type { HqStream } from '../texting/streams';
 import type { MonthBucketer } from '../usage/month';
 import { Backoff } from '../util/backoff';
 import { ackIdsOf, markStreamPolled, recordInboundPage, recordReceiptsPage, uniqueBy, type PageOutcome } from './record-page';

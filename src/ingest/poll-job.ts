@@ -4,7 +4,7 @@
  * not a failure of this job: it ends quietly and the next tick looks again.
  */
 import { HqBackoffError } from '../hq/errors';
-import type { HqStream } from '../hq/client';
+import type { HqStream } from '../texting/streams';
 import type { JobContext } from '../queues/job';
 import { DatabaseUnavailableError, drainStream, type DrainResult } from './drain';
 import { CatchUpProgress, recordCatchUp } from './catch-up';

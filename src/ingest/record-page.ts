@@ -18,6 +18,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import { insertPreparedReturning, insertRows, PreparedRows, selectIn, type SqlValue } from '../db/bulk-sql';
 import type { ValidInbound, ValidReceipt } from '../hq/schemas';
+import type { HqStream } from '../texting/streams';
 import type { MonthBucketer } from '../usage/month';
 import { applyUsageDeltas, sentContribution, UsageDeltas } from '../usage/aggregates';
 import { compareReceiptOrder } from './final-receipt';
@@ -32,8 +33,6 @@ import { markUsageDirty } from '../db/store/usage-dirty';
 import type { QuarantineEntry } from './validate';
 import { actOnNewInbound, annotateInbound } from '../office/inbound';
 import { flagsForNewReplies, noteActivity } from '../office/conversations';
-
-export type StreamName = 'receipts' | 'inbound';
 
 export interface PageOutcome {
   /** Items newly stored (not seen before). */
@@ -79,12 +78,12 @@ class DirtyPairs {
   }
 }
 
-async function addRecorded(trx: Knex.Transaction, stream: StreamName, recorded: number): Promise<void> {
+async function addRecorded(trx: Knex.Transaction, stream: HqStream, recorded: number): Promise<void> {
   if (recorded > 0) await trx.raw('UPDATE stream_state SET items_recorded = items_recorded + ? WHERE stream = ?', [recorded, stream]);
 }
 
 /** An empty page is still a good poll: readiness judges the age of the last one. */
-export async function markStreamPolled(knex: Knex, stream: StreamName, now: number = Date.now()): Promise<void> {
+export async function markStreamPolled(knex: Knex, stream: HqStream, now: number = Date.now()): Promise<void> {
   await recordStreamOk(knex, stream, now);
 }
 
@@ -98,7 +97,7 @@ async function markClinicsSeen(trx: Knex.Transaction, clinicIds: Iterable<number
   await insertRows(trx, 'clinics', ['clinic_id', 'seen_in_traffic'], ids.map((id) => [id, true]), CLINIC_SEEN);
 }
 
-async function recordStreamProgress(trx: Knex.Transaction, stream: StreamName, now: number, recorded: number): Promise<void> {
+async function recordStreamProgress(trx: Knex.Transaction, stream: HqStream, now: number, recorded: number): Promise<void> {
   await insertRows(trx, 'stream_state', ['stream', 'last_ok_at', 'items_recorded'], [[stream, now, recorded]], STREAM_PROGRESS);
 }
 

@@ -19,6 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Role } from '../config/types';
+import type { HqStream } from '../texting/streams';
 
 export const METRICS_PREFIX = 'econnector_';
 
@@ -27,7 +28,6 @@ export const JOB_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 /** HQ requests: loopback ms to the client's timeout (10 s by default). */
 export const HQ_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export type ItemKind = 'receipts' | 'inbound';
 
 export interface PageCounts {
   recorded: number;
@@ -47,7 +47,7 @@ export interface Metrics {
   readonly registry: Registry;
   readonly contentType: string;
   jobFinished(queue: string, ok: boolean, durationMs: number): void;
-  pageRecorded(kind: ItemKind, counts: PageCounts): void;
+  pageRecorded(kind: HqStream, counts: PageCounts): void;
   hqRequest(event: HqRequestEvent): void;
   /** The text exposition of every metric (collecting the scrape-time ones). */
   render(): Promise<string>;

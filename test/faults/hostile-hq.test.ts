@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import type { HqStream } from '../../src/texting/streams';
 import { FaultRig, hookHq, reportFigures } from '../support/fault-rig';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { waitFor, type StatusJson } from '../support/stack';
@@ -185,7 +186,7 @@ describe.each(['sqlite', 'postgresql'] as const)('a hostile HQ, on %s', (engine)
 });
 
 /** Ids an office database holds for a stream: recorded items, and quarantined ones by the id in their verbatim text. */
-function storedIds(from: { ids: readonly string[]; quarantine: readonly QuarantineRow[] }, stream: 'receipts' | 'inbound'): Set<string> {
+function storedIds(from: { ids: readonly string[]; quarantine: readonly QuarantineRow[] }, stream: HqStream): Set<string> {
   const out = new Set(from.ids);
   for (const q of from.quarantine) {
     if (q.kind !== (stream === 'receipts' ? 'receipt' : 'inbound')) continue;

@@ -7,7 +7,8 @@
  * stored twice.
  */
 import { mulberry32 } from '../../src/hq-mock/prng';
-import { FaultRig, hookHq, reportFigures, sleep, type HqStreamName } from '../support/fault-rig';
+import type { HqStream } from '../../src/texting/streams';
+import { FaultRig, hookHq, reportFigures, sleep } from '../support/fault-rig';
 import { waitFor } from '../support/stack';
 
 const DAY = 86_400_000;
@@ -36,7 +37,7 @@ describe('kill -9 of the daemon while it drains', () => {
     const first = await addBacklog(2500, 800, 101);
     let items = first.receipts + first.inbound + 16;
 
-    const outcomes: Array<{ moment: Moment; stream?: HqStreamName; page?: 'not committed' | 'committed, not acked' | 'committed and acked' }> = [];
+    const outcomes: Array<{ moment: Moment; stream?: HqStream; page?: 'not committed' | 'committed, not acked' | 'committed and acked' }> = [];
     await r.startDaemon();
 
     for (const [n, moment] of PLAN.entries()) {
@@ -55,10 +56,10 @@ describe('kill -9 of the daemon while it drains', () => {
         }
       };
       let servedIds: string[] = [];
-      let struck: HqStreamName | undefined;
+      let struck: HqStream | undefined;
       const killed = new Promise<void>((resolve) => {
         /** Notes where the kill is aimed and kills now, or after `delayMs`. */
-        const strike = (stream: HqStreamName, ids: string[] = [], delayMs = 0): void => {
+        const strike = (stream: HqStream, ids: string[] = [], delayMs = 0): void => {
           if (struck) return;
           struck = stream;
           servedIds = ids;

@@ -11,7 +11,8 @@
 import { join } from 'node:path';
 import BetterSqlite from 'better-sqlite3';
 import { openDatabase, type Database } from '../../src/db/orm';
-import type { HqClient, HqStream, Page } from '../../src/hq/client';
+import type { HqClient, Page } from '../../src/hq/client';
+import type { HqStream } from '../../src/texting/streams';
 import { HqUnavailableError } from '../../src/hq/errors';
 import { drainStream, type DrainDeps } from '../../src/ingest/drain';
 import { MonthBucketer } from '../../src/usage/month';

@@ -14,7 +14,8 @@
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../src/db/orm';
 import { rowsOf } from '../../src/db/bulk-sql';
-import type { HqClient, HqStream, Page } from '../../src/hq/client';
+import type { HqClient, Page } from '../../src/hq/client';
+import type { HqStream } from '../../src/texting/streams';
 import { DatabaseUnavailableError, drainStream, type DrainDeps } from '../../src/ingest/drain';
 import { ReceiptsWriter } from '../../src/ingest/receipts-writer';
 import { MonthBucketer } from '../../src/usage/month';

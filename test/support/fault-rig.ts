@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { ACKED } from '../../src/hq-mock/store';
+import type { HqStream } from '../../src/texting/streams';
 import { DAEMON_MAIN, spawnDaemonProcess, type LogLine } from './daemon-spawn';
 import { killAllTracked, killGroup, untrack, waitGroupGone, type Exit, type Spawned } from './processes';
 import { suiteOffset } from './clock';
@@ -358,25 +359,24 @@ export function reportFigures(name: string, figures: Record<string, unknown>): v
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
 }
 
-export type HqStreamName = 'receipts' | 'inbound';
 
 /**
  * Hooks the in-process mock's page and ack methods (the HTTP routes call these), for tests that
  * must act at an exact point of the daemon's loop. Returns a function that removes the hooks.
  */
 export function hookHq(mock: HqMock, hooks: {
-  page?: (stream: HqStreamName, page: { json: string; count: number }) => void;
+  page?: (stream: HqStream, page: { json: string; count: number }) => void;
   /** Return false to drop the ack as if it never reached HQ. */
-  beforeAck?: (stream: HqStreamName, ids: readonly string[]) => boolean;
+  beforeAck?: (stream: HqStream, ids: readonly string[]) => boolean;
 }): () => void {
   const hq = mock.hq;
   const orig = { pageReceipts: hq.pageReceipts, pageInbound: hq.pageInbound, ackReceipts: hq.ackReceipts, ackInbound: hq.ackInbound };
-  const page = (stream: HqStreamName, fn: (limit: number) => { json: string; count: number }) => (limit: number) => {
+  const page = (stream: HqStream, fn: (limit: number) => { json: string; count: number }) => (limit: number) => {
     const out = fn.call(hq, limit);
     hooks.page?.(stream, out);
     return out;
   };
-  const ack = (stream: HqStreamName, fn: (ids: readonly string[], record?: boolean) => number) => (ids: readonly string[], record?: boolean) =>
+  const ack = (stream: HqStream, fn: (ids: readonly string[], record?: boolean) => number) => (ids: readonly string[], record?: boolean) =>
     hooks.beforeAck && !hooks.beforeAck(stream, ids) ? 0 : fn.call(hq, ids, record);
   hq.pageReceipts = page('receipts', orig.pageReceipts);
   hq.pageInbound = page('inbound', orig.pageInbound);

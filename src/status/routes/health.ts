@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { readStreamStates } from '../../db/store/stream-state';
 import type { QueueSnapshot } from '../../queues/progress';
+import type { HqStream } from '../../texting/streams';
 import { healthDocument, pollAgeCheck, probe, queueProgressCheck, type CheckResult } from '../readiness';
 import type { StatusServerDeps } from '../server';
 import { readSqliteSchemaPage } from '../../db/sqlite-check';
@@ -25,7 +26,7 @@ export function registerHealthRoutes(server: FastifyInstance, { app, pingRedis, 
       queueSnapshot ? queueSnapshot().catch((err: Error) => err) : Promise.resolve(null),
     ]);
     const { pollWarnSeconds, pollFailSeconds } = app.config.readiness;
-    const stream = (name: 'receipts' | 'inbound'): CheckResult =>
+    const stream = (name: HqStream): CheckResult =>
       streams === null
         ? { status: 'fail', output: 'database unreadable', time: new Date(now).toISOString() }
         : pollAgeCheck({
