@@ -10,12 +10,15 @@
  * deletes a row.
  *
  * Reading: rows after a cursor, by id. Ids only grow, and become visible in id order: SQLite has
- * one writer, and on PostgreSQL every transaction holds the write lock of pg-serialized.ts from
- * its start, so a row with a smaller id can never commit after a reader saw a greater one. Rows
- * are only written inside transactions for that reason.
+ * one writer, and on PostgreSQL a transaction takes the commlog's lock (pg-serialized.ts) before
+ * its first row draws an id and holds it to its commit, so a row with a smaller id can never
+ * commit after a reader saw a greater one (page transactions run side by side there). Rows are
+ * only written inside transactions for that reason. Callers append late in their transaction:
+ * other appenders wait from there to its commit.
  */
 import type { Knex } from '@mikro-orm/knex';
 import { insertRows, rowsOf, type SqlValue } from './bulk-sql';
+import { lockKeys, LOCK_SPACE } from './pg-serialized';
 
 export const COMMLOG_KINDS = [
   /** An office text recorded to be sent (any purpose: office, HELP answer, opt-in prompt, confirmation). */
@@ -71,6 +74,7 @@ const COLUMNS = ['event_key', 'at', 'kind', 'patient_id', 'clinic_id', 'phone', 
 /** Appends rows (those whose event key is already there are left out). Call it inside the fact's transaction. */
 export async function appendCommlog(trx: Knex.Transaction, entries: readonly CommlogEntry[]): Promise<void> {
   if (entries.length === 0) return;
+  await lockKeys(trx, LOCK_SPACE.commlog, ['ids']);
   // One statement's rows in the order given: ids follow the order of the facts.
   await insertRows(
     trx,

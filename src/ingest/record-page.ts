@@ -16,7 +16,8 @@
  * message row that changes moves its contribution from its old (clinic, month) to its new one.
  */
 import type { Knex } from '@mikro-orm/knex';
-import { insertPreparedReturning, insertRows, PreparedRows, selectIn, type SqlValue } from '../db/bulk-sql';
+import { insertPreparedReturning, insertRows, insertRowsReturning, isSqlite, PreparedRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
+import { pageTransaction } from '../db/pg-serialized';
 import type { ValidInbound, ValidReceipt } from '../hq/schemas';
 import type { HqStream } from '../texting/streams';
 import type { MonthBucketer } from '../usage/month';
@@ -61,6 +62,11 @@ interface StoredMessage {
 }
 
 
+/** Strings in JavaScript's order (UTF-16 code units): any one total order does to lock rows in. */
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Set of `${clinicId}|${month}` keys. */
 class DirtyPairs {
   private readonly keys = new Set<string>();
@@ -78,23 +84,27 @@ class DirtyPairs {
   }
 }
 
-async function addRecorded(trx: Knex.Transaction, stream: HqStream, recorded: number): Promise<void> {
-  if (recorded > 0) await trx.raw('UPDATE stream_state SET items_recorded = items_recorded + ? WHERE stream = ?', [recorded, stream]);
-}
-
 /** An empty page is still a good poll: readiness judges the age of the last one. */
 export async function markStreamPolled(knex: Knex, stream: HqStream, now: number = Date.now()): Promise<void> {
   await recordStreamOk(knex, stream, now);
 }
 
 async function storeQuarantine(trx: Knex.Transaction, entries: readonly QuarantineEntry[], now: number): Promise<void> {
-  const unique = uniqueBy(entries, (e) => `${e.kind}|${e.itemKey}`);
+  const unique = uniqueBy(entries, (e) => `${e.kind}|${e.itemKey}`).sort((a, b) => byCodeUnit(a.kind, b.kind) || byCodeUnit(a.itemKey, b.itemKey));
   await insertRows(trx, 'quarantine', QUARANTINE_COLUMNS, unique.map((e) => quarantineRow(e, now)), QUARANTINE_SEEN_AGAIN);
 }
 
+/**
+ * Marks the clinics a page names as seen in traffic. Nearly always they all are already: a read
+ * finds that and writes nothing, so pages side by side (PostgreSQL) do not queue on the clinic
+ * rows (an upsert locks the row it conflicts with even when its WHERE then changes nothing).
+ */
 async function markClinicsSeen(trx: Knex.Transaction, clinicIds: Iterable<number>): Promise<void> {
-  const ids = [...new Set(clinicIds)];
-  await insertRows(trx, 'clinics', ['clinic_id', 'seen_in_traffic'], ids.map((id) => [id, true]), CLINIC_SEEN);
+  const ids = [...new Set(clinicIds)].sort((a, b) => a - b);
+  if (ids.length === 0) return;
+  const seen = new Set(rowsOf<{ clinic_id: number | string }>(await trx.raw(
+    `SELECT clinic_id FROM clinics WHERE seen_in_traffic AND clinic_id IN (${ids.map(() => '?').join(', ')})`, ids)).map((r) => Number(r.clinic_id)));
+  await insertRows(trx, 'clinics', ['clinic_id', 'seen_in_traffic'], ids.filter((id) => !seen.has(id)).map((id) => [id, true]), CLINIC_SEEN);
 }
 
 async function recordStreamProgress(trx: Knex.Transaction, stream: HqStream, now: number, recorded: number): Promise<void> {
@@ -108,21 +118,27 @@ export async function recordReceiptsPage(
   months: MonthBucketer,
   now: number = Date.now(),
 ): Promise<PageOutcome> {
-  const unique = uniqueBy(receipts, (r) => r.receiptId);
-  const deltas = new UsageDeltas();
-  const addsToUsage = (r: ValidReceipt): void => {
-    const is = sentContribution({ status: r.status, charge_micros: r.chargeMicros });
-    deltas.sent(r.clinicId, months.monthOf(r.sentAtMs), is.count, is.micros, 1);
-  };
+  // Sorted by id: pages written side by side (PostgreSQL) then lock the rows they share in one
+  // order, so they wait for each other instead of deadlocking (src/db/pg-serialized.ts).
+  const unique = uniqueBy(receipts, (r) => r.receiptId).sort((a, b) => byCodeUnit(a.receiptId, b.receiptId));
 
   // Everything that does not depend on what is stored is built before the transaction begins, so
   // it overlaps the other stream's transaction instead of holding the one connection.
   const receiptRows = new PreparedRows(knex, 'receipts', RECEIPT_COLUMNS, unique.map((r) => receiptRow(r, now)));
   // The greatest receipt of each message in the page (stored ones may take part: page-sql.ts).
-  const latest = greatestPerMessage(unique);
+  const latest = new Map([...greatestPerMessage(unique)].sort(([a], [b]) => byCodeUnit(a, b)));
   const newMessageRows = new PreparedRows(knex, 'outbound_messages', MESSAGE_COLUMNS, [...latest.values()].map((r) => messageRow(r, now)));
+  // On PostgreSQL the stored messages are read under a row lock: no other page can change one
+  // between this page's reading it and writing it (SQLite has one writer: no locking clause there).
+  const lockStored = isSqlite(knex) ? '' : ' ORDER BY guid FOR UPDATE';
 
-  const outcome = await knex.transaction(async (trx) => {
+  // The transaction may run more than once (a deadlock on PostgreSQL): what it collects starts inside.
+  const outcome = await pageTransaction(knex, async (trx) => {
+    const deltas = new UsageDeltas();
+    const addsToUsage = (r: ValidReceipt): void => {
+      const is = sentContribution({ status: r.status, charge_micros: r.chargeMicros });
+      deltas.sent(r.clinicId, months.monthOf(r.sentAtMs), is.count, is.micros, 1);
+    };
     // Insert-or-ignore by receiptId; RETURNING names exactly the receipts new to the database.
     const inserted = await insertPreparedReturning<{ receipt_id: string }>(trx, receiptRows, RECEIPT_IF_NEW, 'receipt_id');
     await storeQuarantine(trx, quarantined, now);
@@ -136,10 +152,11 @@ export async function recordReceiptsPage(
       pending.delete(guid);
     }
 
-    // Messages already stored: a receipt wins only over the greatest one stored before.
+    // Messages already stored: a receipt wins only over the greatest one stored before. A message
+    // another page inserted meanwhile is among them: its insert made ours wait for its commit.
     const existing = new Map<string, StoredMessage>();
     for (const m of await selectIn<StoredMessage>(trx,
-      'SELECT guid, clinic_id, sent_at, status, charge_micros, final_receipt_id, final_status_at FROM outbound_messages WHERE guid IN {in}', [...pending.keys()])) {
+      `SELECT guid, clinic_id, sent_at, status, charge_micros, final_receipt_id, final_status_at FROM outbound_messages WHERE guid IN {in}${lockStored}`, [...pending.keys()])) {
       existing.set(m.guid, m);
     }
     const changed: SqlValue[][] = [];
@@ -175,37 +192,37 @@ export async function recordInboundPage(
   months: MonthBucketer,
   now: number = Date.now(),
 ): Promise<PageOutcome> {
-  const unique = uniqueBy(messages, (m) => m.inboundId);
-  const dirty = new DirtyPairs();
-  const deltas = new UsageDeltas();
-  let usagePairs = 0;
+  // Sorted by id, like receipts: rows shared with a page written beside this one are locked in one order.
+  const unique = uniqueBy(messages, (m) => m.inboundId).sort((a, b) => byCodeUnit(a.inboundId, b.inboundId));
 
-  const outcome = await knex.transaction(async (trx) => {
-    // The first statement is a write: on SQLite it takes the write lock up front (waiting on
-    // busy_timeout), so no later write in this transaction can fail on a stale read snapshot.
-    await recordStreamOk(trx, 'inbound', now);
+  // The transaction may run more than once (a deadlock on PostgreSQL): what it collects starts inside.
+  const outcome = await pageTransaction(knex, async (trx) => {
+    const dirty = new DirtyPairs();
+    const deltas = new UsageDeltas();
     const existing = await existingIds(trx, 'inbound_messages', 'inbound_id', unique.map((m) => m.inboundId));
-    const already = existing.size;
-    // Only replies new to the database are matched and acted on: a replayed page changes nothing.
-    const fresh = unique.filter((m) => !existing.has(m.inboundId));
-    await addRecorded(trx, 'inbound', unique.length - already);
     await storeQuarantine(trx, quarantined, now);
-    const notes = await annotateInbound(trx, fresh);
+    const candidates = unique.filter((m) => !existing.has(m.inboundId));
+    const notes = await annotateInbound(trx, candidates);
     // New replies are unread, a blocked number's hidden and read (src/office/conversations.ts).
-    const flags = await flagsForNewReplies(trx, fresh);
-    await insertRows(
+    const flags = await flagsForNewReplies(trx, candidates);
+    // Only replies THIS insert stored are matched, counted and acted on: a replayed page changes
+    // nothing, and of two pages holding one reply at once (PostgreSQL) only the one whose insert
+    // stored it acts on it (the other's insert waits for that commit, then stores nothing).
+    const inserted = new Set((await insertRowsReturning<{ inbound_id: string }>(
       trx,
       'inbound_messages',
       ['inbound_id', 'clinic_id', 'from_phone', 'to_phone', 'body', 'received_at', 'charge_micros', 'segments', 'recorded_at', 'patient_id', 'match_count', 'keyword',
         'is_read', 'hidden'],
-      fresh.map((m) => {
+      candidates.map((m) => {
         const note = notes.get(m.inboundId)!;
         const flag = flags.get(m.inboundId)!;
         return [m.inboundId, m.clinicId, m.fromPhone, m.toPhone, m.body, m.receivedAtMs, m.chargeMicros, m.segments, now, note.patientId, note.matchCount, note.keyword,
           flag.isRead, flag.hidden];
       }),
       'ON CONFLICT (inbound_id) DO NOTHING',
-    );
+      'inbound_id',
+    )).map((r) => r.inbound_id));
+    const fresh = candidates.filter((m) => inserted.has(m.inboundId));
     await noteActivity(trx, fresh.map((m) => ({
       phone: m.fromPhone, clinicId: m.clinicId, at: m.receivedAtMs, direction: 'in' as const, ref: m.inboundId,
       unread: flags.get(m.inboundId)!.isRead ? 0 as const : 1 as const,
@@ -214,18 +231,19 @@ export async function recordInboundPage(
     for (const r of replies) dirty.add(r.clinicId, months.monthOf(now));
     // Each reply new to the database adds itself to its (clinic, month): a replay adds nothing.
     for (const m of fresh) deltas.received(m.clinicId, months.monthOf(m.receivedAtMs), m.chargeMicros);
-    usagePairs = await applyUsageDeltas(trx, deltas, now);
+    // The rows every page shares (usage, clinics, marks, the stream's progress) come last, so a
+    // page beside this one waits for them only through this page's commit.
+    const usagePairs = await applyUsageDeltas(trx, deltas, now);
     await markClinicsSeen(trx, unique.map((m) => m.clinicId));
     await markUsageDirty(trx, dirty.pairs());
-    return { recorded: unique.length - already, duplicates: messages.length - (unique.length - already), sendGuids: replies.map((r) => r.guid) };
+    await recordStreamProgress(trx, 'inbound', now, fresh.length);
+    return { recorded: fresh.length, duplicates: messages.length - fresh.length, sendGuids: replies.map((r) => r.guid), usagePairs, dirtyPairs: dirty.size };
   });
 
   return {
     ...outcome,
     quarantined: quarantined.length,
     ackIds: ackIdsOf(unique.map((m) => m.inboundId), quarantined),
-    dirtyPairs: dirty.size,
-    usagePairs,
   };
 }
 

@@ -74,7 +74,8 @@ export async function noteActivity(trx: Knex | Knex.Transaction, activity: reado
 
 /** Adds each clinic's delta to its unread count. */
 export async function adjustClinicUnread(trx: Knex | Knex.Transaction, deltas: ReadonlyMap<number, number>): Promise<void> {
-  const rows = [...deltas].filter(([, d]) => d !== 0).map(([clinicId, d]): SqlValue[] => [clinicId, d]);
+  // Sorted by clinic: writers side by side (PostgreSQL page transactions) lock these rows in one order.
+  const rows = [...deltas].filter(([, d]) => d !== 0).sort(([a], [b]) => a - b).map(([clinicId, d]): SqlValue[] => [clinicId, d]);
   await insertRows(trx, 'unread_counts', ['clinic_id', 'unread'], rows, 'ON CONFLICT (clinic_id) DO UPDATE SET unread = unread_counts.unread + excluded.unread');
 }
 

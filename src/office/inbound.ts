@@ -19,6 +19,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import { chunks, insertRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
 import { appendCommlog, COMMLOG_KEYS, type CommlogEntry } from '../db/commlog';
+import { lockKeys, LOCK_SPACE } from '../db/pg-serialized';
 import type { ValidInbound } from '../hq/schemas';
 import { countSegments } from '../texting/segments';
 import { helpReplyText, startConfirmationText, stopConfirmationText } from './help-reply';
@@ -148,6 +149,9 @@ export async function actOnNewInbound(
 
   // ---- the state of each number and its patients, before this page ----
   const keys = [...new Set(keyworded.map((e) => e.key))];
+  // Pages may be written side by side (PostgreSQL): the numbers' locks make reading their state,
+  // deciding and writing it one step against any other page with a keyword from the same number.
+  await lockKeys(trx, LOCK_SPACE.consent, keys);
   const states = new Map<string, KeyState>();
   for (const key of keys) states.set(key, { state: { optedOut: false, changedAt: -Infinity, inboundId: null }, changed: false, patients: [] });
   for (const r of await selectIn<{ phone_key: string; opted_out: number | boolean; changed_at: number | string; inbound_id: string | null }>(trx,

@@ -13,9 +13,10 @@
  *   `usage_dirty`; this module recomputes exactly those pairs from the message tables (one grouped,
  *   index-only query per month) and clears each mark if its version is unchanged.
  *
- * They never race: a recompute reads and writes in ONE write transaction (SQLite has one writer;
- * transactions begin IMMEDIATE, src/db/sqlite-immediate.ts), so it sees every committed delta's
- * rows, and every later delta lands on its result. The recompute stays the self-healing path:
+ * They never race: a recompute reads and writes in ONE write transaction that no page overlaps
+ * (SQLite has one writer, transactions begin IMMEDIATE, src/db/sqlite-immediate.ts; on PostgreSQL
+ * it takes the write lock exclusive while pages hold it shared, src/db/pg-serialized.ts), so it
+ * sees every committed delta's rows, and every later delta lands on its result. The recompute stays the self-healing path:
  * marking a pair dirty always converges it to the rows.
  */
 import type { Knex } from '@mikro-orm/knex';
@@ -78,13 +79,16 @@ export class UsageDeltas {
     e[5] += micros;
   }
 
-  /** Pairs whose usage actually changes. */
+  /**
+   * Pairs whose usage actually changes, in the table's key order (month, clinic): pages written side
+   * by side (PostgreSQL) lock the rows they share in one order, so they wait instead of deadlocking.
+   */
   rows(now: number): SqlValue[][] {
-    const out: SqlValue[][] = [];
+    const out: Array<[MonthKey, number, number, number, number, number, number]> = [];
     for (const [clinicId, month, sc, sm, rc, rm] of this.byPair.values()) {
       if (sc !== 0 || sm !== 0 || rc !== 0 || rm !== 0) out.push([month, clinicId, sc, sm, rc, rm, now]);
     }
-    return out;
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
   }
 }
 
@@ -113,8 +117,9 @@ export async function recomputeDirtyUsage(knex: Knex, months: MonthBucketer, now
     remarked += outcome.remarked;
     done++;
   }
-  // The heartbeat /status shows as aggregatesComputedAt (deltas keep usage current in between).
-  await knex.transaction((trx) => recordStreamOk(trx, 'aggregates', now));
+  // The heartbeat /status shows as aggregatesComputedAt (deltas keep usage current in between):
+  // one statement, outside a transaction, so it never waits for (or holds up) the pages.
+  await recordStreamOk(knex, 'aggregates', now);
   return { pairs, months: done, remarked };
 }
 

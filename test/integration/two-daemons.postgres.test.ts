@@ -1,8 +1,9 @@
 /**
  * Beyond one machine: two whole daemons (separate processes, each with its own DATA_DIR and
  * status server, as on two machines) share one Redis, one PostgreSQL and one HQ. The schedule
- * runs in both, workers in both; job ids collapse duplicate work and every database transaction
- * is serialized (src/db/pg-serialized.ts). Totals must be exact and nothing stored twice.
+ * runs in both, workers in both; job ids collapse duplicate work, and page transactions run side
+ * by side while the rest take the write lock exclusive (src/db/pg-serialized.ts). Totals must be
+ * exact and nothing stored twice.
  */
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';

@@ -15,7 +15,9 @@ export interface UsageDirtyMark {
 export async function markUsageDirty(trx: Knex | Knex.Transaction, pairs: Iterable<readonly [clinicId: number, month: string]>): Promise<void> {
   const unique = new Map<string, [number, string, number]>();
   for (const [clinicId, month] of pairs) unique.set(`${clinicId}|${month}`, [clinicId, month, 1]);
-  await insertRows(trx, 'usage_dirty', ['clinic_id', 'month', 'version'], [...unique.values()],
+  // Sorted by the key (clinic, month): writers side by side (PostgreSQL page transactions) lock these rows in one order.
+  const rows = [...unique.values()].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  await insertRows(trx, 'usage_dirty', ['clinic_id', 'month', 'version'], rows,
     'ON CONFLICT (clinic_id, month) DO UPDATE SET version = usage_dirty.version + 1');
 }
 
