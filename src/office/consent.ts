@@ -18,7 +18,7 @@ import type { Knex } from '@mikro-orm/knex';
 import { rowsOf } from '../db/bulk-sql';
 import { blockedKeysOf } from './conversations';
 import { OfficeError } from './errors';
-import type { TextOk } from './patients';
+import type { TextOk } from './text-ok';
 import { allowedWhenOptedOut, type Purpose } from './purpose';
 
 export type UnknownTextOkPolicy = 'allow' | 'refuse';

@@ -26,7 +26,7 @@ import { helpReplyText, startConfirmationText, stopConfirmationText } from './he
 import { detectKeyword, isPlainYes, type Keyword } from './keywords';
 import { matchReply, type MatchResult, type PatientCandidate } from './matching';
 import type { OptinStatus } from './optin-status';
-import type { TextOk } from './patients';
+import type { TextOk } from './text-ok';
 import { phoneMatchKey } from './phone';
 import type { Purpose } from './purpose';
 import { insertOfficeMessages, type OfficeMessage } from './send';

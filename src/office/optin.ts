@@ -14,7 +14,7 @@ import { rowsOf } from '../db/bulk-sql';
 import type { MonthBucketer } from '../usage/month';
 import { OfficeError } from './errors';
 import { optinRequestText } from './help-reply';
-import type { TextOk } from './patients';
+import type { TextOk } from './text-ok';
 import { readPatient, readPatientRow, type PatientView } from './patient-view';
 import { recordOfficeText, type SendOptions, type SentMessage } from './send';
 import { getDefaultClinicId, getPracticeTitle, titleInEffect } from './settings';

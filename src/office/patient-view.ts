@@ -6,7 +6,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import { rowsOf } from '../db/bulk-sql';
 import type { OptinStatus } from './optin-status';
-import type { TextOk } from './patients';
+import type { TextOk } from './text-ok';
 
 export interface PatientView {
   patientId: number;

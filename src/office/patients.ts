@@ -24,8 +24,7 @@ import { appendCommlog, COMMLOG_KEYS, type CommlogEntry } from '../db/commlog';
 import { optinSuggested, promptForOptinByClinic } from './optin';
 import { normalizePhone, phoneMatchKey } from './phone';
 import { rematchReplies } from './rematch';
-
-export type TextOk = 'yes' | 'no' | 'unknown';
+import type { TextOk } from './text-ok';
 
 export interface PatientRecord {
   patientId: number;

@@ -30,7 +30,7 @@ import { appendCommlog, COMMLOG_KEYS } from '../db/commlog';
 import { latestReplyClinicId, noteActivity } from './conversations';
 import { consentRefusal, type UnknownTextOkPolicy } from './consent';
 import { OfficeError, invalid } from './errors';
-import type { TextOk } from './patients';
+import type { TextOk } from './text-ok';
 import { phoneMatchKey } from './phone';
 import { purposeLabel, type Purpose } from './purpose';
 import { getDefaultClinicId } from './settings';

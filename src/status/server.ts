@@ -3,9 +3,7 @@
  * registered here. Fastify gives keep-alive, body limits (413) and JSON parsing errors (400).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { AppContext } from '../daemon/context';
 import { hostCheck } from './access';
-import type { QueueSnapshot } from '../queues/progress';
 import { registerApiRoutes } from './routes/api';
 import { registerHealthRoutes } from './routes/health';
 import { registerHistoryRoutes } from './routes/history';
@@ -13,14 +11,8 @@ import { registerMetricsRoutes } from './routes/metrics';
 import { registerOpenApiRoutes } from './routes/openapi';
 import { registerPageRoutes } from './routes/page';
 import { registerUsageRoutes } from './routes/usage';
+import type { StatusServerDeps } from './server-deps';
 
-export interface StatusServerDeps {
-  app: AppContext;
-  /** Pings Redis (the queues' connection). */
-  pingRedis: () => Promise<unknown>;
-  /** Counts, oldest waiting job and last completion per queue, from Redis (readiness: queue progress). */
-  queueSnapshot?: () => Promise<QueueSnapshot[]>;
-}
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { findProjectRoot, PAGE_CSP, registerPageRoutes } from '../../src/status/routes/page';
-import type { StatusServerDeps } from '../../src/status/server';
+import type { StatusServerDeps } from '../../src/status/server-deps';
 import { tempDir } from '../support/tmp';
 
 describe('status page routes', () => {

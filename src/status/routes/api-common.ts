@@ -1,7 +1,7 @@
 /** What the office API's route modules share (api.ts registers them all in one scope). */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalid } from '../../office/errors';
-import type { StatusServerDeps } from '../server';
+import type { StatusServerDeps } from '../server-deps';
 
 /** The largest request body the API takes: a 1,600-character text is at most ~10 KB of JSON. */
 export const API_BODY_LIMIT_BYTES = 16 * 1024;

@@ -28,7 +28,7 @@ import {
 import { parseRequest } from '../../office/validation';
 import { formatMicros } from '../../money';
 import { bearerTokenCheck } from '../access';
-import type { StatusServerDeps } from '../server';
+import type { StatusServerDeps } from '../server-deps';
 import { registerMessagesRoutes } from './messages';
 import { API_BODY_LIMIT_BYTES, pathId, type TokenCheck } from './api-common';
 import { registerCommlogRoutes } from './commlog';

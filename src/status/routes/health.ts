@@ -3,7 +3,7 @@ import { readStreamStates } from '../../db/store/stream-state';
 import type { QueueSnapshot } from '../../queues/progress';
 import type { HqStream } from '../../texting/streams';
 import { healthDocument, pollAgeCheck, probe, queueProgressCheck, type CheckResult } from '../readiness';
-import type { StatusServerDeps } from '../server';
+import type { StatusServerDeps } from '../server-deps';
 import { readSqliteSchemaPage } from '../../db/sqlite-check';
 import { probeDatabase } from '../../db/errors';
 

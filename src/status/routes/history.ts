@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { StatusServerDeps } from '../server';
+import type { StatusServerDeps } from '../server-deps';
 import { HISTORY_MONTHS_DEFAULT, HISTORY_MONTHS_MAX, readUsageHistory } from '../usage-history';
 
 /** GET /status/history?months=N: the query it accepts (also its OpenAPI description). */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { StatusServerDeps } from '../server';
+import type { StatusServerDeps } from '../server-deps';
 
 /**
  * GET /metrics: Prometheus text format (prom-client). In the process with the status role this

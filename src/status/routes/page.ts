@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { StatusServerDeps } from '../server';
+import type { StatusServerDeps } from '../server-deps';
 
 export const PAGE_CSP = [
   "default-src 'none'",

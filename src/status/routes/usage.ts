@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isMonthKey } from '../../usage/month';
-import type { StatusServerDeps } from '../server';
+import type { StatusServerDeps } from '../server-deps';
 import { buildStatus } from '../usage-report';
 
 /** GET /status's query (also its OpenAPI description). Other keys are ignored. */
