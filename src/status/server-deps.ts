@@ -1,9 +1,30 @@
-/** What the status server and each of its route groups (./routes) are given: no route imports the server. */
-import type { AppContext } from '../daemon/context';
+/**
+ * What the status server and each of its route groups (./routes) are given. The daemon passes its
+ * whole application context, which has all of this; the server names only what it uses, so that
+ * status depends on the layers below it and never on the daemon that starts it. No route imports
+ * the server either.
+ */
+import type { Logger } from 'winston';
+import type { Config } from '../config';
+import type { Database } from '../db/orm';
+import type { Metrics } from '../metrics/metrics';
 import type { QueueSnapshot } from '../queues/progress';
+import type { JobQueues } from '../queues/queues';
+import type { MonthBucketer } from '../usage/month';
+
+export interface StatusApp {
+  config: Readonly<Config>;
+  logger: Logger;
+  db: Database;
+  months: MonthBucketer;
+  /** Office sends and recomputes are queued from the API. */
+  queues: JobQueues;
+  metrics: Metrics;
+  startedAt: number;
+}
 
 export interface StatusServerDeps {
-  app: AppContext;
+  app: StatusApp;
   /** Pings Redis (the queues' connection). */
   pingRedis: () => Promise<unknown>;
   /** Counts, oldest waiting job and last completion per queue, from Redis (readiness: queue progress). */

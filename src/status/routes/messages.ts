@@ -17,7 +17,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../daemon/context';
+import type { StatusApp } from '../server-deps';
 import { formatMicros } from '../../money';
 import {
   conversationExists, DEFAULT_PAGE, encodeCursor, listConversations, listCursorOf, MAX_PAGE, readThread, threadCursorOf, unreadCounts,
@@ -79,7 +79,7 @@ export function messageJson(m: ThreadMessage) {
   return { ...rest, at: iso(atMs), chargeUsd: chargeMicros === null ? null : formatMicros(chargeMicros) };
 }
 
-export function registerMessagesRoutes(api: FastifyInstance, app: AppContext, requireToken: Guard): void {
+export function registerMessagesRoutes(api: FastifyInstance, app: StatusApp, requireToken: Guard): void {
   const knex = app.db.knex;
   const reader = app.db.reader;
   const guarded = { onRequest: requireToken };
