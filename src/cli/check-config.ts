@@ -24,6 +24,8 @@ export const MASK = '********';
 
 /** The password of a URL, masked; a URL without one is returned as it is. */
 export function maskUrlPassword(url: string): string {
+  // A unix socket's path (REDIS_URL=unix:///…) carries no password.
+  if (url.startsWith('/')) return url;
   try {
     const u = new URL(url);
     if (!u.password) return url;

@@ -63,10 +63,21 @@ export function checkHqUrl(label: string, value: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/**
+ * redis:// or rediss:// (TCP), or unix:///absolute/path/redis.sock, a Redis that listens on a
+ * unix socket (as the embedded one does); the socket is returned as its bare path, the form
+ * ioredis connects to.
+ */
 export function checkRedisUrl(label: string, value: string): string {
+  const socket = /^unix:\/\/(\/.*)$/i.exec(value);
+  if (socket) {
+    const path = socket[1]!;
+    if (path.includes('?') || path.includes('#') || path.endsWith('/')) fail(label, 'must name a socket file: unix:///path/to/redis.sock');
+    return path;
+  }
   const url = parseUrl(value);
   if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
-    fail(label, 'must be a redis:// or rediss:// URL');
+    fail(label, 'must be a redis:// or rediss:// URL, or unix:///path/to/redis.sock');
   }
   return value;
 }

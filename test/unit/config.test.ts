@@ -135,6 +135,10 @@ describe('environment variables', () => {
   it('REDIS_URL', () => {
     expect(load({ REDIS_URL: 'redis://127.0.0.1:6390/2' }).redis.url).toBe('redis://127.0.0.1:6390/2');
     expect(load({ REDIS_URL: 'rediss://:pw@redis.example.com:6380' }).redis.url).toBe('rediss://:pw@redis.example.com:6380');
+    // A Redis on a unix socket: the path, as ioredis takes it.
+    expect(load({ REDIS_URL: 'unix:///var/run/redis/redis.sock' }).redis.url).toBe('/var/run/redis/redis.sock');
+    expect(errorOf({ REDIS_URL: 'unix://relative/redis.sock' })).toBe('REDIS_URL: must be a redis:// or rediss:// URL, or unix:///path/to/redis.sock');
+    expect(errorOf({ REDIS_URL: 'unix:///var/run/redis/' })).toBe('REDIS_URL: must name a socket file: unix:///path/to/redis.sock');
   });
 
   it.each([
@@ -254,8 +258,8 @@ describe('bad values stop start-up with one line naming the setting', () => {
     [{ HQ_URL: 'https://hq.example.com' }, 'HQ_API_KEY: required when HQ_URL is set'],
     [{ HQ_API_KEY: 'has space' }, 'HQ_API_KEY: must be printable ASCII without spaces'],
     [{ API_TOKEN: 'tab\there' }, 'API_TOKEN: must be printable ASCII without spaces'],
-    [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
-    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL, or unix:///path/to/redis.sock'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL, or unix:///path/to/redis.sock'],
     [{ DATABASE_URL: 'mysql://db/office' }, 'DATABASE_URL: must be sqlite:<path>, file:<path>, or a postgres:// or postgresql:// URL'],
     [{ DATABASE_URL: 'sqlite:' }, 'DATABASE_URL: names no database file'],
     [{ DATABASE_URL: 'sqlite::memory:' }, 'DATABASE_URL: an in-memory database cannot hold the office data'],
