@@ -7,4 +7,7 @@ module.exports = {
   // Integration tests start redis-server and child processes; two cores do not like more than 2 at a time.
   maxWorkers: 2,
   testTimeout: 60000,
+  // Tags the run's temporary folders and processes, and fails the run if a test left one running.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };
