@@ -2,7 +2,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fillBacklog } from './drain';
-import { RssSampler, spawnDaemon, startMockProcess, startRedis } from './procs';
+import { RssSampler, spawnDaemon, startMockProcess } from './procs';
+import { startTestRedis } from '../../test/support/redis';
 import { simRequest, sleep } from './util';
 
 function bigAnon(pid: number): string {
@@ -40,7 +41,7 @@ function smapsSummary(pid: number): Record<string, number> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync('/var/tmp/ecperf-mem-');
-  const redis = await startRedis(join(dir, 'redis'));
+  const redis = await startTestRedis(join(dir, 'redis'));
   const mock = await startMockProcess({ logFile: join(dir, 'mock.log') });
   await fillBacklog(mock, Number(process.argv[2] ?? 1_000_000), Number(process.argv[3] ?? 200_000));
   const d = await spawnDaemon({ hqUrl: mock.url, apiKey: mock.apiKey, redisUrl: redis.url, dataDir: join(dir, 'data'), logFile: join(dir, 'daemon.log'), nodeArgs: (process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), env: process.env.DENV ? JSON.parse(process.env.DENV) : {} });

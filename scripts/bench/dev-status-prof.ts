@@ -2,7 +2,8 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMonthDb, copyMonthDb } from './month-db';
-import { spawnDaemon, startMockProcess, startRedis, waitHttp } from './procs';
+import { spawnDaemon, startMockProcess, waitHttp } from './procs';
+import { startTestRedis } from '../../test/support/redis';
 import { KeepAliveClient, percentile, simRequest } from './util';
 
 async function main(): Promise<void> {
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   const month = await buildMonthDb({ path: join(dir, 'm.sqlite'), tz: 'UTC', messages: Number(process.argv[2] ?? 100_000), inbound: 20_000, clinics: 100 });
   mkdirSync(join(dir, 'data'), { recursive: true });
   copyMonthDb(month, join(dir, 'data', 'econnector.sqlite'));
-  const redis = await startRedis(join(dir, 'redis'));
+  const redis = await startTestRedis(join(dir, 'redis'));
   const mock = await startMockProcess({ logFile: join(dir, 'mock.log') });
   await simRequest(mock.url, mock.apiKey, 'POST', '/sim/config', { clinics: Array.from({ length: 100 }, (_, i) => ({ clinicId: i + 1, name: `Clinic ${i + 1}`, subscribed: true, primaryPhone: `+1503555${String(i + 1).padStart(4, '0')}`, countryCode: 'US' })) });
   const d = await spawnDaemon({ hqUrl: mock.url, apiKey: mock.apiKey, redisUrl: redis.url, dataDir: join(dir, 'data'), logFile: join(dir, 'd.log'), nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] });

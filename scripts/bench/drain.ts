@@ -8,7 +8,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { readCpuSeconds, RssSampler, spawnDaemon, startMockProcess, startRedis, waitHttp } from './procs';
+import { readCpuSeconds, RssSampler, spawnDaemon, startMockProcess, waitHttp } from './procs';
+import { startTestRedis } from '../../test/support/redis';
 import { round, simRequest, sleep } from './util';
 
 export interface DrainOptions {
@@ -96,7 +97,7 @@ export async function fillBacklog(mock: { url: string; apiKey: string }, receipt
 
 export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
   mkdirSync(opts.dir, { recursive: true });
-  const redis = await startRedis(join(opts.dir, 'redis'));
+  const redis = await startTestRedis(join(opts.dir, 'redis'));
   const mock = await startMockProcess({ seed: opts.seed, logFile: join(opts.dir, 'hq-mock.log') });
   const sim = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => simRequest<T>(mock.url, mock.apiKey, method, path, body);
   let daemon: Awaited<ReturnType<typeof spawnDaemon>> | undefined;

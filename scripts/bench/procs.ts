@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEV_API_KEY } from '../../src/config/dev-hq';
-import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
+import { freePort } from '../../src/daemon/embedded-redis';
 import { sleep } from './util';
 
 /** The project root (dist/scripts/bench -> ../../..). */
@@ -72,10 +72,6 @@ export async function startMockProcess(opts: { seed?: number; logFile: string })
       await waitExit(child, 5000);
     },
   };
-}
-
-export async function startRedis(dir: string): Promise<EmbeddedRedis> {
-  return startEmbeddedRedis({ dataDir: dir, restartOnExit: false });
 }
 
 export interface DaemonProcess {

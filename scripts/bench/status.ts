@@ -11,20 +11,21 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyMonthDb, type MonthDb } from './month-db';
-import { readMemory, RssSampler, spawnDaemon, startMockProcess, startRedis, waitHttp, type DaemonProcess, type MockProcess } from './procs';
+import { readMemory, RssSampler, spawnDaemon, startMockProcess, waitHttp, type DaemonProcess, type MockProcess } from './procs';
+import { startTestRedis } from '../../test/support/redis';
 import { KeepAliveClient, percentile, round, simRequest, sleep } from './util';
-import type { EmbeddedRedis } from '../../src/daemon/embedded-redis';
+import type { TestRedis } from '../../test/support/redis';
 
 interface Env {
   dir: string;
-  redis: EmbeddedRedis;
+  redis: TestRedis;
   mock: MockProcess;
   daemonRoot?: string;
 }
 
 async function startEnv(dir: string, clinics: number, daemonRoot?: string): Promise<Env> {
   mkdirSync(dir, { recursive: true });
-  const redis = await startRedis(join(dir, 'redis'));
+  const redis = await startTestRedis(join(dir, 'redis'));
   const mock = await startMockProcess({ logFile: join(dir, 'hq-mock.log') });
   const list = Array.from({ length: clinics }, (_, i) => ({
     clinicId: i + 1, name: `Clinic ${i + 1}`, subscribed: true, primaryPhone: `+1503555${String(i + 1).padStart(4, '0')}`, countryCode: 'US',

@@ -3,9 +3,10 @@
  * The daemon's server listens on a unix socket in that folder (0700) and on no TCP port at all:
  * a loopback port would let every local account read and change the queues (and the job data
  * in them), while the socket is reachable only by the daemon's own account. No password is
- * needed, so none shows in `ps` (docs/security.md). Tests start one on a loopback port instead. A pid file lets the next start clean up a server orphaned by a kill -9 of the
+ * needed, so none shows in `ps` (docs/security.md). Tests start theirs on a socket too
+ * (test/support/redis.ts). A pid file lets the next start clean up a server orphaned by a kill -9 of the
  * daemon (Node cannot ask the kernel to kill a child when its parent dies). If the server dies
- * while the daemon runs, it is started again on the same port; BullMQ's connections reconnect.
+ * while the daemon runs, it is started again on the same socket; BullMQ's connections reconnect.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

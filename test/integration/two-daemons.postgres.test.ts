@@ -14,9 +14,9 @@ import { spawnDaemonProcess, type LogLine } from '../support/daemon-spawn';
 import { killAllTracked, killGroup, type Spawned } from '../support/processes';
 import { ackedButMissing } from '../support/acked';
 import { suiteOffset } from '../support/clock';
-import { Deadline, startRedis, waitFor, waitForTruth, type StatusJson } from '../support/stack';
+import { Deadline, waitFor, waitForTruth, type StatusJson } from '../support/stack';
 import { tempDir } from '../support/tmp';
-import type { EmbeddedRedis } from '../../src/daemon/embedded-redis';
+import { startTestRedis, type TestRedis } from '../support/redis';
 
 const TZ = 'America/New_York';
 const DAY = 86_400_000;
@@ -25,7 +25,7 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
   const owner = {};
   const dir = tempDir();
   let pg: TestPostgres;
-  let redis: EmbeddedRedis;
+  let redis: TestRedis;
   let mock: HqMock;
   let databaseUrl: string;
   const daemons: Array<{ proc: Spawned; statusUrl: string; logs: LogLine[] }> = [];
@@ -43,7 +43,7 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
   beforeAll(async () => {
     pg = await startPostgres();
     databaseUrl = await pg.createDatabase('two_daemons');
-    redis = await startRedis(dir.path);
+    redis = await startTestRedis(dir.path);
     // The mock and both daemons' calendars at the suite's instant (test/support/clock.ts).
     mock = await startHqMock({ port: 0, leaseMs: 2000, seed: 5, clockOffsetMs: suiteOffset() });
     const prefix = `two-${randomUUID().slice(0, 8)}`;

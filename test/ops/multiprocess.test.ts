@@ -8,11 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { EmbeddedRedis } from '../../src/daemon/embedded-redis';
+import { startTestRedis, type TestRedis } from '../support/redis';
 import { startHqMock, type HqMock } from '../../src/hq-mock/server';
 import { killAllTracked } from '../support/processes';
 import { suiteOffset } from '../support/clock';
-import { Deadline, diffAgainstTruth, startRedis, waitFor, type StatusJson } from '../support/stack';
+import { Deadline, diffAgainstTruth, waitFor, type StatusJson } from '../support/stack';
 import { tempDir } from '../support/tmp';
 import { runNode, spawnDaemon, sumSamples, type DaemonProcess } from './support/daemon-process';
 
@@ -23,14 +23,14 @@ let mockKey = '';
 describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite file', () => {
   const tmp = tempDir('econnector-ops-');
   const dbPath = join(tmp.path, 'econnector.sqlite');
-  let redis: EmbeddedRedis;
+  let redis: TestRedis;
   let mock: HqMock;
   let main: DaemonProcess;
   const workers: DaemonProcess[] = [];
   let env: (extra: Record<string, string>) => Record<string, string>;
 
   beforeAll(async () => {
-    redis = await startRedis(tmp.path);
+    redis = await startTestRedis(tmp.path);
     // The mock and every process's calendar at the suite's instant (test/support/clock.ts).
     mock = await startHqMock({ port: 0, leaseMs: 1500, seed: 5, clockOffsetMs: suiteOffset() });
     mockKey = mock.apiKey;

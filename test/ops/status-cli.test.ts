@@ -2,10 +2,10 @@
  * `npm run status`: the usage grid in the terminal, against a running stack (the daemon in this
  * process, the CLI spawned as `node dist/src/cli/status.js`, as npm runs it).
  */
-import { freePort } from '../../src/daemon/embedded-redis';
 import { COLUMNS, dollars, layout, renderUsage, usageRows } from '../../src/cli/usage-table';
 import { checkMonth, parseArgs, statusBaseUrl, UsageError } from '../../src/cli/status';
 import type { StatusDocument } from '../../src/status/usage-report';
+import { fixedPorts } from '../support/ports';
 import { killAllTracked } from '../support/processes';
 import { generateMonthTraffic, intoMonthOf } from '../support/month-traffic';
 import { Deadline, startStack, waitFor, waitForTruth, type TestStack } from '../support/stack';
@@ -141,7 +141,8 @@ describe('npm run status against a running stack', () => {
   });
 
   it('says in one line that the daemon is not running, with exit code 1', async () => {
-    const port = await freePort();
+    // Below the ephemeral range nothing gets a port by chance (ports.ts): nothing answers there.
+    const port = await fixedPorts(1);
     const r = await runNode(CLI, [], { ...env, STATUS_PORT: String(port) });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`econnector status: econnector is not running: nothing answers at http://127.0.0.1:${port} (start it with npm start, or npx pm2 start ecosystem.config.js)\n`);

@@ -13,14 +13,14 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { ACKED } from '../../src/hq-mock/store';
 import type { HqStream } from '../../src/texting/streams';
 import { DAEMON_MAIN, spawnDaemonProcess, type LogLine } from './daemon-spawn';
 import { killAllTracked, killGroup, untrack, waitGroupGone, type Exit, type Spawned } from './processes';
 import { suiteOffset } from './clock';
-import { Deadline, diffAgainstTruth, startRedis, waitFor, type StatusJson } from './stack';
+import { Deadline, diffAgainstTruth, waitFor, type StatusJson } from './stack';
+import { startTestRedis, type TestRedis } from './redis';
 import { tempDir } from './tmp';
 
 export { DAEMON_MAIN, ROOT, type LogLine } from './daemon-spawn';
@@ -74,7 +74,7 @@ export class FaultRig {
   private constructor(
     readonly dir: string,
     private readonly removeDir: () => void,
-    public redis: EmbeddedRedis,
+    public redis: TestRedis,
     readonly mock: HqMock,
     readonly dbPath: string,
     opts: RigOptions,
@@ -94,9 +94,9 @@ export class FaultRig {
   static async start(opts: RigOptions = {}): Promise<FaultRig> {
     if (!existsSync(DAEMON_MAIN)) throw new Error(`${DAEMON_MAIN} is missing: run npm run build first (npm test does)`);
     const tmp = tempDir('econnector-fault-');
-    let redis: EmbeddedRedis | undefined;
+    let redis: TestRedis | undefined;
     try {
-      redis = await startRedis(tmp.path);
+      redis = await startTestRedis(tmp.path);
       const mock = await startHqMock({ port: 0, leaseMs: 1500, receiptDelayMs: 200, clockOffsetMs: suiteOffset(), ...opts.mock });
       // Texts the daemon sends itself (automatic replies) get their second receipt in 1 s, not 30 s.
       mock.hq.configure({ secondReceiptDelayMs: 1000 });
@@ -183,9 +183,9 @@ export class FaultRig {
     if (wipe) rmSync(join(this.dir, 'redis'), { recursive: true, force: true });
   }
 
-  /** Starts a redis-server again on the same port (empty, if its data was wiped). */
+  /** Starts a redis-server again on the same socket (empty, if its data was wiped). */
   async restartRedis(): Promise<void> {
-    this.redis = await startEmbeddedRedis({ dataDir: this.dir, port: this.redis.port, restartOnExit: false });
+    this.redis = await startTestRedis(this.dir);
   }
 
   requireDaemon(): DaemonProcess {

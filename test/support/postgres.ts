@@ -1,13 +1,15 @@
 /**
- * A throw-away PostgreSQL server for tests: initdb in a temporary folder, a free loopback port,
- * stopped and removed afterwards. PostgreSQL refuses to run as root, so as root the server runs
+ * A throw-away PostgreSQL server for tests: initdb in a temporary folder, listening only on a unix
+ * socket in that folder (no TCP port to pick, race for or leave bound), stopped and removed
+ * afterwards. Its URLs name the socket's folder as the host, percent-encoded
+ * (postgres://econnector@%2Ftmp%2F…:5432/db), which the pg driver and the daemon both take. PostgreSQL refuses to run as root, so as root the server runs
  * as the `postgres` user (Debian's package creates it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/daemon/embedded-redis';
+import { tempDir } from './tmp';
 
 export interface TestPostgres {
   url: string;
@@ -15,7 +17,7 @@ export interface TestPostgres {
   createDatabase(name: string): Promise<string>;
   /**
    * Stops the server the way a crash does (immediate shutdown: no checkpoint, every connection cut)
-   * and starts it again on the same data and port, after `downMs` of being away.
+   * and starts it again on the same data and socket, after `downMs` of being away.
    */
   restart(downMs?: number): Promise<void>;
   /** The last lines the server wrote to stderr (for a failing test's message). */
@@ -42,7 +44,8 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL is not installed (apt-get install -y postgresql); .ci/run installs it');
   const asRoot = userInfo().uid === 0;
-  const dir = mkdtempSync(join(tmpdir(), 'econnector-pg-'));
+  const tmp = tempDir('econnector-pg-');
+  const dir = tmp.path;
   const postgresUid = asRoot ? Number(spawnSync('id', ['-u', 'postgres']).stdout.toString().trim()) : -1;
   const postgresGid = asRoot ? Number(spawnSync('id', ['-g', 'postgres']).stdout.toString().trim()) : -1;
   if (asRoot) chownSync(dir, postgresUid, postgresGid);
@@ -53,21 +56,15 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
   const init = spawnSync(initCmd!, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
 
-  // The port is chosen before the server binds it (PostgreSQL cannot report a port-0 bind), so a
-  // start that loses the port to another process is retried on a new one.
-  let port = 0;
-  let pgCmd = '';
-  let pgArgs: string[] = [];
-  let adminUrl = '';
-  const usePort = async (): Promise<void> => {
-    port = await freePort();
-    [pgCmd, ...pgArgs] = run(join(bin, 'postgres'), [
-      '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-      // A test server: durability off for speed, except that a crash-safe one keeps every answered commit.
-      '-c', 'fsync=off', '-c', `synchronous_commit=${opts.crashSafe ? 'on' : 'off'}`, '-c', 'full_page_writes=off', '-c', 'max_connections=200',
-    ]) as [string, ...string[]];
-    adminUrl = `postgres://econnector@127.0.0.1:${port}/postgres`;
-  };
+  // The socket is DIR/.s.PGSQL.5432: the folder is the test's own, so the port number is only a name.
+  const port = 5432;
+  const [pgCmd, ...pgArgs] = run(join(bin, 'postgres'), [
+    '-D', data, '-p', String(port), '-k', dir, '-c', "listen_addresses=",
+    // A test server: durability off for speed, except that a crash-safe one keeps every answered commit.
+    '-c', 'fsync=off', '-c', `synchronous_commit=${opts.crashSafe ? 'on' : 'off'}`, '-c', 'full_page_writes=off', '-c', 'max_connections=200',
+  ]) as [string, ...string[]];
+  const urlOf = (database: string): string => `postgres://econnector@${encodeURIComponent(dir)}:${port}/${database}`;
+  const adminUrl = urlOf('postgres');
   let stderr = '';
   let child: ChildProcess;
   const { Client } = await import('pg');
@@ -125,18 +122,15 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
     });
   };
 
-  for (let attempt = 1; ; attempt++) {
-    await usePort();
-    try {
-      await launch();
-      break;
-    } catch (err) {
-      if (attempt >= 5 || !/already in use|could not create any TCP\/IP sockets/i.test(`${(err as Error).message} ${stderr}`)) throw err;
-    }
+  try {
+    await launch();
+  } catch (err) {
+    tmp.remove();
+    throw err;
   }
 
   return {
-    url: `postgres://econnector@127.0.0.1:${port}/econnector`,
+    url: urlOf('econnector'),
     createDatabase: async (name: string) => {
       const client = new Client({ connectionString: adminUrl });
       await client.connect();
@@ -145,7 +139,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
       } finally {
         await client.end();
       }
-      return `postgres://econnector@127.0.0.1:${port}/${name}`;
+      return urlOf(name);
     },
     log: () => stderr,
     restart: async (downMs = 0) => {
@@ -155,7 +149,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
     },
     stop: async () => {
       await halt('SIGINT'); // PostgreSQL's "fast" shutdown
-      rmSync(dir, { recursive: true, force: true });
+      tmp.remove();
     },
   };
 }

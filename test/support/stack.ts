@@ -1,20 +1,20 @@
 /**
- * A whole connector stack for integration tests: a real redis-server on a free port, the HQ mock,
+ * A whole connector stack for integration tests: a real redis-server on a unix socket, the HQ mock,
  * and the daemon in this process, each test with its own temporary DATA_DIR and queue prefix.
  */
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { loadConfig } from '../../src/config';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/daemon/embedded-redis';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { createLogger } from '../../src/log';
 import { offsetTo, suiteOffset } from './clock';
+import { startTestRedis, type TestRedis } from './redis';
 import { tempDir } from './tmp';
 
 export interface TestStack {
   dir: string;
-  redis: EmbeddedRedis;
+  redis: TestRedis;
   mock: HqMock;
   daemon: Daemon;
   /** Every log line the daemon wrote, as parsed JSON. */
@@ -39,21 +39,6 @@ export interface StatusJson {
   econnector: Record<string, unknown> & { quarantined: number };
 }
 
-/**
- * A redis-server of the test's own. The embedded server is told its port before it binds (a free
- * one from the kernel, released just before): another test may take that port in between, so a
- * start that fails on "Address already in use" is retried on a new port.
- */
-export async function startRedis(dir: string): Promise<EmbeddedRedis> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startEmbeddedRedis({ dataDir: dir, restartOnExit: false });
-    } catch (err) {
-      if (attempt >= 5 || !/address already in use|failed listening on port/i.test((err as Error).message)) throw err;
-    }
-  }
-}
-
 export interface StackOptions {
   tz?: string;
   /**
@@ -68,7 +53,7 @@ export interface StackOptions {
 
 export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const tmp = tempDir();
-  const redis = await startRedis(tmp.path);
+  const redis = await startTestRedis(tmp.path);
   const clockOffsetMs = opts.clockAt === undefined ? suiteOffset() : offsetTo(opts.clockAt);
   const mock = await startHqMock({ port: 0, clockOffsetMs, ...opts.mock });
   const logs: Array<Record<string, unknown>> = [];
