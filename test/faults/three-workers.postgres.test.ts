@@ -12,14 +12,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { EmbeddedRedis } from '../../src/daemon/embedded-redis';
 import { startHqMock, type HqMock } from '../../src/hq-mock/server';
 import { ackedButMissing } from '../support/acked';
 import { suiteOffset } from '../support/clock';
 import { spawnDaemonProcess, type LogLine } from '../support/daemon-spawn';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { killAllTracked, killGroup, waitGroupGone, untrack, type Spawned } from '../support/processes';
-import { Deadline, diffAgainstTruth, startRedis, waitFor } from '../support/stack';
+import { Deadline, diffAgainstTruth, waitFor } from '../support/stack';
+import { startTestRedis, type TestRedis } from '../support/redis';
 import { tempDir } from '../support/tmp';
 
 const TZ = 'America/Denver';
@@ -38,7 +38,7 @@ describe('three worker processes on one PostgreSQL, with lost acks and a kill -9
   const owner = {};
   const dir = tempDir('econnector-3w-');
   let pg: TestPostgres;
-  let redis: EmbeddedRedis;
+  let redis: TestRedis;
   let mock: HqMock;
   let databaseUrl: string;
   const procs: Proc[] = [];
@@ -85,7 +85,7 @@ describe('three worker processes on one PostgreSQL, with lost acks and a kill -9
   beforeAll(async () => {
     pg = await startPostgres({ crashSafe: true });
     databaseUrl = await pg.createDatabase('three_workers');
-    redis = await startRedis(dir.path);
+    redis = await startTestRedis(dir.path);
     // The mock and every process's calendar at the suite's instant (test/support/clock.ts).
     mock = await startHqMock({ port: 0, leaseMs: 1500, seed: 31, clockOffsetMs: suiteOffset() });
     prefix = `three-${randomUUID().slice(0, 8)}`;
