@@ -18,8 +18,9 @@ cd "$(dirname "$0")/.."
 UNIT=(test/unit/config.test.ts test/unit/month.test.ts test/ops/roles.test.ts test/unit/retry-after.test.ts)
 # month.test.ts names its zones itself and is long (exhaustive DST checks): once is enough in CI.
 $QUICK && UNIT=(test/unit/config.test.ts test/ops/roles.test.ts test/unit/retry-after.test.ts)
-# Whole-stack suites whose figures depend on "this month".
-STACK=(test/ops/status-cli.test.ts test/page/texting-services.test.ts)
+# Whole-stack suites whose figures depend on "this month" (office-api and consent: the send path's
+# limit and stamps follow the daemon's calendar, src/office/send.ts).
+STACK=(test/ops/status-cli.test.ts test/page/texting-services.test.ts test/office/office-api.test.ts test/office/consent.test.ts)
 # ...and the end-to-end backlog on SQLite, which runs at the clock itself (not inside a month).
 E2E=(test/integration/connector.e2e.test.ts -t sqlite)
 

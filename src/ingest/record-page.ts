@@ -227,8 +227,10 @@ export async function recordInboundPage(
       phone: m.fromPhone, clinicId: m.clinicId, at: m.receivedAtMs, direction: 'in' as const, ref: m.inboundId,
       unread: flags.get(m.inboundId)!.isRead ? 0 as const : 1 as const,
     })));
-    const replies = await actOnNewInbound(trx, fresh, notes, now);
-    for (const r of replies) dirty.add(r.clinicId, months.monthOf(now));
+    // The office's side (its automatic texts above all) runs on the daemon's calendar clock, like the send path (src/office/send.ts).
+    const officeNow = months.now();
+    const replies = await actOnNewInbound(trx, fresh, notes, officeNow);
+    for (const r of replies) dirty.add(r.clinicId, months.monthOf(officeNow));
     // Each reply new to the database adds itself to its (clinic, month): a replay adds nothing.
     for (const m of fresh) deltas.received(m.clinicId, months.monthOf(m.receivedAtMs), m.chargeMicros);
     // The rows every page shares (usage, clinics, marks, the stream's progress) come last, so a

@@ -120,7 +120,9 @@ const compareReplies = (a: ValidInbound, b: ValidInbound): number =>
 /**
  * Records the commlog rows of replies just inserted and acts on their keywords. Returns the office
  * messages it recorded (confirmations, HELP answers) so the caller can queue their sends after
- * commit and mark their usage pairs.
+ * commit and mark their usage pairs. `now` is the daemon's calendar clock (`MonthBucketer.now()`),
+ * the one the send path stamps and ages office texts by (send.ts): the automatic texts, the HELP
+ * throttle and the commlog rows are all read and written on it.
  */
 export async function actOnNewInbound(
   trx: Knex.Transaction,

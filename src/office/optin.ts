@@ -70,7 +70,7 @@ export async function requestOptin(
   months: MonthBucketer,
   patientId: number,
   opts: SendOptions,
-  now: number = Date.now(),
+  now: number = months.now(),
 ): Promise<OptinRequestResult> {
   return knex.transaction(async (trx) => {
     // A write first (takes SQLite's write lock before the checks read anything).

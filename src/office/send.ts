@@ -16,6 +16,11 @@
  * retried by the job with backoff; a message still in the outbox after the job gave up is queued
  * again by the outbox sweep, and one not accepted within OUTBOX_EXPIRY_MS is given up as failed
  * ('not_sent_expired').
+ *
+ * "Now" on this path is the daemon's calendar clock (`MonthBucketer.now()`, the clock "this
+ * month" is read from; docs/testing.md): a text is stamped, counted in its month, judged against
+ * that month's limit, and aged by the outbox sweep on that one clock, so a test that moves the
+ * calendar moves the send path with it. In production the calendar clock is real time.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
@@ -142,7 +147,7 @@ export async function createOfficeMessage(
   months: MonthBucketer,
   req: SendRequest,
   opts: SendOptions,
-  now: number = Date.now(),
+  now: number = months.now(),
 ): Promise<SentMessage> {
   return knex.transaction((trx) => recordOfficeText(trx, months, req, opts, now));
 }
@@ -273,7 +278,7 @@ export async function deliverOfficeMessage(
   deps: { knex: Knex; hq: HqClient; months: MonthBucketer },
   guid: string,
   signal?: AbortSignal,
-  now: () => number = Date.now,
+  now: () => number = () => deps.months.now(),
 ): Promise<DeliveryOutcome> {
   const { knex, hq, months } = deps;
   const row = rowsOf<OwedRow>(await knex.raw(
@@ -318,7 +323,7 @@ export interface SweepOutcome {
 }
 
 /** Finds outbox messages whose job may be gone (older than OUTBOX_SWEEP_AGE_MS) and gives up the expired ones. */
-export async function sweepOutbox(knex: Knex, months: MonthBucketer, now: number = Date.now(), limit = 500): Promise<SweepOutcome> {
+export async function sweepOutbox(knex: Knex, months: MonthBucketer, now: number = months.now(), limit = 500): Promise<SweepOutcome> {
   const rows = rowsOf<OwedRow & { created_at: number | string }>(await knex.raw(
     `SELECT ${OWED_COLUMNS}, x.created_at
        FROM outbox x JOIN outbound_messages o ON o.guid = x.guid

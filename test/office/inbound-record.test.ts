@@ -12,8 +12,10 @@ import { helpReplyGuid } from '../../src/office/uuid';
 import { MonthBucketer } from '../../src/usage/month';
 import { tempDir } from '../support/tmp';
 
-const months = new MonthBucketer('America/Chicago');
 const T0 = Date.parse('2026-11-10T15:00:00.000Z');
+/** The daemon's calendar clock, which the office side reads "now" from (src/office/send.ts). */
+let calendarAt = T0;
+const months = new MonthBucketer('America/Chicago', () => calendarAt);
 let seq = 0;
 
 function reply(fromPhone: string, body: string, over: Partial<ValidInbound> = {}): ValidInbound {
@@ -132,7 +134,8 @@ describe('recording inbound replies: matching and carrier keywords', () => {
   it('HELP records one automatic reply per inbound message, with a guid derived from its id, counted as pending', async () => {
     const help = reply('+15035550110', 'Help');
     const info = reply('+15035550199', 'INFO', { clinicId: 2 });
-    const outcome = await recordInboundPage(db.knex, [help, info], [], months, T0 + 1_000_000);
+    calendarAt = T0 + 1_000_000;
+    const outcome = await recordInboundPage(db.knex, [help, info], [], months);
     expect(outcome.sendGuids).toEqual([helpReplyGuid(help.inboundId), helpReplyGuid(info.inboundId)]);
     const sent = await q<{ guid: string; clinic_id: number; to_phone: string; body: string; patient_id: number | null; status: string; origin: string; charge_micros: null }>(
       "SELECT guid, clinic_id, to_phone, body, patient_id, status, origin, charge_micros FROM outbound_messages WHERE purpose = 'help_reply' ORDER BY clinic_id");
@@ -142,11 +145,13 @@ describe('recording inbound replies: matching and carrier keywords', () => {
     expect(sent[0]!.body).toMatch(/^Main Street Dental: .*STOP/);
     expect(sent[1]!.body).toMatch(/^Your Dentist: /);
     expect(await q("SELECT COUNT(*) AS n FROM outbox WHERE guid IN (SELECT guid FROM outbound_messages WHERE purpose = 'help_reply')")).toEqual([{ n: 2 }]);
-    // Its month is marked for recount.
+    // Stamped on the calendar clock, and its month (on that clock) is marked for recount.
+    expect(await q("SELECT DISTINCT sent_at FROM outbound_messages WHERE purpose = 'help_reply'")).toEqual([{ sent_at: T0 + 1_000_000 }]);
     expect(await q('SELECT clinic_id FROM usage_dirty WHERE month = ? ORDER BY clinic_id', [months.monthOf(T0 + 1_000_000)])).toEqual([{ clinic_id: 1 }, { clinic_id: 2 }]);
 
     // Redelivered: nothing new is queued or recorded.
-    const again = await recordInboundPage(db.knex, [help, info], [], months, T0 + 2_000_000);
+    calendarAt = T0 + 2_000_000;
+    const again = await recordInboundPage(db.knex, [help, info], [], months);
     expect(again.sendGuids).toEqual([]);
     expect(await q("SELECT COUNT(*) AS n FROM outbound_messages WHERE purpose = 'help_reply'")).toEqual([{ n: 2 }]);
   });
@@ -156,14 +161,18 @@ describe('recording inbound replies: matching and carrier keywords', () => {
     const at = T0 + 10_000_000;
     const answered = async (): Promise<number> => Number((await q<{ n: number }>("SELECT COUNT(*) AS n FROM outbound_messages WHERE purpose = 'help_reply' AND to_phone = ?", [phone]))[0]!.n);
     // Three in one page: one answer.
-    const first = await recordInboundPage(db.knex, [reply(phone, 'HELP'), reply(phone, 'help'), reply(phone, 'INFO')], [], months, at);
+    calendarAt = at;
+    const first = await recordInboundPage(db.knex, [reply(phone, 'HELP'), reply(phone, 'help'), reply(phone, 'INFO')], [], months);
     expect(first.sendGuids).toHaveLength(1);
     // Ten minutes later, another page: none.
-    expect((await recordInboundPage(db.knex, [reply(phone, 'HELP')], [], months, at + 10 * 60_000)).sendGuids).toEqual([]);
+    calendarAt = at + 10 * 60_000;
+    expect((await recordInboundPage(db.knex, [reply(phone, 'HELP')], [], months)).sendGuids).toEqual([]);
     // Another number is not held back by this one.
-    expect((await recordInboundPage(db.knex, [reply('+15035550178', 'HELP')], [], months, at + 11 * 60_000)).sendGuids).toHaveLength(1);
+    calendarAt = at + 11 * 60_000;
+    expect((await recordInboundPage(db.knex, [reply('+15035550178', 'HELP')], [], months)).sendGuids).toHaveLength(1);
     // An hour after the answer: answered again.
-    expect((await recordInboundPage(db.knex, [reply(phone, 'HELP')], [], months, at + 60 * 60_000)).sendGuids).toHaveLength(1);
+    calendarAt = at + 60 * 60_000;
+    expect((await recordInboundPage(db.knex, [reply(phone, 'HELP')], [], months)).sendGuids).toHaveLength(1);
     expect(await answered()).toBe(2);
     // Every HELP was recorded, as a reply counted in usage.
     expect(Number((await q<{ n: number }>("SELECT COUNT(*) AS n FROM inbound_messages WHERE from_phone = ? AND keyword = 'help'", [phone]))[0]!.n)).toBe(5);

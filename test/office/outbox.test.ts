@@ -1,7 +1,7 @@
 /**
  * The send path against a real SQLite database with a stand-in HQ client: recording, the limit,
  * delivery and its idempotence, final refusals, transient failures, the outbox sweep and expiry,
- * and a receipt arriving for an office message.
+ * a receipt arriving for an office message, and the calendar clock the path reads "now" from.
  */
 import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
@@ -106,5 +106,36 @@ describe('office send path and outbox', () => {
     expect(await q('SELECT COUNT(*) AS n FROM outbound_messages')).toEqual([{ n: rows }]);
     expect(await q('SELECT COUNT(*) AS n FROM outbox')).toEqual([{ n: 0 }]);
     await db.knex.raw("UPDATE settings SET value = '50000000' WHERE key = 'monthly_limit_micros'");
+  });
+
+  it('takes "now" from the daemon\'s calendar clock: the stamps, the limit\'s month and the sweep\'s ages', async () => {
+    // A calendar years away from real time, at the edge of a month (Chicago): what a test that
+    // moves the daemon's clock (docs/testing.md) asks of the send path.
+    const LAST_MS_OF_MAY = Date.parse('2031-06-01T04:59:59.999Z');
+    let at = LAST_MS_OF_MAY;
+    const calendar = new MonthBucketer('America/Chicago', () => at);
+    expect(calendar.current()).toBe('2031-05');
+    await db.knex.raw('INSERT INTO monthly_usage (month, clinic_id, sent_count, sent_charge_micros, received_count, received_charge_micros, computed_at) VALUES (?, 1, 1, 50000000, 0, 0, 0)', ['2031-05']);
+    const send = () => createOfficeMessage(db.knex, calendar, { clinicId: 1, toPhone: '+15035550142', body: 'On the calendar' }, { unknownTextOk: 'allow' });
+
+    // May has reached the limit on the calendar (whatever real time's month holds).
+    await expect(send()).rejects.toMatchObject({ status: 402, code: 'monthly_limit_reached' });
+    // One millisecond later it is June there: a new month, under the limit.
+    at = LAST_MS_OF_MAY + 1;
+    const sent = await send();
+    expect(sent.sentAt).toBe('2031-06-01T05:00:00.000Z');
+    expect(await q('SELECT sent_at, created_at FROM outbound_messages WHERE guid = ?', [sent.guid])).toEqual([{ sent_at: at, created_at: at }]);
+    expect(await q('SELECT created_at FROM outbox WHERE guid = ?', [sent.guid])).toEqual([{ created_at: at }]);
+    expect(await q("SELECT month FROM usage_dirty WHERE clinic_id = 1 AND month LIKE '2031-%'")).toEqual([{ month: '2031-06' }]);
+
+    // The sweep ages the outbox on the same clock.
+    at += 10_000;
+    expect(await sweepOutbox(db.knex, calendar)).toEqual({ requeue: [], expired: 0 });
+    at += 21_000;
+    expect(await sweepOutbox(db.knex, calendar)).toEqual({ requeue: [sent.guid], expired: 0 });
+    // ...and delivery stamps its acceptance on it.
+    answer = () => ({ guid: sent.guid, segments: 1, status: 'pending', acceptedAtMs: at });
+    expect(await deliverOfficeMessage({ knex: db.knex, hq, months: calendar }, sent.guid)).toEqual({ outcome: 'accepted', segments: 1 });
+    expect(await q('SELECT accepted_at FROM outbound_messages WHERE guid = ?', [sent.guid])).toEqual([{ accepted_at: at }]);
   });
 });
