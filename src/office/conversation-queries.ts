@@ -14,6 +14,7 @@
  */
 import type { Knex } from '@mikro-orm/knex';
 import { rowsOf } from '../db/bulk-sql';
+import type { ConversationJson, PatientMatch, ReceivedInThreadJson, SentInThreadJson } from './conversation-document';
 import { compareActivity, type Direction } from './conversations';
 import { phoneMatchKey } from './phone';
 
@@ -25,18 +26,8 @@ type Num = number | string;
 const n = (v: Num): number => Number(v);
 const nOrNull = (v: Num | null): number | null => (v === null ? null : Number(v));
 
-export interface ConversationSummary {
-  phone: string;
-  patientId: number | null;
-  patientName: string | null;
-  clinicId: number;
-  lastAtMs: number;
-  lastDirection: Direction;
-  lastBody: string | null;
-  /** Unread replies in the conversation. */
-  unread: number;
-  blocked: boolean;
-}
+/** A conversation of the list as read: the wire form (conversation-document.d.ts) with its time in epoch ms. */
+export type ConversationSummary = Omit<ConversationJson, 'lastAt'> & { lastAtMs: number };
 
 /** Where a list page ends: the last conversation's (lastAt, phone). */
 export interface ListCursor {
@@ -146,43 +137,10 @@ export async function listConversations(db: Db, query: ListQuery): Promise<{ con
   return { conversations, next: more && tail ? { at: n(tail.last_at), phone: tail.phone } : null };
 }
 
-export interface SentInThread {
-  direction: 'out';
-  guid: string;
-  atMs: number;
-  clinicId: number;
-  body: string | null;
-  status: string;
-  segments: number | null;
-  chargeMicros: number | null;
-  /** 'office', or what the connector sent it for (help_reply, …). */
-  origin: string;
-  patientId: number | null;
-  failureReason: string | null;
-}
-
-export interface ReceivedInThread {
-  direction: 'in';
-  inboundId: string;
-  atMs: number;
-  clinicId: number;
-  body: string;
-  read: boolean;
-  hidden: boolean;
-  patientId: number | null;
-  matchCount: number | null;
-  segments: number;
-  keyword: string | null;
-}
-
+/** The thread's messages as read: the wire forms (conversation-document.d.ts) with times in epoch ms and money in micro-dollars. */
+export type SentInThread = Omit<SentInThreadJson, 'at' | 'chargeUsd'> & { atMs: number; chargeMicros: number | null };
+export type ReceivedInThread = Omit<ReceivedInThreadJson, 'at'> & { atMs: number };
 export type ThreadMessage = SentInThread | ReceivedInThread;
-
-export interface PatientMatch {
-  patientId: number;
-  name: string;
-  clinicId: number | null;
-  textOk: string;
-}
 
 interface InboundRow {
   inbound_id: string; clinic_id: Num; body: string; received_at: Num; is_read: number | boolean; hidden: number | boolean;

@@ -12,6 +12,7 @@
  * Every value goes into the DOM through textContent, never as HTML.
  */
 import type { ClinicUsage, StatusDocument } from '../status-document';
+import { byId, el } from './dom.js';
 import { refreshHistory } from './history.js';
 import { initMessages } from './messages.js';
 
@@ -104,19 +105,6 @@ function clinicName(c: Pick<ClinicUsage, 'clinicId' | 'name'>): string {
 
 // ---------------------------------------------------------------------------------------------
 // DOM
-
-function byId<T extends HTMLElement = HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`page element #${id} is missing`);
-  return el as T;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (className) e.className = className;
-  return e;
-}
 
 const ui = {
   officeTz: byId('office-tz'),

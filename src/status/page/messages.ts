@@ -15,6 +15,8 @@
  * the DOM through textContent, never as HTML. Part counts use the send path's own splitter
  * (segments.ts is src/texting/segments.ts).
  */
+import type { ConversationJson, ConversationsPage, ReceivedInThreadJson, ThreadDocument, ThreadMessageJson, UnreadDocument } from '../../office/conversation-document';
+import { byId, el } from './dom.js';
 import { countSegments, MULTI_PART, SINGLE_PART } from './segments.js';
 
 type Kind = 'ok' | 'info' | 'warn' | 'error';
@@ -25,55 +27,6 @@ export interface MessagesDeps {
   /** Drops a token the connector refused (401). */
   forgetToken(): void;
   say(kind: Kind, text: string): void;
-}
-
-interface Conversation {
-  phone: string;
-  patientId: number | null;
-  patientName: string | null;
-  clinicId: number;
-  lastAt: string;
-  lastDirection: 'in' | 'out';
-  lastBody: string | null;
-  unread: number;
-  blocked: boolean;
-}
-
-interface Sent {
-  direction: 'out';
-  guid: string;
-  at: string;
-  clinicId: number;
-  body: string | null;
-  status: string;
-  segments: number | null;
-  chargeUsd: string | null;
-  origin: string;
-  patientId: number | null;
-  failureReason: string | null;
-}
-
-interface Received {
-  direction: 'in';
-  inboundId: string;
-  at: string;
-  clinicId: number;
-  body: string;
-  read: boolean;
-  hidden: boolean;
-  patientId: number | null;
-  matchCount: number | null;
-  segments: number;
-  keyword: string | null;
-}
-
-type Message = Sent | Received;
-
-interface Thread {
-  phone: string;
-  patients: Array<{ patientId: number; name: string; clinicId: number | null; textOk: string }>;
-  messages: Message[];
-  next: string | null;
 }
 
 interface PatientHit {
@@ -104,19 +57,6 @@ const ORIGIN_WORDS: Record<string, string> = {
   stop_confirmation: 'STOP confirmation',
   start_confirmation: 'START confirmation',
 };
-
-function byId<T extends HTMLElement = HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`missing element #${id}`);
-  return e as T;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (className) e.className = className;
-  return e;
-}
 
 /** The badge's text: the count, capped at "99+". */
 export function badgeText(n: number): string {
@@ -182,10 +122,10 @@ export function initMessages(deps: MessagesDeps): void {
   const state = {
     open: false,
     clinicNames: new Map<number, string>(),
-    conversations: [] as Conversation[],
+    conversations: [] as ConversationJson[],
     next: null as string | null,
     phone: null as string | null,
-    thread: null as Thread | null,
+    thread: null as ThreadDocument | null,
     blocked: new Set<string>(),
     lastUnread: -1,
     moving: null as string | null,
@@ -327,7 +267,7 @@ export function initMessages(deps: MessagesDeps): void {
   /** The list's first page again (append: the next page after the ones shown). */
   async function loadConversations(append: boolean): Promise<void> {
     const seq = ++state.listSeq;
-    const doc = await api<{ conversations: Conversation[]; next: string | null }>('GET', conversationQuery(append ? state.next : null), 'Reading the conversations', undefined, false);
+    const doc = await api<ConversationsPage>('GET', conversationQuery(append ? state.next : null), 'Reading the conversations', undefined, false);
     if (!doc || seq !== state.listSeq) return;
     state.conversations = append ? [...state.conversations, ...doc.conversations] : doc.conversations;
     state.next = doc.next;
@@ -375,7 +315,7 @@ export function initMessages(deps: MessagesDeps): void {
   async function loadThread(phone: string, older = false): Promise<void> {
     const seq = ++state.threadSeq;
     const before = older && state.thread?.next ? `?before=${encodeURIComponent(state.thread.next)}` : '';
-    const doc = await api<Thread>('GET', `/api/conversations/${encodeURIComponent(phone)}${before}`, 'Reading the conversation', undefined, false);
+    const doc = await api<ThreadDocument>('GET', `/api/conversations/${encodeURIComponent(phone)}${before}`, 'Reading the conversation', undefined, false);
     if (!doc || seq !== state.threadSeq || state.phone !== phone) return;
     state.thread = older && state.thread ? { ...doc, messages: [...doc.messages, ...state.thread.messages] } : doc;
     renderThread();
@@ -399,7 +339,7 @@ export function initMessages(deps: MessagesDeps): void {
     ui.messages.replaceChildren(...shown.map(renderMessage));
   }
 
-  function renderMessage(m: Message): HTMLLIElement {
+  function renderMessage(m: ThreadMessageJson): HTMLLIElement {
     const li = el('li');
     if (m.direction === 'out') {
       li.className = 'out';
@@ -435,7 +375,7 @@ export function initMessages(deps: MessagesDeps): void {
   }
 
   async function changeReply(inboundId: string, change: { read?: boolean; hidden?: boolean; patientId?: number | null }, done: string): Promise<void> {
-    const updated = await api<Received>('PUT', `/api/inbound/${encodeURIComponent(inboundId)}`, 'Changing the reply', change);
+    const updated = await api<ReceivedInThreadJson>('PUT', `/api/inbound/${encodeURIComponent(inboundId)}`, 'Changing the reply', change);
     if (!updated) return;
     deps.say('ok', done);
     await refreshAfterChange();
@@ -523,7 +463,7 @@ export function initMessages(deps: MessagesDeps): void {
       renderBadge(null);
       return;
     }
-    const doc = await api<{ total: number }>('GET', '/api/inbound/unread', 'Reading the unread count', undefined, false);
+    const doc = await api<UnreadDocument>('GET', '/api/inbound/unread', 'Reading the unread count', undefined, false);
     if (!doc) return;
     renderBadge(doc.total);
     const changed = doc.total !== state.lastUnread;

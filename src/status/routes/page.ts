@@ -47,6 +47,7 @@ const BUILD_DIR = 'dist/src/status/page';
 
 export const PAGE_ASSETS: Readonly<Record<string, AssetSpec>> = Object.freeze({
   'app.js': { file: `${BUILD_DIR}/app.js`, type: 'text/javascript; charset=utf-8' },
+  'dom.js': { file: `${BUILD_DIR}/dom.js`, type: 'text/javascript; charset=utf-8' },
   'history.js': { file: `${BUILD_DIR}/history.js`, type: 'text/javascript; charset=utf-8' },
   'messages.js': { file: `${BUILD_DIR}/messages.js`, type: 'text/javascript; charset=utf-8' },
   'segments.js': { file: `${BUILD_DIR}/segments.js`, type: 'text/javascript; charset=utf-8' },
