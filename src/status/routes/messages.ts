@@ -23,6 +23,7 @@ import {
   conversationExists, DEFAULT_PAGE, encodeCursor, listConversations, listCursorOf, MAX_PAGE, readThread, threadCursorOf, unreadCounts,
   type ConversationSummary, type ThreadMessage,
 } from '../../office/conversation-queries';
+import type { BlockedJson, ConversationJson, ConversationsPage, ThreadDocument, ThreadMessageJson, UnreadDocument } from '../../office/conversation-document';
 import { invalid, OfficeError } from '../../office/errors';
 import { normalizePhone } from '../../office/phone';
 import { blockNumber, changeReply, listBlocked, markConversationRead, unblockNumber } from '../../office/replies';
@@ -34,16 +35,19 @@ const limit = z.string().regex(/^\d{1,4}$/, { message: `limit must be a whole nu
   .refine((v) => v >= 1 && v <= MAX_PAGE, { message: `limit must be a whole number from 1 to ${MAX_PAGE}` });
 const before = z.string().max(400);
 
-const ListQuery = z.object({
+/** GET /api/conversations (exported for the OpenAPI document, src/status/openapi/operations.ts). */
+export const ConversationListQuery = z.object({
   clinicId: z.string().regex(/^[1-9]\d{0,9}$/, { message: 'clinicId must be a positive integer' }).transform(Number).optional(),
   unread: z.enum(['true', 'false'], { message: 'unread must be true or false' }).optional(),
   limit: limit.optional(),
   before: before.optional(),
 }).strict();
-const ThreadQuery = z.object({ limit: limit.optional(), before: before.optional() }).strict();
+/** GET /api/conversations/:phone. */
+export const ThreadQuery = z.object({ limit: limit.optional(), before: before.optional() }).strict();
 
 const id = z.number().int().positive().max(2_147_483_647);
-const ReplyBody = z.object({ read: z.boolean().optional(), hidden: z.boolean().optional(), patientId: id.nullable().optional() })
+/** PUT /api/inbound/:inboundId. */
+export const ReplyChangeBody = z.object({ read: z.boolean().optional(), hidden: z.boolean().optional(), patientId: id.nullable().optional() })
   .strict()
   .refine((b) => b.read !== undefined || b.hidden !== undefined || b.patientId !== undefined, { message: 'give at least one of read, hidden, patientId' });
 
@@ -63,14 +67,14 @@ function inboundIdParam(raw: unknown): string {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function conversationJson(c: ConversationSummary) {
+function conversationJson(c: ConversationSummary): ConversationJson {
   return {
     phone: c.phone, patientId: c.patientId, patientName: c.patientName, clinicId: c.clinicId, lastAt: iso(c.lastAtMs),
     lastDirection: c.lastDirection, lastBody: c.lastBody, unread: c.unread, blocked: c.blocked,
   };
 }
 
-export function messageJson(m: ThreadMessage) {
+export function messageJson(m: ThreadMessage): ThreadMessageJson {
   if (m.direction === 'in') {
     const { atMs, ...rest } = m;
     return { ...rest, at: iso(atMs) };
@@ -85,8 +89,8 @@ export function registerMessagesRoutes(api: FastifyInstance, app: StatusApp, req
   const guarded = { onRequest: requireToken };
   const withBody = { onRequest: requireToken, bodyLimit: BODY_LIMIT };
 
-  api.get('/conversations', guarded, async (req) => {
-    const q = parseRequest(ListQuery, req.query ?? {});
+  api.get('/conversations', guarded, async (req): Promise<ConversationsPage> => {
+    const q = parseRequest(ConversationListQuery, req.query ?? {});
     let cursor;
     if (q.before !== undefined) {
       cursor = listCursorOf(q.before);
@@ -96,7 +100,7 @@ export function registerMessagesRoutes(api: FastifyInstance, app: StatusApp, req
     return { conversations: page.conversations.map(conversationJson), next: page.next ? encodeCursor([page.next.at, page.next.phone]) : null };
   });
 
-  api.get<{ Params: { phone: string } }>('/conversations/:phone', guarded, async (req) => {
+  api.get<{ Params: { phone: string } }>('/conversations/:phone', guarded, async (req): Promise<ThreadDocument> => {
     const phone = phoneParam(req.params.phone);
     const q = parseRequest(ThreadQuery, req.query ?? {});
     let cursor;
@@ -128,16 +132,16 @@ export function registerMessagesRoutes(api: FastifyInstance, app: StatusApp, req
 
   api.put<{ Params: { inboundId: string } }>('/inbound/:inboundId', withBody, async (req) => {
     const inboundId = inboundIdParam(req.params.inboundId);
-    const change = parseRequest(ReplyBody, req.body);
+    const change = parseRequest(ReplyChangeBody, req.body);
     return messageJson(await changeReply(knex, inboundId, change));
   });
 
-  api.get('/inbound/unread', guarded, async () => {
+  api.get('/inbound/unread', guarded, async (): Promise<UnreadDocument> => {
     const { total, byClinic } = await unreadCounts(reader);
     return { total, byClinic: Object.fromEntries([...byClinic].map(([c, n]) => [String(c), n])) };
   });
 
-  api.get('/blocked', guarded, async () => ({
+  api.get('/blocked', guarded, async (): Promise<{ blocked: BlockedJson[] }> => ({
     blocked: (await listBlocked(reader)).map((b) => ({ phone: b.phone, blockedAt: iso(b.blockedAtMs) })),
   }));
 
