@@ -1,11 +1,9 @@
+import { z } from 'zod';
 import { HqBackoffError, HqRateLimitedError } from '../src/hq/errors';
-import { deliverOfficeMessage, type DeliveryOutcome } from '../src/office/send';
-import type { JobDefinition } from '../src/queues/job';
+import { deliverOfficeMessage } from '../src/office/send';
+import { defineJob } from '../src/queues/job';
 import { sleep } from '../src/util/backoff';
-
-export interface SendMessagePayload {
-  guid: string;
-}
+import type { WorkerServices } from './services';
 
 /** Longest HQ-imposed wait (429 Retry-After, or the client's backoff gate) sat out inside one attempt. */
 export const MAX_INLINE_WAIT_MS = 120_000;
@@ -24,27 +22,29 @@ export const SEND_BACKOFF_BASE_MS = 1_000;
  *   the attempt and BullMQ retries it with exponential backoff and jitter, SEND_ATTEMPTS times.
  * - A message still owed after that stays in the outbox: the sweep-outbox job queues it again.
  *   Retrying is safe: HQ answers a repeated guid with its first answer.
+ * - A refused or withheld message changes the month's usage: its result asks for a recompute.
  */
-export const sendMessageJob: JobDefinition<SendMessagePayload, DeliveryOutcome> = {
+export const sendMessageJob = defineJob({
   name: 'send-message',
+  payload: z.strictObject({ guid: z.string().min(1).max(200) }),
   jobId: (p) => `send-${p.guid}`,
   options: {
     attempts: SEND_ATTEMPTS,
     backoff: { type: 'exponential', delay: SEND_BACKOFF_BASE_MS, jitter: 0.5 },
   },
-  concurrency: 4,
-  handler: async ({ guid }, { app, signal, logger }) => {
-    if (typeof guid !== 'string' || guid.length === 0 || guid.length > 200) throw new Error('send-message: payload has no guid');
+  concurrency: () => 4,
+  // Queued by the office (src/status/routes) and by follow-ups, never by the clock.
+  schedule: null,
+  deps: (s: WorkerServices) => ({ knex: s.db.knex, hq: s.hq, months: s.months }),
+  handler: async ({ guid }, deps, { signal, logger }) => {
     const deadline = Date.now() + MAX_INLINE_WAIT_MS;
     for (;;) {
       try {
-        const outcome = await deliverOfficeMessage({ knex: app.db.knex, hq: app.hq, months: app.months }, guid, signal);
+        const outcome = await deliverOfficeMessage(deps, guid, signal);
         if (outcome.outcome === 'refused') {
-          app.queues.kick('recompute-usage');
           logger.warn('HQ refused an office message: recorded as failed', { guid, httpStatus: outcome.httpStatus, reason: outcome.reason });
         }
         if (outcome.outcome === 'withheld') {
-          app.queues.kick('recompute-usage');
           logger.info('office message withheld: consent was withdrawn after it was queued', { guid, reason: outcome.reason });
         }
         return outcome;
@@ -55,5 +55,6 @@ export const sendMessageJob: JobDefinition<SendMessagePayload, DeliveryOutcome> 
       }
     }
   },
+  followUp: (r) => ({ recomputeUsage: r.outcome === 'refused' || r.outcome === 'withheld' }),
   summarize: (r) => ({ outcome: r.outcome, ...(r.outcome === 'accepted' ? { segments: r.segments } : {}), ...(r.outcome === 'refused' ? { httpStatus: r.httpStatus, reason: r.reason } : {}), ...(r.outcome === 'withheld' ? { reason: r.reason } : {}) }),
-};
+});

@@ -1,25 +1,31 @@
+import { z } from 'zod';
 import { accountSchema, parserFor } from '../src/hq/schemas';
 import { storeAccount } from '../src/ingest/account';
 import { recordStreamError, recordStreamOk } from '../src/db/store/stream-state';
-import type { JobDefinition } from '../src/queues/job';
+import { defineJob } from '../src/queues/job';
+import { everyMinutes } from '../src/scheduler';
+import type { WorkerServices } from './services';
 
 const parseAccount = parserFor(accountSchema);
 
 /** Reads GET /v1/account (clinics, monthly limit) and stores it. */
-export const syncAccountJob: JobDefinition<object, { clinics: number }> = {
+export const syncAccountJob = defineJob({
   name: 'sync-account',
+  payload: z.strictObject({}),
   jobId: () => 'sync-account',
-  concurrency: 1,
-  handler: async (_payload, { app, signal }) => {
+  concurrency: () => 1,
+  schedule: { cron: (config) => everyMinutes(config.schedule.accountSyncEveryMinutes) },
+  deps: (s: WorkerServices) => ({ hq: s.hq, db: s.db }),
+  handler: async (_payload, { hq, db }, { signal }) => {
     try {
-      const account = await app.hq.getAccount(parseAccount, signal);
-      await storeAccount(app.db.em(), account);
-      await recordStreamOk(app.db.knex, 'account');
+      const account = await hq.getAccount(parseAccount, signal);
+      await storeAccount(db.em(), account);
+      await recordStreamOk(db.knex, 'account');
       return { clinics: account.clinics.length };
     } catch (err) {
-      await recordStreamError(app.db.knex, 'account', err as Error).catch(() => undefined);
+      await recordStreamError(db.knex, 'account', err as Error).catch(() => undefined);
       throw err;
     }
   },
   summarize: (result) => result,
-};
+});

@@ -5,7 +5,7 @@
  * values are checked in settings.ts, the same way whether they came from a file or the environment.
  */
 import { z } from 'zod';
-import { ROLES } from './types';
+import { MAX_POLLERS, ROLES } from './types';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 /** A string setting that may be left unset: null (or an empty string) means "not set". */
@@ -45,7 +45,12 @@ export const fileSettingsSchema = z.strictObject({
     aggregatesEverySeconds: int(1, 3600),
     accountSyncEveryMinutes: int(1, 1440),
   }),
-  ingest: z.strictObject({ maxPagesPerJob: int(1, 10_000), maxJobSeconds: int(1, 3600) }),
+  ingest: z.strictObject({
+    maxPagesPerJob: int(1, 10_000),
+    maxJobSeconds: int(1, 3600),
+    // Poll jobs per stream across all processes (src/config/types.ts says why the bound).
+    pollers: z.strictObject({ receipts: int(1, MAX_POLLERS), inbound: int(1, MAX_POLLERS) }),
+  }),
   readiness: z.strictObject({
     pollWarnSeconds: int(1, 86_400),
     pollFailSeconds: int(1, 86_400),

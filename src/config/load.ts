@@ -161,7 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     log: { file: file.log.file ? absolutePath(dataDir, file.log.file) : null, format: checkLogFormat(formatPick.label, str(formatPick)) },
     queue: { prefix: file.queue.prefix },
     schedule: { ...file.schedule },
-    ingest: { ...file.ingest },
+    ingest: { ...file.ingest, pollers: { ...file.ingest.pollers } },
     readiness: { ...file.readiness },
     roles,
     metrics: { port: metricsPortPick ? checkPort(metricsPortPick.label, metricsPortPick.value) : null },

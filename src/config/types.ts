@@ -11,6 +11,12 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
  * What one process runs (src/daemon/roles.ts). All three in one process is the all-in-one mode
  * (`npm start`); under pm2 the scheduler and status server run once and the workers N times.
  */
+/**
+ * The most poll jobs one stream may have. Each leases a page at a time; far beyond the cores and
+ * database connections of an office server more only add leased pages waiting for the writer.
+ */
+export const MAX_POLLERS = 16;
+
 export const ROLES = ['scheduler', 'status', 'workers'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -67,7 +73,16 @@ export interface Config {
   /** BullMQ key prefix. */
   queue: { prefix: string };
   schedule: { pollEverySeconds: number; aggregatesEverySeconds: number; accountSyncEveryMinutes: number };
-  ingest: { maxPagesPerJob: number; maxJobSeconds: number };
+  ingest: {
+    maxPagesPerJob: number;
+    maxJobSeconds: number;
+    /**
+     * Poll jobs per stream, across all processes together: job ids poll-<stream>-0..n-1, so at
+     * most n pages of a stream are leased and written at once, whichever processes run them.
+     * HQ's lease hands concurrent GETs different items (docs/hq-api.md), so they never share one.
+     */
+    pollers: { receipts: number; inbound: number };
+  };
   readiness: {
     pollWarnSeconds: number;
     pollFailSeconds: number;

@@ -3,13 +3,17 @@ import type { Config } from '../config';
 import type { Database } from '../db/orm';
 import type { HqClient } from '../hq/client';
 import type { HqStream } from '../texting/streams';
+import type { ReceiptsWriter } from '../ingest/receipts-writer';
 import type { Metrics } from '../metrics/metrics';
+import type { FollowUp } from '../queues/job';
 import type { JobQueues } from '../queues/queues';
 import type { MonthBucketer } from '../usage/month';
 import type { Backoff } from '../util/backoff';
-import type { ReceiptsWriter } from '../ingest/receipts-writer';
 
-/** What every job handler and the status server may use: built once at start-up. */
+/**
+ * What the process built at start-up: the status server reads it, and the jobs pick their deps
+ * from it (workers/services.ts WorkerServices is the part they may see).
+ */
 export interface AppContext {
   config: Readonly<Config>;
   logger: Logger;
@@ -18,13 +22,14 @@ export interface AppContext {
   months: MonthBucketer;
   /**
    * Per stream: after a page's write failed for a reason of the database, no page of that stream
-   * is fetched until this backoff passes. One gate per stream, so that a stream whose pages keep
-   * failing never holds the other one up (a database that is really down fails both on their own).
+   * is fetched until this backoff passes (workers/services.ts says more).
    */
   dbGates: Record<HqStream, Backoff>;
   /** On SQLite with the workers role: the thread that writes receipts pages (null: the knex writer). */
   receiptsWriter: ReceiptsWriter | null;
   queues: JobQueues;
+  /** Queues the work an office request or a job leaves for others: sends, a recompute (workers/index.ts). */
+  followUp(work: FollowUp): Promise<void>;
   /** This process's Prometheus metrics (src/metrics). */
   metrics: Metrics;
   startedAt: number;

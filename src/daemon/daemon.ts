@@ -2,14 +2,16 @@
  * Start-up and ordered shutdown of the daemon: embedded services (a redis-server and the HQ mock,
  * when their URLs are unset: all-in-one mode only), the database and its migrations, queues, and
  * then what this process's roles ask for (src/daemon/roles.ts): workers, the status server (or,
- * without it, a metrics-only server), the schedule. Shutdown runs in the reverse order.
+ * without it, a metrics-only server), the schedule. Shutdown runs in named phases
+ * (src/daemon/shutdown.ts).
  */
 import { getHeapStatistics } from 'node:v8';
 import { ReceiptsWriter } from '../ingest/receipts-writer';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'winston';
-import { ALL_JOBS } from '../../workers';
+import { ALL_JOBS, followUpVia } from '../../workers';
+import type { WorkerServices } from '../../workers/services';
 import type { Config } from '../config';
 import { openDatabase, type Database } from '../db/orm';
 import { HqClient } from '../hq/client';
@@ -18,7 +20,7 @@ import { createLogger } from '../log';
 import { JobQueues } from '../queues/queues';
 import { buildRegistry } from '../queues/registry';
 import { startWorkers, type RunningWorkers } from '../queues/workers';
-import { startScheduler, type Scheduler } from '../scheduler';
+import { schedulePlan, startScheduler, type Scheduler } from '../scheduler';
 import { buildStatusServer } from '../status/server';
 import { markAllUsageDirty } from '../usage/aggregates';
 import { MonthBucketer } from '../usage/month';
@@ -26,6 +28,7 @@ import { Backoff } from '../util/backoff';
 import { privateDir, usePrivateUmask } from '../util/private-files';
 import type { AppContext } from './context';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
+import { Shutdown } from './shutdown';
 import { createMetrics, packageVersion, registerSharedStateMetrics, startMetricsServer } from '../metrics';
 import { recordCompletion, snapshotQueues } from '../queues/progress';
 import { hasRole, isAllInOne, logFileFor, metricsPortFor, processInstance, rolesName, type Role } from './roles';
@@ -40,8 +43,11 @@ export interface Daemon {
   roles: readonly Role[];
   hqUrl: string;
   redisUrl: string;
-  /** Ordered shutdown; resolves when everything is closed. */
-  stop(): Promise<void>;
+  /**
+   * Shutdown in named phases (src/daemon/shutdown.ts); resolves when everything is closed. With a
+   * deadline, rejects with ShutdownDeadlineError when a phase is still running at it.
+   */
+  stop(opts?: { deadlineMs?: number }): Promise<void>;
 }
 
 /** Connects and waits for Redis, with one clear error when it cannot be reached. */
@@ -86,7 +92,7 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
   const baseLogger = opts.logger ?? createLogger({ level: config.logLevel, file: logFileFor(config.log.file, roles, instance), service: 'econnector', format: config.log.format });
   // Under pm2 several processes write lines: each carries its roles (and pm2 instance).
   const logger = allInOne ? baseLogger : baseLogger.child({ role: rolesName(roles), ...(instance !== null ? { instance } : {}) });
-  const cleanup: Array<{ name: string; run: () => Promise<unknown> }> = [];
+  const shutdown = new Shutdown(logger);
   const startedAt = Date.now();
   try {
     const tightened = privateDir(config.dataDir);
@@ -99,7 +105,7 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
         unixSocket: true,
         log: (level, message, meta) => logger.log(level, message, meta),
       });
-      cleanup.unshift({ name: 'embedded redis-server', run: () => embedded.stop() });
+      shutdown.add('stop embedded services', 'embedded redis-server', () => embedded.stop());
       return embedded.url;
     })());
 
@@ -111,27 +117,28 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
         demo: config.hqMock.demo,
         logger: { info: (m: string, meta?: object) => logger.info(m, meta), warn: (m: string, meta?: object) => logger.warn(m, meta) },
       });
-      cleanup.unshift({ name: 'HQ mock', run: () => mock.close() });
+      shutdown.add('stop embedded services', 'HQ mock', () => mock.close());
       logger.info('HQ_URL unset: built-in HQ mock started', { url: mock.url });
       return mock.url;
     })());
 
     const registry = buildRegistry(ALL_JOBS);
+    // Checked before anything connects: a schedule that cannot run is a start-up error.
+    const plan = schedulePlan(registry.values(), config);
     // Producers fail fast while Redis is away (a skipped tick is retried by the next one); workers
     // must wait for ever on their blocking commands, as BullMQ requires.
     const producer = await connectRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }, logger, 'producer');
-    cleanup.unshift({ name: 'redis (producer)', run: () => producer.quit().catch(() => producer.disconnect()) });
     const consumer = hasRole(roles, 'workers') ? await connectRedis(redisUrl, { maxRetriesPerRequest: null }, logger, 'workers') : null;
-    if (consumer) cleanup.unshift({ name: 'redis (workers)', run: () => consumer.quit().catch(() => consumer.disconnect()) });
 
     const db = await openDatabase(config.database);
-    cleanup.unshift({ name: 'database', run: () => db.close() });
     // "This month" follows the daemon's calendar clock: real time, unless a test moved it (config.testClock).
     const months = new MonthBucketer(config.officeTz, () => Date.now() + config.testClock.offsetMs);
     await checkUsageZone(db, months, logger);
 
     const queues = new JobQueues(registry, producer, config.queue.prefix, logger);
-    cleanup.unshift({ name: 'queues', run: () => queues.close() });
+    shutdown.add('close queues', 'queues', () => queues.close());
+    if (consumer) shutdown.add('close queues', 'redis (workers)', () => consumer.quit().catch(() => consumer.disconnect()));
+    shutdown.add('close queues', 'redis (producer)', () => producer.quit().catch(() => producer.disconnect()));
 
     const metrics = createMetrics({ roles, version: packageVersion() });
     const hq = new HqClient({
@@ -145,22 +152,35 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
     let receiptsWriter: ReceiptsWriter | null = null;
     if (consumer && config.database.driver === 'sqlite') {
       const writer = new ReceiptsWriter({ path: config.database.path, officeTz: config.officeTz }, db.knex);
-      cleanup.unshift({ name: 'receipts writer', run: () => writer.close() });
+      shutdown.add('close the database', 'receipts writer', () => writer.close());
       receiptsWriter = writer;
     }
+    shutdown.add('close the database', 'database', () => db.close());
     const app: AppContext = {
       config, logger, db, hq, months, queues, metrics, startedAt, receiptsWriter,
       dbGates: { receipts: new Backoff(config.hq.backoff), inbound: new Backoff(config.hq.backoff) },
+      followUp: followUpVia(queues, logger),
     };
 
     if (consumer) {
-      const shutdown = new AbortController();
-      const workers: RunningWorkers = startWorkers(registry, app, consumer, shutdown.signal, ({ queue, ok, durationMs }) => {
-        metrics.jobFinished(queue, ok, durationMs);
-        // Readiness (in whichever process serves it) judges queue progress from this.
-        if (ok) recordCompletion(producer, queues.prefix, queue).catch(() => undefined);
+      const stopping = new AbortController();
+      const services: WorkerServices = app;
+      const workers: RunningWorkers = startWorkers({
+        registry, services, config, queues, connection: consumer, logger, signal: stopping.signal,
+        followUp: (work) => void app.followUp(work),
+        onJobFinished: ({ queue, ok, durationMs }) => {
+          metrics.jobFinished(queue, ok, durationMs);
+          // Readiness (in whichever process serves it) judges queue progress from this.
+          if (ok) recordCompletion(producer, queues.prefix, queue).catch(() => undefined);
+        },
       });
-      cleanup.unshift({ name: 'workers', run: async () => { shutdown.abort(new Error('shutting down')); await workers.close(); } });
+      shutdown.add('stop taking work', 'workers (pause)', () => workers.pause());
+      // Running jobs see the signal and stop between pages: a page is committed and acknowledged, or abandoned.
+      shutdown.add('finish or abandon pages', 'running jobs', async () => {
+        stopping.abort(new Error('shutting down'));
+        await workers.settled();
+      });
+      shutdown.add('close workers', 'workers', () => workers.close());
     }
 
     let statusUrl = '';
@@ -177,20 +197,20 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
       const port = typeof address === 'object' && address ? address.port : config.status.port;
       statusUrl = `http://${config.status.host.includes(':') ? `[${config.status.host}]` : config.status.host}:${port}`;
       metricsUrl = `${statusUrl}/metrics`;
-      // Close the status server right after the workers, before what it reads goes away.
-      cleanup.splice(consumer ? 1 : 0, 0, { name: 'status server', run: () => server.close() });
+      // It answers /readyz and the office while pages finish; closed before what it reads goes away.
+      shutdown.add('close servers', 'status server', () => server.close());
     } else {
       const port = metricsPortFor(config.metrics.port, instance);
       if (port !== null) {
         const server = await startMetricsServer(metrics, config.status.host, port, (err) => logger.warn('metrics server error', { error: err.message }));
         metricsUrl = `${server.url}/metrics`;
-        cleanup.splice(consumer ? 1 : 0, 0, { name: 'metrics server', run: () => server.close() });
+        shutdown.add('close servers', 'metrics server', () => server.close());
       }
     }
 
     if (hasRole(roles, 'scheduler')) {
-      const scheduler: Scheduler = startScheduler(queues, config.schedule);
-      cleanup.unshift({ name: 'scheduler', run: () => scheduler.stop() });
+      const scheduler: Scheduler = startScheduler(queues, plan);
+      shutdown.add('stop taking work', 'scheduler', () => scheduler.stop());
     }
 
     logger.info('econnector started', {
@@ -205,23 +225,10 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
     });
     return {
       app, statusUrl, metricsUrl, roles, hqUrl, redisUrl,
-      stop: () => runCleanup(cleanup, logger),
+      stop: (stopOpts) => shutdown.stop(stopOpts),
     };
   } catch (err) {
-    await runCleanup(cleanup, logger);
+    await shutdown.stop();
     throw err;
-  }
-}
-
-/** Runs the shutdown steps in order (cleanup is kept newest-first); a failing step does not stop the rest. */
-async function runCleanup(steps: Array<{ name: string; run: () => Promise<unknown> }>, logger: Logger): Promise<void> {
-  for (const step of steps.splice(0)) {
-    const started = Date.now();
-    try {
-      await step.run();
-      logger.debug('stopped', { component: step.name, durationMs: Date.now() - started });
-    } catch (err) {
-      logger.warn('error while stopping', { component: step.name, error: (err as Error).message });
-    }
   }
 }

@@ -152,7 +152,18 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
     });
   };
 
-  await launch();
+  // A process that exits without stopping it (a forced exit on a second signal, the shutdown
+  // deadline) still asks the server to go: redis-server ends cleanly on SIGTERM, in the background.
+  const onProcessExit = (): void => {
+    stopping = true;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', onProcessExit);
+
+  await launch().catch((err: unknown) => {
+    process.off('exit', onProcessExit);
+    throw err;
+  });
   log('info', 'embedded redis-server started', socket !== null ? { socket } : { port, dir });
   return {
     url: socket ?? `redis://127.0.0.1:${port}`,
@@ -160,6 +171,7 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
     pid: () => child.pid,
     stop: async () => {
       stopping = true;
+      process.off('exit', onProcessExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         const kill = setTimeout(() => child.kill('SIGKILL'), 5000);

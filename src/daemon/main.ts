@@ -1,6 +1,7 @@
 /**
  * `econnector start` (`npm start`), and what pm2 runs: loads the configuration, starts the daemon,
- * tells pm2 it is ready, and shuts down in order on SIGINT/SIGTERM within the configured deadline.
+ * tells pm2 it is ready, and shuts down in named phases on SIGINT/SIGTERM within the configured
+ * deadline; a second signal forces the exit at once (src/daemon/signals.ts).
  * Every start-up failure is one line on stderr and a non-zero exit (2 for a bad setting).
  *
  * The configuration is checked before the rest of the daemon is even loaded: the queue, database
@@ -8,6 +9,11 @@
  */
 import { ConfigError, loadConfig, type Config } from '../config';
 import type { Daemon } from './daemon';
+import { ShutdownDeadlineError } from './shutdown';
+import { exitCodeFor, onStopRequest } from './signals';
+
+/** How long after the shutdown deadline the backstop timer ends a process whose phases do not yield. */
+const DEADLINE_BACKSTOP_MS = 1_000;
 
 export async function runDaemon(): Promise<void> {
   let config: Readonly<Config>;
@@ -33,17 +39,25 @@ export async function runDaemon(): Promise<void> {
   // pm2's wait_ready: only now is the status server answering.
   process.send?.('ready');
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal, deadlineMs: config.shutdown.deadlineMs });
-    const deadline = setTimeout(() => {
+  onStopRequest((request) => {
+    if (request.kind === 'repeat') {
+      logger.info('shutdown already under way: signal ignored', { signal: request.signal, sinceFirstMs: request.sinceFirstMs });
+      return;
+    }
+    if (request.kind === 'force') {
+      // Nothing is lost: a page not acknowledged yet is handed out again by HQ after its lease,
+      // and every write is an idempotent transaction. Said on stderr too: the log may not flush.
+      logger.error('second signal: exiting now, without finishing the shutdown', { signal: request.signal, sinceFirstMs: request.sinceFirstMs });
+      process.stderr.write(`econnector: ${request.signal} again: exiting now, without finishing the shutdown\n`);
+      process.exit(exitCodeFor(request.signal));
+    }
+    logger.info('shutting down', { signal: request.signal, deadlineMs: config.shutdown.deadlineMs });
+    // A backstop for a phase that never yields (its own deadline check cannot run then either).
+    setTimeout(() => {
       logger.error('shutdown deadline passed; exiting anyway', { deadlineMs: config.shutdown.deadlineMs });
       process.exit(1);
-    }, config.shutdown.deadlineMs);
-    deadline.unref();
-    daemon.stop().then(
+    }, config.shutdown.deadlineMs + DEADLINE_BACKSTOP_MS).unref();
+    daemon.stop({ deadlineMs: config.shutdown.deadlineMs }).then(
       () => {
         logger.info('stopped');
         // Let winston flush before leaving.
@@ -52,16 +66,10 @@ export async function runDaemon(): Promise<void> {
         setTimeout(() => process.exit(0), 500).unref();
       },
       (err: Error) => {
-        logger.error('shutdown failed', { error: err.message });
+        logger.error(err instanceof ShutdownDeadlineError ? 'shutdown deadline passed; exiting anyway' : 'shutdown failed', { error: err.message, deadlineMs: config.shutdown.deadlineMs });
         process.exit(1);
       },
     );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  // pm2 on Windows and some supervisors send a 'shutdown' message instead of a signal.
-  process.on('message', (msg) => {
-    if (msg === 'shutdown') stop('shutdown message');
   });
   exitOnUnhandledRejection(logger);
 }

@@ -2,56 +2,85 @@
  * The handler shared by the two poll jobs (receipts, inbound): drain the stream within the job's
  * budget. A closed backoff gate (HQ asked us to wait, or HQ or the database failed recently) is
  * not a failure of this job: it ends quietly and the next tick looks again.
+ *
+ * A stream may have several pollers (config ingest.pollers), in one process or several: each runs
+ * this on its own, leasing its own pages (HQ never hands one item to two GETs within its lease),
+ * and each acknowledges a page only after that page's commit. The pollers of a process share its
+ * HQ client (so a Retry-After holds for all of them) and the stream's database gate.
  */
+import type { Knex } from '@mikro-orm/knex';
+import type { Logger } from 'winston';
 import { HqBackoffError } from '../hq/errors';
+import type { HqClient } from '../hq/client';
 import type { HqStream } from '../texting/streams';
-import type { JobContext } from '../queues/job';
-import { DatabaseUnavailableError, drainStream, type DrainResult } from './drain';
-import { CatchUpProgress, recordCatchUp } from './catch-up';
+import type { MonthBucketer } from '../usage/month';
+import type { Backoff } from '../util/backoff';
+import { DatabaseUnavailableError, drainStream, type DrainDeps, type DrainResult } from './drain';
+import { recordCatchUp, type CatchUpProgress } from './catch-up';
+import type { ReceiptsWriter } from './receipts-writer';
 import { recordStreamError } from '../db/store/stream-state';
 
 export type PollResult = DrainResult & { deferredMs?: number };
 
-/** Each process's progress lines, per app (tests run several daemons in one process). */
-const progressByApp = new WeakMap<object, CatchUpProgress>();
+/** A poll that fetched nothing. */
+export const IDLE_POLL: Readonly<PollResult> = Object.freeze({ pages: 0, items: 0, recorded: 0, duplicates: 0, quarantined: 0, acked: 0, more: false });
 
-export async function pollStream(stream: HqStream, ctx: JobContext): Promise<PollResult> {
-  const { app, signal } = ctx;
-  let progress = progressByApp.get(app);
-  if (!progress) progressByApp.set(app, (progress = new CatchUpProgress()));
+/** What a poll job uses: picked once per process, so every poller of a stream shares them. */
+export interface PollDeps {
+  hq: HqClient;
+  knex: Knex;
+  months: MonthBucketer;
+  /** The stream's database gate, shared by the stream's pollers in this process (src/ingest/drain.ts). */
+  dbGate: Backoff;
+  /** On SQLite with the workers role: the thread that writes receipts pages (null: the knex writer). */
+  receiptsWriter: ReceiptsWriter | null;
+  pageSize: number;
+  budget: { maxPagesPerJob: number; maxJobSeconds: number };
+  /** Counts a recorded page (src/metrics). */
+  onPageRecorded: NonNullable<DrainDeps['onPage']>;
+  /** Office messages a page owes HQ (automatic replies): src/queues/job.ts FollowUp. */
+  sendOwed(guids: readonly string[]): void;
+  /** The process's logger, for its catch-up progress lines. */
+  logger: Logger;
+  /** The process's progress lines (one per stream is enough; pollers of a stream share it). */
+  progress: CatchUpProgress;
+}
+
+export async function pollStream(stream: HqStream, deps: PollDeps, helpers: { logger: Logger; signal: AbortSignal }): Promise<PollResult> {
+  const { progress } = deps;
   const startedAt = Date.now();
   try {
     const result = await drainStream(
       {
-        hq: app.hq,
-        knex: app.db.knex,
-        months: app.months,
-        dbGate: app.dbGates[stream],
-        pageSize: app.config.hq.pageSize,
-        receiptsWriter: app.receiptsWriter,
+        hq: deps.hq,
+        knex: deps.knex,
+        months: deps.months,
+        dbGate: deps.dbGate,
+        pageSize: deps.pageSize,
+        receiptsWriter: deps.receiptsWriter,
         onPage: (_stream, page) => {
-          app.metrics.pageRecorded(stream, page);
+          deps.onPageRecorded(stream, page);
           // Pages update usage in place (deltas); pairs they leave dirty (office replies) wait for the
           // scheduled recompute (every few seconds) rather than one per page, which would hold the
           // writer with a month's scan after every page of a drain.
           // Automatic HELP replies the page recorded (the outbox sweep covers a kick that fails).
-          for (const guid of page.sendGuids ?? []) app.queues.kick('send-message', { guid });
-          if (page.quarantined > 0) ctx.logger.warn('items quarantined', { stream, quarantined: page.quarantined });
-          progress.onPage(stream, page.items, page.more, (message, meta) => app.logger.info(message, meta));
+          if (page.sendGuids && page.sendGuids.length > 0) deps.sendOwed(page.sendGuids);
+          if (page.quarantined > 0) helpers.logger.warn('items quarantined', { stream, quarantined: page.quarantined });
+          progress.onPage(stream, page.items, page.more, (message, meta) => deps.logger.info(message, meta));
         },
       },
       stream,
-      { maxPages: app.config.ingest.maxPagesPerJob, maxMs: app.config.ingest.maxJobSeconds * 1000, signal },
+      { maxPages: deps.budget.maxPagesPerJob, maxMs: deps.budget.maxJobSeconds * 1000, signal: helpers.signal },
     );
     // What /status says about catching up; a failure here must not fail a job whose pages are acknowledged.
-    await recordCatchUp(app.db.knex, app, stream, { items: result.items, more: result.more, startedAt }).catch((err: Error) =>
-      ctx.logger.warn('could not record catch-up state', { stream, error: err.message }));
+    await recordCatchUp(deps.knex, progress, stream, { items: result.items, more: result.more, startedAt }).catch((err: Error) =>
+      helpers.logger.warn('could not record catch-up state', { stream, error: err.message }));
     return result;
   } catch (err) {
     if (err instanceof HqBackoffError || (err instanceof DatabaseUnavailableError && !err.attempted)) {
-      return { pages: 0, items: 0, recorded: 0, duplicates: 0, quarantined: 0, acked: 0, more: false, deferredMs: err.waitMs };
+      return { ...IDLE_POLL, deferredMs: err.waitMs };
     }
-    await recordStreamError(app.db.knex, stream, err as Error).catch(() => undefined);
+    await recordStreamError(deps.knex, stream, err as Error).catch(() => undefined);
     throw err;
   }
 }
@@ -66,7 +95,10 @@ export function summarizePoll(result: PollResult): Record<string, unknown> {
     acked: result.acked,
     more: result.more,
     ...(result.deferredMs !== undefined ? { deferredMs: result.deferredMs } : {}),
-    // An idle poll (nothing waiting at HQ) every two seconds is not news at info level.
-    quiet: result.items === 0,
   };
+}
+
+/** An idle poll (nothing waiting at HQ) every two seconds is not news at info level. */
+export function isIdlePoll(result: PollResult): boolean {
+  return result.items === 0;
 }

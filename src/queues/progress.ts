@@ -6,14 +6,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { JobQueues } from './queues';
-import type { QueueName } from './names';
 
 /** The job states reported per queue (completed jobs are removed at once, so not listed). */
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'waiting-children'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 export interface QueueSnapshot {
-  queue: QueueName;
+  queue: string;
   counts: Record<JobState, number>;
   /** Jobs ready to run but not taken: waiting + prioritized. */
   waiting: number;
@@ -29,7 +28,7 @@ export function progressKey(prefix: string): string {
 }
 
 /** Notes in Redis that a job of `queue` completed now. Best effort: a failure only delays readiness. */
-export async function recordCompletion(redis: Redis, prefix: string, queue: QueueName, at: number = Date.now()): Promise<void> {
+export async function recordCompletion(redis: Redis, prefix: string, queue: string, at: number = Date.now()): Promise<void> {
   await redis.hset(progressKey(prefix), `${queue}:completedAt`, String(at));
 }
 

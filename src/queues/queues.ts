@@ -1,19 +1,18 @@
 /**
- * Producers: one BullMQ Queue per job kind, sharing one Redis connection that fails fast when
- * Redis is away (a tick that cannot enqueue is simply skipped; the next tick tries again),
- * rather than piling commands up in memory.
+ * Producers: one BullMQ Queue per job, sharing one Redis connection that fails fast when Redis is
+ * away (a tick that cannot enqueue is simply skipped; the next tick tries again), rather than
+ * piling commands up in memory.
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import { DEFAULT_JOB_OPTIONS, type AnyJobDefinition } from './job';
-import type { QueueName } from './names';
 
 export class JobQueues {
-  private readonly queues = new Map<QueueName, Queue>();
+  private readonly queues = new Map<string, Queue>();
 
   constructor(
-    private readonly registry: ReadonlyMap<QueueName, AnyJobDefinition>,
+    private readonly registry: ReadonlyMap<string, AnyJobDefinition>,
     connection: Redis,
     readonly prefix: string,
     private readonly logger: Logger,
@@ -26,26 +25,31 @@ export class JobQueues {
     }
   }
 
-  /** Queues the job unless one with the same business id is already waiting or running. */
-  async enqueue(name: QueueName, payload: object = {}): Promise<void> {
+  /**
+   * Queues the job unless one with the same business id is already waiting or running. The
+   * payload is checked here too, so a bad one fails its producer rather than a worker later.
+   */
+  async enqueue(name: string, payload: object = {}): Promise<void> {
     const def = this.registry.get(name);
     const queue = this.queues.get(name);
     if (!def || !queue) throw new Error(`unknown job '${name}'`);
-    await queue.add(name, payload, { ...DEFAULT_JOB_OPTIONS, ...def.options, jobId: def.jobId(payload) });
+    const parsed = def.payload.safeParse(payload);
+    if (!parsed.success) throw new Error(`job '${name}': the payload does not match its schema`);
+    await queue.add(name, parsed.data, { ...DEFAULT_JOB_OPTIONS, ...def.options, jobId: def.jobId(parsed.data) });
   }
 
   /** Like enqueue, for fire-and-forget callers: a failure is logged once at debug, not thrown. */
-  kick(name: QueueName, payload: object = {}): void {
+  kick(name: string, payload: object = {}): void {
     this.enqueue(name, payload).catch((err: Error) => this.logger.debug('could not enqueue job', { queue: name, error: err.message }));
   }
 
-  queue(name: QueueName): Queue {
+  queue(name: string): Queue {
     const queue = this.queues.get(name);
     if (!queue) throw new Error(`unknown queue '${name}'`);
     return queue;
   }
 
-  names(): QueueName[] {
+  names(): string[] {
     return [...this.queues.keys()];
   }
 

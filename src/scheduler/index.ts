@@ -2,17 +2,12 @@
  * The schedule: node-cron ticks that only ADD jobs, whose business-keyed ids collapse duplicates.
  * So a tick that fires while the last run still works, or the same schedule running in several
  * processes, never queues the same work twice. A tick that cannot reach Redis is skipped; the
- * next one tries again.
+ * next one tries again. The plan is derived from the jobs' own schedules (workers/<job>.ts).
  */
 import cron, { type ScheduledTask } from 'node-cron';
+import type { Config } from '../config';
+import type { AnyJobDefinition } from '../queues/job';
 import type { JobQueues } from '../queues/queues';
-import type { QueueName } from '../queues/names';
-
-export interface ScheduleSettings {
-  pollEverySeconds: number;
-  aggregatesEverySeconds: number;
-  accountSyncEveryMinutes: number;
-}
 
 /** A cron expression for "every n seconds" (n from 1 to 59; a divisor of 60 spaces ticks evenly). */
 export function everySeconds(n: number): string {
@@ -26,23 +21,36 @@ export function everyMinutes(n: number): string {
   return n === 1 ? '0 * * * * *' : `0 */${n} * * * *`;
 }
 
+/** One tick of the schedule: the jobs (with their payloads) it adds. */
+export interface PlannedTick {
+  cron: string;
+  jobs: Array<{ name: string; payload: object }>;
+}
+
+/** The jobs with a schedule, grouped by cron expression, in the order of the list of jobs. */
+export function schedulePlan(jobs: Iterable<AnyJobDefinition>, config: Readonly<Config>): PlannedTick[] {
+  const byCron = new Map<string, PlannedTick>();
+  for (const def of jobs) {
+    if (!def.schedule) continue;
+    const expression = def.schedule.cron(config);
+    if (!cron.validate(expression)) throw new RangeError(`job '${def.name}': '${expression}' is not a cron expression`);
+    let tick = byCron.get(expression);
+    if (!tick) byCron.set(expression, (tick = { cron: expression, jobs: [] }));
+    for (const payload of def.schedule.payloads?.(config) ?? [{}]) tick.jobs.push({ name: def.name, payload });
+  }
+  return [...byCron.values()];
+}
+
 export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler(queues: JobQueues, settings: ScheduleSettings): Scheduler {
-  const plan: Array<{ expression: string; jobs: QueueName[] }> = [
-    { expression: everySeconds(settings.pollEverySeconds), jobs: ['poll-receipts', 'poll-inbound'] },
-    { expression: everySeconds(settings.aggregatesEverySeconds), jobs: ['recompute-usage'] },
-    { expression: everyMinutes(settings.accountSyncEveryMinutes), jobs: ['sync-account'] },
-    // Office messages whose send job is gone (Redis was away when it was queued, or it ran out of attempts).
-    { expression: everySeconds(30), jobs: ['sweep-outbox'] },
-  ];
-  const tasks: ScheduledTask[] = plan.map(({ expression, jobs }) =>
-    cron.schedule(expression, () => jobs.forEach((job) => queues.kick(job)), { name: jobs.join('+'), noOverlap: true }),
+export function startScheduler(queues: JobQueues, plan: readonly PlannedTick[]): Scheduler {
+  const tasks: ScheduledTask[] = plan.map(({ cron: expression, jobs }) =>
+    cron.schedule(expression, () => jobs.forEach((j) => queues.kick(j.name, j.payload)), { name: [...new Set(jobs.map((j) => j.name))].join('+'), noOverlap: true }),
   );
   // Start-up does not wait for the first tick.
-  for (const job of ['sync-account', 'poll-receipts', 'poll-inbound', 'recompute-usage', 'sweep-outbox'] as const) queues.kick(job);
+  for (const tick of plan) for (const j of tick.jobs) queues.kick(j.name, j.payload);
   return {
     stop: async () => {
       await Promise.all(tasks.map((t) => t.destroy()));

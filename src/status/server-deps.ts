@@ -8,6 +8,7 @@ import type { Logger } from 'winston';
 import type { Config } from '../config';
 import type { Database } from '../db/orm';
 import type { Metrics } from '../metrics/metrics';
+import type { FollowUp } from '../queues/job';
 import type { QueueSnapshot } from '../queues/progress';
 import type { JobQueues } from '../queues/queues';
 import type { MonthBucketer } from '../usage/month';
@@ -17,8 +18,10 @@ export interface StatusApp {
   logger: Logger;
   db: Database;
   months: MonthBucketer;
-  /** Office sends and recomputes are queued from the API. */
+  /** Names of the queues (readiness reports each). */
   queues: JobQueues;
+  /** Queues an office message's send and a recompute (workers/index.ts followUpVia). */
+  followUp(work: FollowUp): Promise<void>;
   metrics: Metrics;
   startedAt: number;
 }

@@ -2,7 +2,8 @@
  * Shutdown: SIGTERM to the real daemon while a page is in flight (its GET on the wire,
  * its transaction running, its ack on the wire, a GET hanging at HQ) must complete or abandon the
  * page cleanly within the shutdown deadline: exit code 0, nothing left running, nothing acked that
- * is not stored, and after a restart nothing lost. Then the project's own pm2 set-up
+ * is not stored, and after a restart nothing lost. A second SIGTERM once the first has been under
+ * way a while ends a stuck shutdown at once, losing nothing. Then the project's own pm2 set-up
  * (ecosystem.config.js: a scheduler/status process and worker processes) is reloaded while it
  * drains, with a private PM2_HOME so no global pm2 is ever touched; the pm2 daemon is killed at
  * the end and must leave no process behind.
@@ -11,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { REPEAT_WINDOW_MS } from '../../src/daemon/signals';
 import { mulberry32 } from '../../src/hq-mock/prng';
 import { FaultRig, hookHq, reportFigures, ROOT } from '../support/fault-rig';
 import { fixedPorts } from '../support/ports';
@@ -128,6 +130,48 @@ describe('shutdown', () => {
     expect(rig.ackedButNotStored()).toEqual([]);
     reportFigures('sigterm', { items, stops, lost: 0, storedTwice: 0 });
   }, 240_000);
+
+  it('a second SIGTERM, once the first has been under way past the repeat window, ends the daemon at once and loses nothing', async () => {
+    // A 60 s deadline: without the second signal the stuck shutdown below would last that long.
+    const rig = await FaultRig.start({ mock: { leaseMs: 1500, seed: 57 }, config: { hq: { pageSize: 20 }, shutdown: { deadlineMs: 60_000 } } });
+    rigs.push(rig);
+    const items = await addTraffic(rig, 1500, 300, 11);
+    const daemon = await rig.startDaemon();
+    await waitFor('draining', async () => (await rig.stats()).receipts.acked > 0 || undefined, 60_000, 50);
+    // Redis stops answering (SIGSTOP): the workers cannot hand their jobs back, so the shutdown is stuck.
+    const redisPid = rig.redis.pid()!;
+    process.kill(redisPid, 'SIGSTOP');
+    let forced: { code: number | null; afterSecondMs: number; stuckMs: number };
+    try {
+      const firstAt = Date.now();
+      process.kill(daemon.pid, 'SIGTERM');
+      await waitFor('the daemon to begin its shutdown', async () => daemon.logs.some((l) => l.message === 'shutting down') || undefined, 10_000, 20);
+      // The same stop delivered twice (Ctrl-C to the group, npm passing it on): ignored. (Sent only
+      // once the first was taken: two signals pending at once are one for the kernel.)
+      process.kill(daemon.pid, 'SIGTERM');
+      await waitFor('the repeated SIGTERM to be ignored, and the repeat window to pass', async () =>
+        (daemon.logs.some((l) => l.message === 'shutdown already under way: signal ignored') && Date.now() - firstAt > REPEAT_WINDOW_MS + 500) || undefined, 20_000, 50);
+      expect(daemon.running()).toBe(true);
+      expect(daemon.logs.some((l) => l.message === 'shutdown phase done' && l.phase === 'finish or abandon pages')).toBe(true);
+      const secondAt = Date.now();
+      process.kill(daemon.pid, 'SIGTERM');
+      const exit = await Promise.race([daemon.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000).unref())]);
+      forced = { code: exit?.code ?? null, afterSecondMs: Date.now() - secondAt, stuckMs: secondAt - firstAt };
+    } finally {
+      process.kill(redisPid, 'SIGCONT');
+    }
+    // 128 + SIGTERM, as a shell reports a process ended by it; at once (a loaded machine aside), far from the deadline.
+    expect(forced.code).toBe(143);
+    expect(forced.afterSecondMs).toBeLessThan(5_000);
+    expect(daemon.stderr()).toContain('SIGTERM again: exiting now, without finishing the shutdown');
+    expect(rig.ackedButNotStored()).toEqual([]);
+
+    await rig.startDaemon();
+    expect(await rig.waitConverged(120_000)).toEqual([]);
+    expect(rig.duplicates()).toEqual({ receipts: 0, inbound: 0, quarantine: 0 });
+    expect(rig.ackedButNotStored()).toEqual([]);
+    reportFigures('second-sigterm', { items, ...forced, lost: 0, storedTwice: 0 });
+  }, 180_000);
 
   it('a pm2 reload of the project ecosystem while draining loses nothing', async () => {
     const rig = await FaultRig.start({ mock: { leaseMs: 1500, seed: 53 }, config: { hq: { pageSize: 20 }, shutdown: { deadlineMs: DEADLINE_MS } } });

@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../../src/config';
+import { MAX_POLLERS } from '../../src/config/types';
 import { DEV_API_KEY } from '../../src/config/dev-hq';
 import { isValidTimeZone } from '../../src/util/time-zone';
 
@@ -72,7 +73,7 @@ describe('defaults', () => {
       log: { file: null, format: 'auto' },
       queue: { prefix: 'econnector' },
       schedule: { pollEverySeconds: 2, aggregatesEverySeconds: 3, accountSyncEveryMinutes: 5 },
-      ingest: { maxPagesPerJob: 50, maxJobSeconds: 10 },
+      ingest: { maxPagesPerJob: 50, maxJobSeconds: 10, pollers: { receipts: 1, inbound: 1 } },
       readiness: { pollWarnSeconds: 30, pollFailSeconds: 120, queueWarnSeconds: 30, queueFailSeconds: 120 },
       roles: ['scheduler', 'status', 'workers'],
       metrics: { port: null },
@@ -359,6 +360,15 @@ describe('config files and ECONNECTOR_CONFIG', () => {
     expect(errorOf({}, dir)).toBe('cfg/development.json: ingest.maxPagesPerJob: must be at least 1');
   });
 
+  it('ingest.pollers: a count per stream, from 1 to MAX_POLLERS, with the bad key named', () => {
+    expect(load({ ECONNECTOR_CONFIG: '{"ingest":{"pollers":{"receipts":3}}}' }).ingest.pollers).toEqual({ receipts: 3, inbound: 1 });
+    expect(errorOf({ ECONNECTOR_CONFIG: '{"ingest":{"pollers":{"receipts":0}}}' })).toBe('ECONNECTOR_CONFIG: ingest.pollers.receipts: must be at least 1');
+    expect(errorOf({ ECONNECTOR_CONFIG: `{"ingest":{"pollers":{"inbound":${MAX_POLLERS + 1}}}}` })).toBe(`ECONNECTOR_CONFIG: ingest.pollers.inbound: must be at most ${MAX_POLLERS}`);
+    expect(errorOf({ ECONNECTOR_CONFIG: '{"ingest":{"pollers":{"receipts":1.5}}}' })).toBe('ECONNECTOR_CONFIG: ingest.pollers.receipts: must be an integer');
+    expect(errorOf({ ECONNECTOR_CONFIG: '{"ingest":{"pollers":{"reciepts":2}}}' })).toBe('ECONNECTOR_CONFIG: ingest.pollers.reciepts: unknown setting');
+    expect(errorOf({ ECONNECTOR_CONFIG: '{"ingest":{"pollers":2}}' })).toBe('ECONNECTOR_CONFIG: ingest.pollers: must be an object');
+  });
+
   it('a bad value in default.json names default.json', () => {
     const dir = configDirWith({});
     const defaults = JSON.parse(JSON.stringify(require(join(REAL_CONFIG_DIR, 'default.json')))) as Record<string, any>;
@@ -381,7 +391,7 @@ describe('the result', () => {
   it('is deep-frozen', () => {
     const c = load({ ECONNECTOR_CONFIG: '{"hqMock":{"demo":{"backlogMessages":1,"backlogInbound":1,"backlogDays":1,"perMinute":1}}}' });
     expect(Object.isFrozen(c)).toBe(true);
-    for (const part of [c.hq, c.hq.backoff, c.hqMock, c.hqMock.demo, c.redis, c.database, c.status, c.log, c.queue, c.schedule, c.ingest, c.readiness, c.shutdown]) {
+    for (const part of [c.hq, c.hq.backoff, c.hqMock, c.hqMock.demo, c.redis, c.database, c.status, c.log, c.queue, c.schedule, c.ingest, c.ingest.pollers, c.readiness, c.shutdown]) {
       expect(Object.isFrozen(part)).toBe(true);
     }
     expect(() => {

@@ -101,13 +101,8 @@ export function registerApiRoutes(server: FastifyInstance, deps: StatusServerDep
         const input = parseRequest(SendBody, req.body);
         const toPhone = normalizePhone(input.toPhone)!;
         const sent = await createOfficeMessage(knex, app.months, { clinicId: input.clinicId ?? null, patientId: input.patientId ?? null, toPhone, body: input.body }, app.config.texting);
-        try {
-          await app.queues.enqueue('send-message', { guid: sent.guid });
-        } catch (err) {
-          // Recorded and counted; the outbox sweep queues it once Redis is back.
-          app.logger.warn('office message recorded but not queued yet', { guid: sent.guid, error: (err as Error).message });
-        }
-        app.queues.kick('recompute-usage');
+        // Recorded and counted already: a send that cannot be queued now is queued by the outbox sweep.
+        await app.followUp({ sendGuids: [sent.guid], recomputeUsage: true });
         app.logger.info('office message queued', { guid: sent.guid, clinicId: sent.clinicId, segments: sent.segments, encoding: sent.encoding });
         return reply.code(202).send(sent);
       });

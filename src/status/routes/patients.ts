@@ -96,13 +96,8 @@ export function registerPatientRoutes(api: FastifyInstance, { app, requireToken 
     const patientId = pathId(req.params.id, 'patient');
     if (req.body !== undefined && req.body !== null) parseRequest(OptinRequestBody, req.body);
     const result = await requestOptin(knex, app.months, patientId, app.config.texting);
-    try {
-      await app.queues.enqueue('send-message', { guid: result.message.guid });
-    } catch (err) {
-      // Recorded and counted; the outbox sweep queues it once Redis is back.
-      app.logger.warn('opt-in text recorded but not queued yet', { guid: result.message.guid, error: (err as Error).message });
-    }
-    app.queues.kick('recompute-usage');
+    // Recorded and counted already: a send that cannot be queued now is queued by the outbox sweep.
+    await app.followUp({ sendGuids: [result.message.guid], recomputeUsage: true });
     app.logger.info('opt-in text queued', { guid: result.message.guid, patientId, clinicId: result.message.clinicId });
     return reply.code(202).send(result);
   });
