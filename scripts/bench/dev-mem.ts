@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fillBacklog } from './drain';
 import { RssSampler, spawnDaemon, startMockProcess } from './procs';
 import { startTestRedis } from '../../test/support/redis';
-import { simRequest, sleep } from './util';
+import { sleep } from './util';
+import { simClient, type SimStats } from '../../test/support/hq-sim';
 
 function bigAnon(pid: number): string {
   const text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   await sleep(3000);
   console.log('early', Math.round(s.peakRssKb / 1024), smapsSummary(d.pid));
   for (;;) {
-    const st = await simRequest<{ receipts: { acked: number; available: number; leased: number }; inbound: { acked: number; available: number; leased: number } }>(mock.url, mock.apiKey, 'GET', '/sim/stats');
+    const st = await simClient(mock)<SimStats>('GET', '/sim/stats');
     if (st.receipts.available + st.receipts.leased + st.inbound.available + st.inbound.leased === 0) break;
     await sleep(500);
   }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { buildMonthDb, copyMonthDb } from './month-db';
 import { spawnDaemon, startMockProcess, waitHttp } from './procs';
 import { startTestRedis } from '../../test/support/redis';
-import { KeepAliveClient, percentile, simRequest } from './util';
+import { KeepAliveClient, percentile } from './util';
+import { simClient } from '../../test/support/hq-sim';
 
 async function main(): Promise<void> {
   const dir = mkdtempSync('/var/tmp/ecperf-sprof-');
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   copyMonthDb(month, join(dir, 'data', 'econnector.sqlite'));
   const redis = await startTestRedis(join(dir, 'redis'));
   const mock = await startMockProcess({ logFile: join(dir, 'mock.log') });
-  await simRequest(mock.url, mock.apiKey, 'POST', '/sim/config', { clinics: Array.from({ length: 100 }, (_, i) => ({ clinicId: i + 1, name: `Clinic ${i + 1}`, subscribed: true, primaryPhone: `+1503555${String(i + 1).padStart(4, '0')}`, countryCode: 'US' })) });
+  await simClient(mock)('POST', '/sim/config', { clinics: Array.from({ length: 100 }, (_, i) => ({ clinicId: i + 1, name: `Clinic ${i + 1}`, subscribed: true, primaryPhone: `+1503555${String(i + 1).padStart(4, '0')}`, countryCode: 'US' })) });
   const d = await spawnDaemon({ hqUrl: mock.url, apiKey: mock.apiKey, redisUrl: redis.url, dataDir: join(dir, 'data'), logFile: join(dir, 'd.log'), nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] });
   await waitHttp(`${d.statusUrl}/readyz`, 200, 30000);
   const c = new KeepAliveClient(d.statusUrl, 1);

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readCpuSeconds, RssSampler, spawnDaemon, startMockProcess, waitHttp } from './procs';
 import { startTestRedis } from '../../test/support/redis';
-import { round, simRequest, sleep } from './util';
+import { round, sleep } from './util';
+import { simClient, type SimStats as Stats, type Truth } from '../../test/support/hq-sim';
 
 export interface DrainOptions {
   receipts: number;
@@ -46,16 +47,6 @@ export interface DrainResult {
   dbBytes: number;
 }
 
-interface Stats {
-  receipts: { available: number; leased: number; acked: number; pending: number; served: number };
-  inbound: { available: number; leased: number; acked: number; pending: number; served: number };
-}
-
-interface Truth {
-  months: Record<string, { clinics: Record<string, { sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string }> }>;
-  quarantinable: number;
-}
-
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const ALL_DELIVERED = { delivered: 1, unconfirmedThenDelivered: 0, tie: 0, failedWithCharge: 0, failedNoCharge: 0 };
@@ -71,7 +62,7 @@ export async function fillBacklog(mock: { url: string; apiKey: string }, receipt
   const to = Date.now() - 7 * HOUR;
   const from = to - 30 * DAY;
   const span = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
-  const sim = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => simRequest<T>(mock.url, mock.apiKey, method, path, body);
+  const sim = simClient(mock);
   let got = 0;
   let messages = 0;
   if (receipts > 0) {
@@ -99,7 +90,7 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
   mkdirSync(opts.dir, { recursive: true });
   const redis = await startTestRedis(join(opts.dir, 'redis'));
   const mock = await startMockProcess({ seed: opts.seed, logFile: join(opts.dir, 'hq-mock.log') });
-  const sim = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => simRequest<T>(mock.url, mock.apiKey, method, path, body);
+  const sim = simClient(mock);
   let daemon: Awaited<ReturnType<typeof spawnDaemon>> | undefined;
   try {
     const filled = await fillBacklog(mock, opts.receipts, opts.inbound);

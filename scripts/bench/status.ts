@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { copyMonthDb, type MonthDb } from './month-db';
 import { readMemory, RssSampler, spawnDaemon, startMockProcess, waitHttp, type DaemonProcess, type MockProcess } from './procs';
 import { startTestRedis } from '../../test/support/redis';
-import { KeepAliveClient, percentile, round, simRequest, sleep } from './util';
+import { KeepAliveClient, percentile, round, sleep } from './util';
+import { simClient } from '../../test/support/hq-sim';
 import type { TestRedis } from '../../test/support/redis';
 
 interface Env {
@@ -30,7 +31,7 @@ async function startEnv(dir: string, clinics: number, daemonRoot?: string): Prom
   const list = Array.from({ length: clinics }, (_, i) => ({
     clinicId: i + 1, name: `Clinic ${i + 1}`, subscribed: true, primaryPhone: `+1503555${String(i + 1).padStart(4, '0')}`, countryCode: 'US',
   }));
-  await simRequest(mock.url, mock.apiKey, 'POST', '/sim/config', { clinics: list, monthlyLimitUsd: '50000.00' });
+  await simClient(mock)('POST', '/sim/config', { clinics: list, monthlyLimitUsd: '50000.00' });
   return { dir, redis, mock, daemonRoot };
 }
 
@@ -197,7 +198,7 @@ export async function runSoak(db: MonthDb, dir: string, opts: { seconds: number;
   // --trace-gc only logs each collection (to the daemon's log): the live heap after full GCs is the leak check.
   const daemon = await daemonOn(env, dataDir, 'soak', ['--trace-gc']);
   const sampler = new RssSampler(daemon.pid, 1000);
-  const sim = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => simRequest<T>(env.mock.url, env.mock.apiKey, method, path, body);
+  const sim = simClient(env.mock);
   let added = 0;
   let stop = false;
   const trickle = (async () => {

@@ -10,7 +10,8 @@ import { openDatabase } from '../../src/db/orm';
 import { upsertPatients } from '../../src/office/patients';
 import { startConfirmationGuid, stopConfirmationGuid } from '../../src/office/uuid';
 import { FaultRig, hookHq } from '../support/fault-rig';
-import { waitFor, type StatusJson } from '../support/stack';
+import { waitFor } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 type Moment = 'transaction' | 'commit-ack' | 'send';
 const PLAN: ReadonlyArray<{ body: string; moment: Moment }> = [
@@ -34,7 +35,7 @@ describe('kill -9 of the daemon around a STOP or START and its confirmation', ()
     rig = await FaultRig.start({ mock: { leaseMs: 1500, seed: 16 } });
     const r = rig;
     await r.startDaemon();
-    await waitFor('account sync', async () => (await r.status<StatusJson>()).clinics.length >= 4, 30_000);
+    await waitFor('account sync', async () => (await r.status<StatusDocument>()).clinics.length >= 4, 30_000);
     // The patient, imported while the daemon runs (as the import command does).
     const db = await openDatabase({ driver: 'sqlite', path: r.dbPath });
     try {

@@ -17,8 +17,9 @@ import { Client } from 'pg';
 import type { HqStream } from '../../src/texting/streams';
 import { FaultRig, hookHq, reportFigures } from '../support/fault-rig';
 import { startPostgres, type TestPostgres } from '../support/postgres';
-import { waitFor, type StatusJson } from '../support/stack';
+import { waitFor } from '../support/stack';
 import { DAY, HOUR, iso } from '../support/clock';
+import type { StatusDocument } from '../support/status-client';
 
 type Item = Record<string, unknown>;
 
@@ -170,7 +171,7 @@ describe.each(['sqlite', 'postgresql'] as const)('a hostile HQ, on %s', (engine)
     expect(await count('SELECT COUNT(*) - COUNT(DISTINCT receipt_id) AS n FROM receipts')).toBe(0);
 
     // /status: 200 for every month (waitConverged compared each with the truth); the quarantine counted once each.
-    const status = await r.status<StatusJson>();
+    const status = await r.status<StatusDocument>();
     expect(status.econnector.quarantined).toBe(hostile.size);
     for (const month of new Set([...hostile.values()].map((h) => String(h.item.sentAt ?? h.item.receivedAt).slice(0, 7)))) {
       const res = await fetch(`${r.requireDaemon().statusUrl}/status?month=${month}`);
@@ -178,7 +179,7 @@ describe.each(['sqlite', 'postgresql'] as const)('a hostile HQ, on %s', (engine)
     }
     // The daemon's database gates never closed for good: both streams kept polling to the end.
     await waitFor('both streams to poll again after convergence', async () => {
-      const s = await r.status<StatusJson>();
+      const s = await r.status<StatusDocument>();
       return Date.parse(String(s.econnector.lastReceiptsPollAt)) > started + convergedMs && Date.parse(String(s.econnector.lastInboundPollAt)) > started + convergedMs;
     }, 30_000, 250);
     reportFigures(`hostile-hq-${engine}`, { hostile: hostile.size, receipts: traffic.receipts, inbound: traffic.inbound, convergedMs });

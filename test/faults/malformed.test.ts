@@ -6,7 +6,8 @@
  * every lease. A valid item with unknown extra fields is accepted as valid.
  */
 import { FaultRig, reportFigures } from '../support/fault-rig';
-import { waitFor, type StatusJson } from '../support/stack';
+import { waitFor } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 const DAY = 86_400_000;
 
@@ -40,7 +41,7 @@ describe('malformed items', () => {
       return (seen.n ?? 0) >= 4;
     }, 60_000, 250);
 
-    const status = await r.status<StatusJson>();
+    const status = await r.status<StatusDocument>();
     const truth = await r.sim<{ quarantinable: number }>('GET', `/sim/truth?tz=${encodeURIComponent(r.tz)}`);
     expect(truth.quarantinable).toBe(16);
     expect(status.econnector.quarantined).toBe(16);

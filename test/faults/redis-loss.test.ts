@@ -7,7 +7,8 @@
  * mock's ground truth with nothing stored twice.
  */
 import { FaultRig, reportFigures, sleep } from '../support/fault-rig';
-import { waitFor, type StatusJson } from '../support/stack';
+import { waitFor } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 const DAY = 86_400_000;
 /** The bound. */
@@ -84,7 +85,7 @@ describe('Redis killed and restarted under a draining daemon', () => {
       // Recovered: both streams polled since Redis came back, readiness passes again, and the
       // backlog moves again (HQ records new acknowledgements).
       await waitFor('the daemon to recover after Redis came back', async () => {
-        const status = await r.status<StatusJson>();
+        const status = await r.status<StatusDocument>();
         const since = (iso: unknown): boolean => typeof iso === 'string' && Date.parse(iso) > back;
         if (!since(status.econnector.lastReceiptsPollAt) || !since(status.econnector.lastInboundPollAt)) return false;
         const s = await r.stats();

@@ -19,6 +19,7 @@ import { spawnDaemonProcess, type LogLine } from '../support/daemon-spawn';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { killAllTracked, killGroup, waitGroupGone, untrack, type Spawned } from '../support/processes';
 import { Deadline, diffAgainstTruth, waitFor } from '../support/stack';
+import { simClient } from '../support/hq-sim';
 import { startTestRedis, type TestRedis } from '../support/redis';
 import { tempDir } from '../support/tmp';
 
@@ -44,15 +45,7 @@ describe('three worker processes on one PostgreSQL, with lost acks and a kill -9
   const procs: Proc[] = [];
   let prefix = '';
 
-  const sim = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${mock.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${mock.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
-    return (await res.json()) as T;
-  };
+  const sim = simClient(() => mock);
 
   const spawn = async (label: string, roles: string, extra: Record<string, string> = {}): Promise<Proc> => {
     const d = await spawnDaemonProcess(label, {

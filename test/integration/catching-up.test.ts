@@ -3,7 +3,8 @@
  * job ends with HQ saying `more` for a while) shows on /status as catchingUp with a rate, writes
  * progress lines, and stops showing once HQ has nothing more.
  */
-import { startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { startStack, waitFor, type TestStack } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 describe('catching up on a backlog', () => {
   let stack: TestStack;
@@ -19,7 +20,7 @@ describe('catching up on a backlog', () => {
     const now = stack.now();
     await stack.sim('POST', '/sim/traffic', { messages: 600, inbound: 0, from: new Date(now - 5 * 86_400_000).toISOString(), to: new Date(now - 3_600_000).toISOString(), seed: 4 });
     const during = await waitFor('/status to say it is catching up', async () => {
-      const s = await stack.status<StatusJson>();
+      const s = await stack.status<StatusDocument>();
       return s.econnector.catchingUp === true && (s.econnector.itemsPerSecond as number) > 0 ? s : undefined;
     }, 30_000, 100);
     expect(during.econnector.itemsPerSecond).toEqual(expect.any(Number));
@@ -28,7 +29,7 @@ describe('catching up on a backlog', () => {
       return s.receipts.available + s.receipts.leased === 0;
     }, 120_000, 250);
     await waitFor('/status to stop saying it is catching up', async () => {
-      const s = await stack.status<StatusJson>();
+      const s = await stack.status<StatusDocument>();
       return s.econnector.catchingUp === false && s.econnector.itemsPerSecond === 0 ? true : undefined;
     }, 40_000, 250);
     const progress = stack.logs.filter((l) => l.message === 'catching up' || l.message === 'caught up');

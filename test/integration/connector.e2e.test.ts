@@ -7,7 +7,8 @@ import { rowsOf } from '../../src/db/bulk-sql';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { ackedButMissing, knexQuery } from '../support/acked';
 import { monthUnderTest } from '../support/clock';
-import { Deadline, startStack, waitFor, waitForTruth, type StatusJson, type TestStack } from '../support/stack';
+import { Deadline, startStack, waitFor, waitForTruth, type TestStack } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 const TZ = 'America/Chicago';
 const DAY = 86_400_000;
@@ -72,13 +73,13 @@ describe.each(['sqlite', 'postgresql'] as const)('connector end to end against t
     expect(missing.acked.inbound).toBeGreaterThan(traffic.inbound / 2);
     expect({ receipts: missing.receipts, inbound: missing.inbound }).toEqual({ receipts: [], inbound: [] });
 
-    const current = await stack.status<StatusJson>();
+    const current = await stack.status<StatusDocument>();
     expect(current.timezone).toBe(TZ);
     expect(current.limitUsd).toBe('50.00');
     expect(current.clinics.map((c) => c.clinicId)).toEqual([...current.clinics.map((c) => c.clinicId)].sort((a, b) => a - b));
     // Clinic 7 appears only in traffic (3 texts in 100 name it; last month lies wholly inside the
     // 75 days of traffic, so it has some): listed with no name, not subscribed.
-    const previous = await stack.status<StatusJson>(`/status?month=${monthUnderTest(TZ, now).previous}`);
+    const previous = await stack.status<StatusDocument>(`/status?month=${monthUnderTest(TZ, now).previous}`);
     const stray = previous.clinics.find((c) => c.clinicId === 7);
     expect(stray).toMatchObject({ clinicId: 7, name: null, subscribed: false });
     expect(stray!.sentCount).toBeGreaterThan(0);

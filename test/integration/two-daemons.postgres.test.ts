@@ -14,9 +14,11 @@ import { spawnDaemonProcess, type LogLine } from '../support/daemon-spawn';
 import { killAllTracked, killGroup, type Spawned } from '../support/processes';
 import { ackedButMissing } from '../support/acked';
 import { suiteOffset } from '../support/clock';
-import { Deadline, waitFor, waitForTruth, type StatusJson } from '../support/stack';
+import { Deadline, waitFor, waitForTruth } from '../support/stack';
 import { tempDir } from '../support/tmp';
+import { simClient } from '../support/hq-sim';
 import { startTestRedis, type TestRedis } from '../support/redis';
+import type { StatusDocument } from '../support/status-client';
 
 const TZ = 'America/New_York';
 const DAY = 86_400_000;
@@ -30,15 +32,7 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
   let databaseUrl: string;
   const daemons: Array<{ proc: Spawned; statusUrl: string; logs: LogLine[] }> = [];
 
-  const sim = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${mock.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${mock.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
-    return (await res.json()) as T;
-  };
+  const sim = simClient(() => mock);
 
   beforeAll(async () => {
     pg = await startPostgres();
@@ -104,7 +98,7 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
         },
       };
       await waitForTruth(view, TZ, deadline);
-      const current = await view.status<StatusJson>();
+      const current = await view.status<StatusDocument>();
       expect(current.timezone).toBe(TZ);
     }
 

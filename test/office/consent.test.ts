@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { importPatientsCsv, upsertPatients } from '../../src/office/patients';
 import { startConfirmationGuid, stopConfirmationGuid } from '../../src/office/uuid';
-import { startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { startStack, waitFor, type TestStack } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 const TOKEN = 'consent-test-token';
 const ROOT = join(__dirname, '..', '..');
@@ -58,7 +59,7 @@ describe('consent, patients and the commlog', () => {
   beforeAll(async () => {
     stack = await startStack({ env: { API_TOKEN: TOKEN }, mock: { leaseMs: 1000 } });
     await stack.sim('POST', '/sim/config', { outcomes: { delivered: 1, unconfirmedThenDelivered: 0, tie: 0, failedWithCharge: 0, failedNoCharge: 0 } });
-    await waitFor('account sync', async () => (await stack.status<StatusJson>()).clinics.length >= 4);
+    await waitFor('account sync', async () => (await stack.status<StatusDocument>()).clinics.length >= 4);
     // Clinic 1 prompts for opt-in (the default), clinic 2 does not.
     expect((await api('PUT', '/api/clinics/2/optin', { optinTitle: null, promptForOptin: false })).status).toBe(200);
     const p = (patientId: number, name: string, phone: string | null, clinicId: number | null, textOk: 'yes' | 'no' | 'unknown') => ({
@@ -377,7 +378,7 @@ describe('texting.unknownTextOk = refuse', () => {
 
   beforeAll(async () => {
     stack = await startStack({ env: { API_TOKEN: TOKEN }, config: { texting: { unknownTextOk: 'refuse' } } });
-    await waitFor('account sync', async () => (await stack.status<StatusJson>()).clinics.length >= 4);
+    await waitFor('account sync', async () => (await stack.status<StatusDocument>()).clinics.length >= 4);
     await upsertPatients(stack.daemon.app.db.knex, [
       { patientId: 1, name: 'Unknown', wirelessPhone: '+15035550301', phoneKey: '15035550301', clinicId: 1, guarantorId: 1, textOk: 'unknown' },
       { patientId: 2, name: 'Known', wirelessPhone: '+15035550302', phoneKey: '15035550302', clinicId: 1, guarantorId: 2, textOk: 'yes' },

@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
-import { startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { startStack, waitFor, type TestStack } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 const ROOT = join(__dirname, '../..');
 const SCRIPT = join(ROOT, 'dist/src/cli/import-patients.js');
@@ -26,7 +27,7 @@ describe('patients import and a daemon without API_TOKEN', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    await waitFor('account sync', async () => (await stack.status<StatusJson>()).clinics.length >= 4);
+    await waitFor('account sync', async () => (await stack.status<StatusDocument>()).clinics.length >= 4);
   }, 60_000);
   afterAll(async () => {
     await stack?.stop();

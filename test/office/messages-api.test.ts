@@ -5,7 +5,8 @@
  */
 import { rowsOf } from '../../src/db/bulk-sql';
 import { upsertPatients } from '../../src/office/patients';
-import { startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { startStack, waitFor, type TestStack } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 const TOKEN = 'messages-test-token';
 
@@ -60,7 +61,7 @@ describe('text messages through the office API', () => {
   beforeAll(async () => {
     stack = await startStack({ env: { API_TOKEN: TOKEN } });
     await stack.sim('POST', '/sim/config', { outcomes: { delivered: 1, unconfirmedThenDelivered: 0, tie: 0, failedWithCharge: 0, failedNoCharge: 0 } });
-    await waitFor('account sync', async () => (await stack.status<StatusJson>()).clinics.length >= 4);
+    await waitFor('account sync', async () => (await stack.status<StatusDocument>()).clinics.length >= 4);
     await upsertPatients(stack.daemon.app.db.knex, [
       { patientId: 1001, name: 'Ana Lopez', wirelessPhone: ANA, phoneKey: '15035550142', clinicId: 1, guarantorId: 1001, textOk: 'yes' },
       { patientId: 1020, name: 'Bo Chen', wirelessPhone: FAMILY, phoneKey: '15035550160', clinicId: 1, guarantorId: 1020, textOk: 'yes' },
@@ -89,7 +90,7 @@ describe('text messages through the office API', () => {
     for (const r of [a1, a2, u1, f1]) await recorded(r.inboundId);
 
     expect(await unread()).toEqual({ total: 4, byClinic: { 1: 3, 2: 1 } });
-    const status = await stack.status<StatusJson>();
+    const status = await stack.status<StatusDocument>();
     expect(status.totals.unreadCount).toBe(4);
     expect(status.clinics.find((c) => c.clinicId === 1)?.unreadCount).toBe(3);
     expect(status.clinics.find((c) => c.clinicId === 2)?.unreadCount).toBe(1);
@@ -188,7 +189,7 @@ describe('text messages through the office API', () => {
 
   it('blocks a number: its replies are recorded and counted in usage but hidden and never unread; texts to it are refused 409', async () => {
     const before = await unread();
-    const receivedBefore = Number((await stack.status<StatusJson>()).totals.receivedCount);
+    const receivedBefore = Number((await stack.status<StatusDocument>()).totals.receivedCount);
     expect(await api('PUT', `/api/blocked/${enc(UNKNOWN)}`)).toMatchObject({ status: 200, body: { changed: true, phone: UNKNOWN } });
     expect((await api('PUT', '/api/blocked/5035550999')).body).toMatchObject({ changed: false });
     expect((await unread()).total).toBe(before.total - 1); // its unread reply is marked read
@@ -199,7 +200,7 @@ describe('text messages through the office API', () => {
     expect((await unread()).total).toBe(before.total - 1);
     const thread = (await api<Thread>('GET', `/api/conversations/${enc(UNKNOWN)}`)).body;
     expect(thread.messages.find((m) => m.inboundId === spam.inboundId)).toMatchObject({ read: true, hidden: true });
-    await waitFor('the blocked reply counted in usage', async () => Number((await stack.status<StatusJson>()).totals.receivedCount) === receivedBefore + 1, 20_000);
+    await waitFor('the blocked reply counted in usage', async () => Number((await stack.status<StatusDocument>()).totals.receivedCount) === receivedBefore + 1, 20_000);
     expect((await api<{ conversations: Conversation[] }>('GET', '/api/conversations')).body.conversations.find((c) => c.phone === UNKNOWN)).toMatchObject({ blocked: true, unread: 0 });
 
     const refused = await api<Json>('POST', '/api/messages', { toPhone: UNKNOWN, body: 'hello', clinicId: 1 });

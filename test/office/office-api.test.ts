@@ -5,7 +5,8 @@
 import { rowsOf } from '../../src/db/bulk-sql';
 import { upsertPatients } from '../../src/office/patients';
 import { helpReplyGuid } from '../../src/office/uuid';
-import { startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { startStack, waitFor, type TestStack } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 const TOKEN = 'office-test-token';
 const LONG = `${'a'.repeat(152)}€${'a'.repeat(152)}`; // 306 septets, yet 3 parts
@@ -38,13 +39,13 @@ describe('office side of texting', () => {
     for (let i = 0; i < m.size; i++) if (m.guidOf(i) === guid) return { segments: m.segmentsOf(i), clinicId: m.clinicOf(i) };
     return undefined;
   };
-  const clinicUsage = async (clinicId: number) => (await stack.status<StatusJson>()).clinics.find((c) => c.clinicId === clinicId);
+  const clinicUsage = async (clinicId: number) => (await stack.status<StatusDocument>()).clinics.find((c) => c.clinicId === clinicId);
 
   beforeAll(async () => {
     stack = await startStack({ env: { API_TOKEN: TOKEN } });
     // Every receipt a plain 'delivered' at the full price, so charges are exact.
     await stack.sim('POST', '/sim/config', { outcomes: { delivered: 1, unconfirmedThenDelivered: 0, tie: 0, failedWithCharge: 0, failedNoCharge: 0 } });
-    await waitFor('account sync', async () => (await stack.status<StatusJson>()).clinics.length >= 4);
+    await waitFor('account sync', async () => (await stack.status<StatusDocument>()).clinics.length >= 4);
     await upsertPatients(stack.daemon.app.db.knex, [
       { patientId: 1001, name: 'Ana', wirelessPhone: '+15035550142', phoneKey: '15035550142', clinicId: 1, guarantorId: 1001, textOk: 'yes' },
       { patientId: 1004, name: 'Dev', wirelessPhone: '+15035550177', phoneKey: '15035550177', clinicId: 1, guarantorId: 1004, textOk: 'yes' },
@@ -145,7 +146,7 @@ describe('office side of texting', () => {
     expect(again.body).toMatchObject({ changed: false, defaultClinicId: 2 });
     expect(typeof again.body.warning).toBe('string');
     expect((await api('GET', '/api/clinics/default')).body).toEqual({ defaultClinicId: 2 });
-    const status = await stack.status<StatusJson>();
+    const status = await stack.status<StatusDocument>();
     expect(status.defaultClinicId).toBe(2);
     expect(status.clinics.filter((c) => c.isDefault).map((c) => c.clinicId)).toEqual([2]);
 
@@ -164,7 +165,7 @@ describe('office side of texting', () => {
 
     expect(await api('PUT', '/api/clinics/default', { clinicId: null })).toEqual({ status: 200, body: { changed: true, defaultClinicId: null } });
     expect((await api('PUT', '/api/clinics/default', { clinicId: null })).body).toMatchObject({ changed: false });
-    expect((await stack.status<StatusJson>()).defaultClinicId).toBeNull();
+    expect((await stack.status<StatusDocument>()).defaultClinicId).toBeNull();
   });
 
   it('opt-in settings and the practice title', async () => {
@@ -187,10 +188,10 @@ describe('office side of texting', () => {
     expect((await api('PUT', '/api/practice', { title: null })).body).toEqual({ changed: true, title: null });
     expect((await api('GET', '/api/clinics/1/optin')).body).toMatchObject({ titleInEffect: 'Your Dentist', promptForOptin: false });
     // HQ's account sync leaves the office's settings alone: wait for a sync that ran after this.
-    const syncedBefore = (await stack.status<StatusJson>()).econnector.lastAccountSyncAt;
+    const syncedBefore = (await stack.status<StatusDocument>()).econnector.lastAccountSyncAt;
     stack.daemon.app.queues.kick('sync-account');
     await waitFor('an account sync after the change', async () => {
-      const at = (await stack.status<StatusJson>()).econnector.lastAccountSyncAt;
+      const at = (await stack.status<StatusDocument>()).econnector.lastAccountSyncAt;
       return typeof at === 'string' && at !== syncedBefore;
     }, 15_000, 50);
     expect((await api('GET', '/api/clinics/1/optin')).body).toMatchObject({ promptForOptin: false });
@@ -259,14 +260,14 @@ describe('office side of texting', () => {
     await stack.sim('POST', '/sim/config', { monthlyLimitUsd: '0.01' });
     stack.daemon.app.queues.kick('sync-account');
     try {
-      await waitFor('the new limit', async () => (await stack.status<StatusJson>()).limitUsd === '0.01', 15_000);
+      await waitFor('the new limit', async () => (await stack.status<StatusDocument>()).limitUsd === '0.01', 15_000);
       const res = await send({ clinicId: 1, toPhone: '5035550142', body: 'Over the limit' });
       expect(res.status).toBe(402);
       expect(res.body).toMatchObject({ error: 'monthly_limit_reached' });
     } finally {
       await stack.sim('POST', '/sim/config', { monthlyLimitUsd: '50.00' });
       stack.daemon.app.queues.kick('sync-account');
-      await waitFor('the limit back', async () => (await stack.status<StatusJson>()).limitUsd === '50.00', 15_000);
+      await waitFor('the limit back', async () => (await stack.status<StatusDocument>()).limitUsd === '50.00', 15_000);
     }
   });
 });

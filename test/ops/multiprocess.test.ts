@@ -12,13 +12,14 @@ import { startTestRedis, type TestRedis } from '../support/redis';
 import { startHqMock, type HqMock } from '../../src/hq-mock/server';
 import { killAllTracked } from '../support/processes';
 import { suiteOffset } from '../support/clock';
-import { Deadline, diffAgainstTruth, waitFor, type StatusJson } from '../support/stack';
+import { Deadline, diffAgainstTruth, waitFor } from '../support/stack';
 import { tempDir } from '../support/tmp';
 import { runNode, spawnDaemon, sumSamples, type DaemonProcess } from './support/daemon-process';
+import { simClient, type SimStats } from '../support/hq-sim';
+import { statusClient, type StatusDocument } from '../support/status-client';
 
 const TZ = 'America/Chicago';
 const DAY = 86_400_000;
-let mockKey = '';
 
 describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite file', () => {
   const tmp = tempDir('econnector-ops-');
@@ -28,12 +29,12 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
   let main: DaemonProcess;
   const workers: DaemonProcess[] = [];
   let env: (extra: Record<string, string>) => Record<string, string>;
+  const sim = simClient(() => mock);
 
   beforeAll(async () => {
     redis = await startTestRedis(tmp.path);
     // The mock and every process's calendar at the suite's instant (test/support/clock.ts).
     mock = await startHqMock({ port: 0, leaseMs: 1500, seed: 5, clockOffsetMs: suiteOffset() });
-    mockKey = mock.apiKey;
     const config = {
       schedule: { pollEverySeconds: 1, aggregatesEverySeconds: 1 },
       queue: { prefix: `ops-${randomUUID().slice(0, 8)}` },
@@ -101,9 +102,9 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     // The worker processes serve no status routes, the status process runs no workers.
     expect(main.logs.some((l) => l.message === 'job done')).toBe(false);
 
-    await fetchJson(`${mock.url}/sim/faults`, { rates: { lostAck: 0.15, ackResponseLost: 0.1 }, seed: 3 });
+    await sim('POST', '/sim/faults', { rates: { lostAck: 0.15, ackResponseLost: 0.1 }, seed: 3 });
     const now = mock.clock.now();
-    const traffic = await fetchJson<{ receipts: number; inbound: number }>(`${mock.url}/sim/traffic`, {
+    const traffic = await sim<{ receipts: number; inbound: number }>('POST', '/sim/traffic', {
       messages: 3000, inbound: 1000, malformed: 10,
       from: new Date(now - 75 * DAY).toISOString(), to: new Date(now - 7 * 3_600_000).toISOString(), seed: 21,
     });
@@ -115,7 +116,7 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     const drainStarted = Date.now();
     let lastStats: unknown;
     await waitFor('HQ to be drained', async () => {
-      const s = await fetchJson<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>(`${mock.url}/sim/stats`);
+      const s = await sim<SimStats>('GET', '/sim/stats');
       lastStats = s;
       return s.receipts.available + s.receipts.leased <= 1 && s.inbound.available + s.inbound.leased <= 1;
     }, deadline, 250).catch((err) => {
@@ -124,8 +125,8 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     const drainMs = Date.now() - drainStarted;
 
     const stack = {
-      sim: <T>(method: 'GET' | 'POST', path: string, body?: unknown) => fetchJson<T>(`${mock.url}${path}`, body, method),
-      status: <T>(path = '/status') => fetchJson<T>(`${main.statusUrl}${path}`, undefined, 'GET'),
+      sim,
+      status: statusClient(main.statusUrl),
     };
     let lastDiff: string[] = [];
     const diffs = await waitFor('status to equal the truth', async () => {
@@ -210,7 +211,7 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     expect(mainMetrics).toMatch(/^econnector_stream_last_poll_age_seconds\{stream="receipts"\} [\d.e-]+$/m);
     for (const s of scrapes) expect(s.text).not.toContain('econnector_queue_jobs{');
 
-    const status = await stack.status<StatusJson>();
+    const status = await stack.status<StatusDocument>();
     process.stdout.write(`[ops] 3 workers: startup ${startupMs} ms (4 processes at once); ${traffic.receipts} receipts + ${traffic.inbound} inbound served, ` +
       `drained in ${drainMs} ms; stored ${rows.receipts} receipts, ${rows.inbound} inbound, quarantined ${status.econnector.quarantined}; ` +
       `processes that recorded: ${busy.length}/3; /metrics scrape: status ${mainScrapeMs.toFixed(1)} ms, workers ${scrapes.map((s) => s.ms.toFixed(1)).join('/')} ms\n`);
@@ -237,13 +238,3 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     }
   }, 60_000);
 });
-
-async function fetchJson<T = unknown>(url: string, body?: unknown, method: 'GET' | 'POST' = body === undefined ? 'GET' : 'POST'): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${mockKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}

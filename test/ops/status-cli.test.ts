@@ -4,7 +4,7 @@
  */
 import { COLUMNS, dollars, layout, renderUsage, usageRows } from '../../src/cli/usage-table';
 import { checkMonth, parseArgs, statusBaseUrl, UsageError } from '../../src/cli/status';
-import type { StatusDocument } from '../../src/status/usage-report';
+import type { StatusDocument } from '../support/status-client';
 import { fixedPorts } from '../support/ports';
 import { killAllTracked } from '../support/processes';
 import { generateMonthTraffic, intoMonthOf } from '../support/month-traffic';

@@ -4,7 +4,8 @@
  * returns, so the figures the page shows no longer move.
  */
 import { generateMonthTraffic, intoMonthOf } from '../support/month-traffic';
-import { Deadline, startStack, waitFor, waitForTruth, type StatusJson, type TestStack } from '../support/stack';
+import { Deadline, startStack, waitFor, waitForTruth, type TestStack } from '../support/stack';
+import type { StatusDocument } from '../support/status-client';
 
 export const PAGE_TZ = 'America/Chicago';
 
@@ -52,7 +53,7 @@ export async function startPageStack(opts: PageStackOptions): Promise<TestStack>
     const deadline = new Deadline(50_000, 'the page stack');
     await waitForTruth(stack, PAGE_TZ, deadline);
     // The account (names, phones, the limit) is synced too.
-    await waitFor('the account sync', async () => (await stack.status<StatusJson>()).limitUsd !== null, deadline, 200);
+    await waitFor('the account sync', async () => (await stack.status<StatusDocument>()).limitUsd !== null, deadline, 200);
     return stack;
   } catch (err) {
     await stack.stop();

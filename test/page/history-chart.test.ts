@@ -5,9 +5,10 @@
  */
 import type { Page } from 'playwright-core';
 import type { UsageHistory } from '../../src/status/status-document';
-import { waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { waitFor, type TestStack } from '../support/stack';
 import { openBrowser, type TestBrowser } from './browser';
 import { monthsBack, startPageStack } from './fixture';
+import type { StatusDocument } from '../support/status-client';
 
 /** Exact decimal string to micro-dollars (no float on the figures under test). */
 function micros(usd: string): number {
@@ -63,11 +64,11 @@ describe('the last 12 months', () => {
   let stack: TestStack;
   let browser: TestBrowser;
   let history: UsageHistory;
-  let current: StatusJson;
+  let current: StatusDocument;
 
   beforeAll(async () => {
     stack = await startPageStack({ apiToken: null, monthlyLimitUsd: '2.50', seed: 11, messages: 700, inbound: 200 });
-    current = await stack.status<StatusJson>();
+    current = await stack.status<StatusDocument>();
     const res = await fetch(`${stack.daemon.statusUrl}/status/history?months=12`);
     expect(res.status).toBe(200);
     history = (await res.json()) as UsageHistory;
@@ -88,7 +89,7 @@ describe('the last 12 months', () => {
     const agreed = await waitFor('GET /status/history to equal the month documents', async () => {
       const h = (await (await fetch(`${stack.daemon.statusUrl}/status/history?months=12`)).json()) as UsageHistory;
       for (const m of h.months) {
-        const doc = await stack.status<StatusJson>(`/status?month=${m.month}`);
+        const doc = await stack.status<StatusDocument>(`/status?month=${m.month}`);
         const same = JSON.stringify([m.sentCount, m.sentChargesUsd, m.receivedCount, m.receivedChargesUsd, m.chargesUsd, m.overLimit])
           === JSON.stringify([doc.totals.sentCount, doc.totals.sentChargesUsd, doc.totals.receivedCount, doc.totals.receivedChargesUsd, doc.totals.chargesUsd, doc.overLimit]);
         if (!same) return undefined;

@@ -2,8 +2,9 @@
  * The Texting Services page against a connector with no API_TOKEN: the page still shows the
  * usage, and every change is refused with a message that says why (403), not a vague failure.
  */
-import { startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { startStack, waitFor, type TestStack } from '../support/stack';
 import { openBrowser, type TestBrowser } from './browser';
+import type { StatusDocument } from '../support/status-client';
 
 describe('the Texting Services page when the connector has no API_TOKEN', () => {
   let stack: TestStack;
@@ -11,7 +12,7 @@ describe('the Texting Services page when the connector has no API_TOKEN', () => 
 
   beforeAll(async () => {
     stack = await startStack({ tz: 'America/Chicago' });
-    await waitFor('the account sync', async () => (await stack.status<StatusJson>()).clinics.length > 0, 15_000, 200);
+    await waitFor('the account sync', async () => (await stack.status<StatusDocument>()).clinics.length > 0, 15_000, 200);
     browser = await openBrowser();
   }, 60_000);
 
@@ -24,7 +25,7 @@ describe('the Texting Services page when the connector has no API_TOKEN', () => 
     const page = await browser.newPage();
     await page.goto(`${stack.daemon.statusUrl}/`);
     await waitFor('the grid', async () => (await page.getAttribute('#usage', 'data-month')) !== null, 10_000, 25);
-    expect(await page.locator('#usage-rows tr[data-clinic-id]').count()).toBe((await stack.status<StatusJson>()).clinics.length);
+    expect(await page.locator('#usage-rows tr[data-clinic-id]').count()).toBe((await stack.status<StatusDocument>()).clinics.length);
 
     await page.locator('#usage-rows tr[data-clinic-id="1"]').click();
     await page.click('#set-default');
@@ -36,7 +37,7 @@ describe('the Texting Services page when the connector has no API_TOKEN', () => 
     }, 10_000, 25);
     expect(text).toBe('Set Default refused: the connector has no API token set (API_TOKEN), so it accepts no changes (403). Nothing was changed.');
     expect(await page.getAttribute('#message', 'data-kind')).toBe('error');
-    expect((await stack.status<StatusJson>()).defaultClinicId).toBeNull();
+    expect((await stack.status<StatusDocument>()).defaultClinicId).toBeNull();
 
     // Reading the opt-in settings needs no token; saving them is refused the same way.
     await waitFor('the opt-in form', async () => (await page.getAttribute('#optin-fields', 'disabled')) === null, 10_000, 25);

@@ -8,8 +8,9 @@
  */
 import type { Page } from 'playwright-core';
 import { upsertPatients } from '../../src/office/patients';
-import { startStack, waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { startStack, waitFor, type TestStack } from '../support/stack';
 import { openBrowser, type TestBrowser } from './browser';
+import type { StatusDocument } from '../support/status-client';
 
 const TOKEN = 'messages-page-token-7c1d';
 const TZ = 'America/Chicago';
@@ -49,7 +50,7 @@ describe('the Text Messages view', () => {
   beforeAll(async () => {
     stack = await startStack({ tz: TZ, env: { API_TOKEN: TOKEN } });
     await stack.sim('POST', '/sim/config', { outcomes: { delivered: 1, unconfirmedThenDelivered: 0, tie: 0, failedWithCharge: 0, failedNoCharge: 0 } });
-    await waitFor('account sync', async () => (await stack.status<StatusJson>()).clinics.length >= 4, 15_000, 200);
+    await waitFor('account sync', async () => (await stack.status<StatusDocument>()).clinics.length >= 4, 15_000, 200);
     await upsertPatients(stack.daemon.app.db.knex, [
       { patientId: 1001, name: 'Ana Lopez', wirelessPhone: ANA, phoneKey: '15035550142', clinicId: 1, guarantorId: 1001, textOk: 'yes' },
       { patientId: 1020, name: 'Bo Chen', wirelessPhone: FAMILY, phoneKey: '15035550160', clinicId: 1, guarantorId: 1020, textOk: 'yes' },
@@ -227,7 +228,7 @@ describe('the Text Messages view', () => {
     await page.fill('#reply-body', 'Thursday 10am at Riverside works');
     await page.click('#reply-send');
     await until('queued', async () => ((await page.textContent('#message')) ?? '').startsWith('Reply queued from'));
-    expect(await page.textContent('#message')).toBe('Reply queued from Clinic 2 (1 part).'.replace('Clinic 2', (await stack.status<StatusJson>()).clinics.find((c) => c.clinicId === 2)!.name as string));
+    expect(await page.textContent('#message')).toBe('Reply queued from Clinic 2 (1 part).'.replace('Clinic 2', (await stack.status<StatusDocument>()).clinics.find((c) => c.clinicId === 2)!.name as string));
     expect(await page.inputValue('#reply-body')).toBe('');
     const sent = page.locator('#thread-messages li.out').last();
     expect(await sent.locator('.text').textContent()).toBe('Thursday 10am at Riverside works');

@@ -6,10 +6,11 @@
  * token-protected office API; refusals are explained.
  */
 import type { Page } from 'playwright-core';
-import { waitFor, type StatusJson, type TestStack } from '../support/stack';
+import { waitFor, type TestStack } from '../support/stack';
 import { openBrowser, type TestBrowser } from './browser';
 import { monthOf } from '../support/clock';
 import { monthsBack, PAGE_TZ, startPageStack } from './fixture';
+import type { StatusDocument } from '../support/status-client';
 
 const TOKEN = 'page-test-token-5f2c9e';
 const COLUMNS = [
@@ -80,7 +81,7 @@ const storedToken = (page: Page): Promise<string | null> => page.evaluate("sessi
  * page refreshes itself every few seconds: so the comparison is repeated until it holds, and if it
  * never does within the deadline its last failure is the test's.
  */
-async function expectGridEqualsStatus(page: Page, stack: TestStack, month: string): Promise<StatusJson> {
+async function expectGridEqualsStatus(page: Page, stack: TestStack, month: string): Promise<StatusDocument> {
   await gridMonth(page, month);
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -93,8 +94,8 @@ async function expectGridEqualsStatus(page: Page, stack: TestStack, month: strin
   }
 }
 
-async function compareGridWithStatus(page: Page, stack: TestStack, month: string): Promise<StatusJson> {
-  const status = await stack.status<StatusJson>(`/status?month=${month}`);
+async function compareGridWithStatus(page: Page, stack: TestStack, month: string): Promise<StatusDocument> {
+  const status = await stack.status<StatusDocument>(`/status?month=${month}`);
   const cellTexts = (row: { children: ArrayLike<{ textContent: string | null }> }): string[] => Array.from(row.children, (c) => c.textContent?.trim() ?? '');
   const grid = {
     headers: await page.$$eval('#usage thead th', (ths) => ths.map((th) => ({ text: th.textContent?.trim(), scope: th.getAttribute('scope') }))),
@@ -168,7 +169,7 @@ async function apiAvailable(stack: TestStack): Promise<boolean> {
 describe('the Texting Services page in a real browser', () => {
   let stack: TestStack;
   let browser: TestBrowser;
-  let current: StatusJson;
+  let current: StatusDocument;
   let months: string[];
   let base: string;
 
@@ -177,7 +178,7 @@ describe('the Texting Services page in a real browser', () => {
     // last 36 hours) are not.
     stack = await startPageStack({ apiToken: TOKEN, monthlyLimitUsd: '1.00' });
     base = stack.daemon.statusUrl;
-    current = await stack.status<StatusJson>();
+    current = await stack.status<StatusDocument>();
     months = monthsBack(current.month, 2);
     // The daemon's "this month" is the month under test, whatever the machine's date.
     expect(current.month).toBe(monthOf(PAGE_TZ, stack.now()));
@@ -343,7 +344,7 @@ describe('the Texting Services page in a real browser', () => {
     expect(await page.textContent('#message')).toBe('Riverside is now the default texting clinic.');
     await waitFor('X on Riverside', async () => (await defaultMarks(page))['2'] === 'X', 5_000, 50);
     expect(Object.entries(await defaultMarks(page)).filter(([, x]) => x === 'X')).toEqual([['2', 'X']]);
-    expect((await stack.status<StatusJson>()).defaultClinicId).toBe(2);
+    expect((await stack.status<StatusDocument>()).defaultClinicId).toBe(2);
     expect(await storedToken(page)).toBe(TOKEN);
     expect(await page.textContent('#token-state')).toBe('kept for this browser session');
 
@@ -373,7 +374,7 @@ describe('the Texting Services page in a real browser', () => {
     await page.click('#clear-default');
     await waitText(page, '#message', (t) => t === 'No clinic is the default texting clinic now.', 'default cleared');
     await waitFor('no X', async () => Object.values(await defaultMarks(page)).every((x) => x === ''), 5_000, 50);
-    expect((await stack.status<StatusJson>()).defaultClinicId).toBeNull();
+    expect((await stack.status<StatusDocument>()).defaultClinicId).toBeNull();
     expect(await page.isDisabled('#clear-default')).toBe(true);
     await page.close();
   });
@@ -420,7 +421,7 @@ describe('the Texting Services page in a real browser', () => {
     const page = await browser.newPage();
     await page.goto(`${base}/`);
     await gridMonth(page, current.month);
-    const before = (await stack.status<StatusJson>()).defaultClinicId;
+    const before = (await stack.status<StatusDocument>()).defaultClinicId;
     await (await rowOf(page, 1)).click();
 
     // No token: the dialog asks; Cancel (or Escape) refuses the change.
@@ -439,7 +440,7 @@ describe('the Texting Services page in a real browser', () => {
     );
     expect(await storedToken(page)).toBeNull();
     expect(await page.textContent('#token-state')).toBe('not entered');
-    expect((await stack.status<StatusJson>()).defaultClinicId).toBe(before);
+    expect((await stack.status<StatusDocument>()).defaultClinicId).toBe(before);
     expect(Object.values(await defaultMarks(page)).filter((x) => x === 'X')).toHaveLength(before === null ? 0 : 1);
 
     // The API itself agrees: no token is 401 too.
@@ -454,7 +455,7 @@ describe('the Texting Services page in a real browser', () => {
     const page = await browser.newPage();
     await page.route('**/status*', async (route) => {
       const res = await route.fetch();
-      const doc = (await res.json()) as StatusJson;
+      const doc = (await res.json()) as StatusDocument;
       const old = new Date(Date.now() - 5 * 60_000).toISOString();
       doc.econnector = { ...doc.econnector, lastReceiptsPollAt: old, lastInboundPollAt: old };
       await route.fulfill({ response: res, json: doc });

@@ -19,9 +19,11 @@ import type { HqStream } from '../../src/texting/streams';
 import { DAEMON_MAIN, spawnDaemonProcess, type LogLine } from './daemon-spawn';
 import { killAllTracked, killGroup, untrack, waitGroupGone, type Exit, type Spawned } from './processes';
 import { suiteOffset } from './clock';
-import { Deadline, diffAgainstTruth, waitFor, type StatusJson } from './stack';
+import { Deadline, diffAgainstTruth, waitFor } from './stack';
+import { simClient, type SimRequest, type SimStats } from './hq-sim';
 import { startTestRedis, type TestRedis } from './redis';
 import { tempDir } from './tmp';
+import { statusClient, type StatusGet } from './status-client';
 
 export { DAEMON_MAIN, ROOT, type LogLine } from './daemon-spawn';
 
@@ -29,15 +31,6 @@ export interface DaemonProcess extends Spawned {
   statusUrl: string;
   logs: LogLine[];
   stderr(): string;
-}
-
-export interface SimStats {
-  receipts: { available: number; leased: number; acked: number; expired: number; served: number; ackCalls: number; pending: number };
-  inbound: { available: number; leased: number; acked: number; expired: number; served: number; ackCalls: number; pending: number };
-  faults: Record<string, number>;
-  retryAfterViolations: number;
-  retryAfterViolationsByEndpoint: Record<string, number>;
-  requests: number;
 }
 
 export interface RigOptions {
@@ -80,6 +73,7 @@ export class FaultRig {
     opts: RigOptions,
   ) {
     this.tz = opts.tz ?? 'America/Chicago';
+    this.sim = simClient(mock);
     this.databaseUrl = opts.databaseUrl;
     this.config = deepMerge({
       schedule: { pollEverySeconds: 1, aggregatesEverySeconds: 1 },
@@ -193,15 +187,8 @@ export class FaultRig {
     return this.daemon;
   }
 
-  async sim<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.mock.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.mock.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  }
+  /** The mock's /sim API (hq-sim.ts). */
+  readonly sim: SimRequest;
 
   stats(): Promise<SimStats> {
     return this.sim<SimStats>('GET', '/sim/stats');
@@ -214,11 +201,8 @@ export class FaultRig {
     return this.statusBase ?? this.requireDaemon().statusUrl;
   }
 
-  async status<T = StatusJson>(path = '/status'): Promise<T> {
-    const res = await fetch(`${this.statusUrl()}${path}`);
-    if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
-    return (await res.json()) as T;
-  }
+  /** GET a path of the running daemon's status server (status-client.ts). */
+  readonly status: StatusGet = statusClient(() => this.statusUrl());
 
   async readyz(): Promise<{ code: number; doc: { status: string; checks: Record<string, Array<{ status: string; output?: string }>> } }> {
     const res = await fetch(`${this.statusUrl()}/readyz`, { signal: AbortSignal.timeout(10_000) });

@@ -9,6 +9,8 @@ import { startDaemon, type Daemon } from '../../src/daemon/daemon';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { createLogger } from '../../src/log';
 import { offsetTo, suiteOffset } from './clock';
+import { simClient, type SimRequest, type Truth } from './hq-sim';
+import { statusClient, type StatusDocument, type StatusGet } from './status-client';
 import { startTestRedis, type TestRedis } from './redis';
 import { tempDir } from './tmp';
 
@@ -23,20 +25,10 @@ export interface TestStack {
   clockOffsetMs: number;
   /** The stack's now: the mock's clock, which the daemon's calendar follows. */
   now(): number;
-  sim<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
-  status<T = StatusJson>(path?: string): Promise<T>;
+  sim: SimRequest;
+  /** GET a path of the daemon's status server (status-client.ts). */
+  status: StatusGet;
   stop(): Promise<void>;
-}
-
-export interface StatusJson {
-  month: string;
-  timezone: string;
-  limitUsd: string | null;
-  overLimit: boolean;
-  defaultClinicId: number | null;
-  totals: Record<string, number | string>;
-  clinics: Array<Record<string, unknown> & { clinicId: number; sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string }>;
-  econnector: Record<string, unknown> & { quarantined: number };
 }
 
 export interface StackOptions {
@@ -90,15 +82,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     tmp.remove();
     throw err;
   }
-  const sim = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${mock.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${mock.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
+  const sim = simClient(mock);
   return {
     dir: tmp.path,
     redis,
@@ -108,11 +92,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     sim,
     clockOffsetMs: mock.clock.offset,
     now: () => mock.clock.now(),
-    status: async <T>(path = '/status') => {
-      const res = await fetch(`${daemon.statusUrl}${path}`);
-      if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${(await res.text()).slice(0, 300)}`);
-      return (await res.json()) as T;
-    },
+    status: statusClient(daemon.statusUrl),
     stop: async () => {
       await daemon.stop();
       await mock.close();
@@ -156,11 +136,6 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-export interface Truth {
-  months: Record<string, { clinics: Record<string, { sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string }>; totals: Record<string, unknown> }>;
-  quarantinable: number;
-}
-
 /**
  * Differences between the daemon's /status and the mock's ground truth, for every month the
  * truth knows; an empty list means they agree to the micro-dollar.
@@ -169,7 +144,7 @@ export async function diffAgainstTruth(stack: Pick<TestStack, 'sim' | 'status'>,
   const truth = await stack.sim<Truth>('GET', `/sim/truth?tz=${encodeURIComponent(tz)}`);
   const diffs: string[] = [];
   for (const [month, t] of Object.entries(truth.months)) {
-    const status = await stack.status<StatusJson>(`/status?month=${month}`);
+    const status = await stack.status<StatusDocument>(`/status?month=${month}`);
     const byId = new Map(status.clinics.map((c) => [String(c.clinicId), c]));
     for (const [clinicId, want] of Object.entries(t.clinics)) {
       const got = byId.get(clinicId);
@@ -183,7 +158,7 @@ export async function diffAgainstTruth(stack: Pick<TestStack, 'sim' | 'status'>,
       if (!t.clinics[String(c.clinicId)] && (c.sentCount !== 0 || c.receivedCount !== 0)) diffs.push(`${month} clinic ${c.clinicId}: status has usage the truth does not`);
     }
   }
-  const current = await stack.status<StatusJson>();
+  const current = await stack.status<StatusDocument>();
   if (current.econnector.quarantined !== truth.quarantinable) diffs.push(`quarantined ${current.econnector.quarantined} truth ${truth.quarantinable}`);
   return diffs;
 }
