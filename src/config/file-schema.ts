@@ -40,10 +40,12 @@ export const fileSettingsSchema = z.strictObject({
   logLevel: z.string().min(1),
   log: z.strictObject({ file: optionalString, format: z.string().min(1) }),
   queue: z.strictObject({ prefix: z.string().regex(/^[A-Za-z0-9_:-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ : or -' }) }),
+  // What a cron step can say (src/scheduler everySeconds, everyMinutes): a larger value used to
+  // pass here and stop the daemon later with a RangeError.
   schedule: z.strictObject({
-    pollEverySeconds: int(1, 3600),
-    aggregatesEverySeconds: int(1, 3600),
-    accountSyncEveryMinutes: int(1, 1440),
+    pollEverySeconds: int(1, 59),
+    aggregatesEverySeconds: int(1, 59),
+    accountSyncEveryMinutes: int(1, 59),
   }),
   ingest: z.strictObject({
     maxPagesPerJob: int(1, 10_000),

@@ -360,6 +360,12 @@ describe('config files and ECONNECTOR_CONFIG', () => {
     expect(errorOf({}, dir)).toBe('cfg/development.json: ingest.maxPagesPerJob: must be at least 1');
   });
 
+  it('schedule steps are what a cron step can say: 1 to 59', () => {
+    expect(errorOf({ ECONNECTOR_CONFIG: '{"schedule":{"pollEverySeconds":60}}' })).toBe('ECONNECTOR_CONFIG: schedule.pollEverySeconds: must be at most 59');
+    expect(errorOf({ ECONNECTOR_CONFIG: '{"schedule":{"accountSyncEveryMinutes":120}}' })).toBe('ECONNECTOR_CONFIG: schedule.accountSyncEveryMinutes: must be at most 59');
+    expect(load({ ECONNECTOR_CONFIG: '{"schedule":{"aggregatesEverySeconds":59}}' }).schedule.aggregatesEverySeconds).toBe(59);
+  });
+
   it('ingest.pollers: a count per stream, from 1 to MAX_POLLERS, with the bad key named', () => {
     expect(load({ ECONNECTOR_CONFIG: '{"ingest":{"pollers":{"receipts":3}}}' }).ingest.pollers).toEqual({ receipts: 3, inbound: 1 });
     expect(errorOf({ ECONNECTOR_CONFIG: '{"ingest":{"pollers":{"receipts":0}}}' })).toBe('ECONNECTOR_CONFIG: ingest.pollers.receipts: must be at least 1');
