@@ -63,17 +63,15 @@ export async function fillBacklog(mock: { url: string; apiKey: string }, receipt
   const from = to - 30 * DAY;
   const span = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
   const sim = simClient(mock);
-  let got = 0;
   let messages = 0;
   if (receipts > 0) {
     const first = await sim<{ messages: number; receipts: number }>('POST', '/sim/traffic', { messages: Math.floor(receipts / 1.1), ...span });
-    got = first.receipts;
+    const got = first.receipts;
     messages += first.messages;
     if (got < receipts) {
       const before = await sim<{ outcomes: object }>('GET', '/sim/config');
       await sim('POST', '/sim/config', { outcomes: ALL_DELIVERED });
       const top = await sim<{ messages: number; receipts: number }>('POST', '/sim/traffic', { messages: receipts - got, ...span });
-      got += top.receipts;
       messages += top.messages;
       await sim('POST', '/sim/config', { outcomes: before.outcomes });
     }

@@ -6,7 +6,7 @@
  * 2 a bad option or setting. Every failure is one line on stderr.
  */
 import { ConfigError, loadConfig } from '../config';
-import type { StatusDocument } from '../status/usage-report';
+import type { StatusDocument } from '../status/status-document';
 import { renderUsage } from './usage-table';
 import { intOption, parseCommandLine, show, UsageError } from '../util/cli-args';
 import { renderHistory } from './history-table';

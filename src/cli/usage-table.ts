@@ -3,7 +3,7 @@
  * /status document: one row per location, a total row when there is more than one, money in
  * dollars. Money stays a decimal string throughout (never a binary float).
  */
-import type { StatusDocument } from '../status/usage-report';
+import type { StatusDocument } from '../status/status-document';
 
 export const COLUMNS = [
   'Default', 'Location', 'Subscribed', 'Primary Phone Number', 'Country Code', 'Limit',

@@ -1,3 +1,3 @@
 /** The daemon's configuration: `loadConfig()` once at start-up, then pass the frozen Config around. */
-export { loadConfig, type LoadConfigOptions } from './load';
-export { ConfigError, LOG_FORMATS, LOG_LEVELS, ROLES, type Config, type DatabaseTarget, type DemoTraffic, type LogFormat, type LogLevel, type Role } from './types';
+export { loadConfig } from './load';
+export { ConfigError, type Config, type DatabaseTarget, type LogFormat, type LogLevel } from './types';

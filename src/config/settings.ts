@@ -103,7 +103,7 @@ export function checkDatabaseUrl(label: string, value: string, cwd: string): Dat
 }
 
 export function checkHost(label: string, value: string): string {
-  if (!/^[A-Za-z0-9._:%\[\]-]{1,253}$/.test(value)) fail(label, `${quote(value)} is not a host name or IP address`);
+  if (!/^[A-Za-z0-9._:%[\]-]{1,253}$/.test(value)) fail(label, `${quote(value)} is not a host name or IP address`);
   return value;
 }
 

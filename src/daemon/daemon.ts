@@ -67,7 +67,7 @@ async function connectRedis(url: string, options: RedisOptions, logger: Logger, 
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new Error(`REDIS_URL: cannot connect to Redis (${lastError || (err as Error).message})`);
+    throw new Error(`REDIS_URL: cannot connect to Redis (${lastError || (err as Error).message})`, { cause: err });
   }
   return redis;
 }

@@ -7,7 +7,7 @@
  * Hot paths (recording a 1,000-item page) write through bulk SQL in src/db/ingest-store.ts, not
  * through the unit of work: one statement per table per page is what makes a backlog drain fast.
  */
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 
 export const ClinicSchema = defineEntity({
   name: 'Clinic',
@@ -27,7 +27,6 @@ export const ClinicSchema = defineEntity({
     updatedAt: p.bigint('number').default(0),
   }),
 });
-export type Clinic = InferEntity<typeof ClinicSchema>;
 
 export const OutboundMessageSchema = defineEntity({
   name: 'OutboundMessage',
@@ -65,7 +64,6 @@ export const OutboundMessageSchema = defineEntity({
     purpose: p.string().nullable(),
   }),
 });
-export type OutboundMessage = InferEntity<typeof OutboundMessageSchema>;
 
 export const ReceiptSchema = defineEntity({
   name: 'Receipt',
@@ -84,7 +82,6 @@ export const ReceiptSchema = defineEntity({
     recordedAt: p.bigint('number'),
   }),
 });
-export type Receipt = InferEntity<typeof ReceiptSchema>;
 
 export const InboundMessageSchema = defineEntity({
   name: 'InboundMessage',
@@ -119,7 +116,6 @@ export const InboundMessageSchema = defineEntity({
     patientSetByOffice: p.boolean().default(false),
   }),
 });
-export type InboundMessage = InferEntity<typeof InboundMessageSchema>;
 
 export const QuarantinedItemSchema = defineEntity({
   name: 'QuarantinedItem',
@@ -139,7 +135,6 @@ export const QuarantinedItemSchema = defineEntity({
     timesSeen: p.integer().default(1),
   }),
 });
-export type QuarantinedItem = InferEntity<typeof QuarantinedItemSchema>;
 
 export const MonthlyUsageSchema = defineEntity({
   name: 'MonthlyUsage',
@@ -154,7 +149,6 @@ export const MonthlyUsageSchema = defineEntity({
     computedAt: p.bigint('number'),
   }),
 });
-export type MonthlyUsage = InferEntity<typeof MonthlyUsageSchema>;
 
 /** (clinic, month) pairs whose usage must be recomputed. `version` grows on every mark, so a
  * recompute deletes the mark only if nothing marked it again while it was computing. */
@@ -167,7 +161,6 @@ export const UsageDirtySchema = defineEntity({
     version: p.integer().default(1),
   }),
 });
-export type UsageDirty = InferEntity<typeof UsageDirtySchema>;
 
 /** Progress of each HQ stream: what readiness and /status report. */
 export const StreamStateSchema = defineEntity({
@@ -187,7 +180,6 @@ export const StreamStateSchema = defineEntity({
     itemsPerSecond: p.integer().nullable(),
   }),
 });
-export type StreamState = InferEntity<typeof StreamStateSchema>;
 
 /** Office-wide settings and facts: monthly limit, default clinic, the zone aggregates were computed in. */
 export const SettingSchema = defineEntity({
@@ -199,7 +191,6 @@ export const SettingSchema = defineEntity({
     updatedAt: p.bigint('number'),
   }),
 });
-export type Setting = InferEntity<typeof SettingSchema>;
 
 /** The office's patients, as imported from the practice software (scripts/import-patients.ts). */
 export const PatientSchema = defineEntity({
@@ -232,7 +223,6 @@ export const PatientSchema = defineEntity({
     optinRequestedAt: p.bigint('number').nullable(),
   }),
 });
-export type Patient = InferEntity<typeof PatientSchema>;
 
 /** Carrier opt-out state per number (phone key), set by STOP and START replies; latest reply wins. */
 export const OptOutSchema = defineEntity({
@@ -247,7 +237,6 @@ export const OptOutSchema = defineEntity({
     updatedAt: p.bigint('number'),
   }),
 });
-export type OptOut = InferEntity<typeof OptOutSchema>;
 
 /** Office messages recorded but not yet accepted (or finally refused) by HQ: what the send worker owes. */
 export const OutboxSchema = defineEntity({
@@ -258,7 +247,6 @@ export const OutboxSchema = defineEntity({
     createdAt: p.bigint('number'),
   }),
 });
-export type Outbox = InferEntity<typeof OutboxSchema>;
 
 /**
  * The communication log (src/db/commlog.ts): one row per fact, appended in the fact's own
@@ -289,7 +277,6 @@ export const CommlogSchema = defineEntity({
     eventKey: p.string(),
   }),
 });
-export type Commlog = InferEntity<typeof CommlogSchema>;
 
 /**
  * One row per phone number the office has texted or heard from (E.164): its latest message and its
@@ -317,7 +304,6 @@ export const ConversationSchema = defineEntity({
     unread: p.integer().default(0),
   }),
 });
-export type Conversation = InferEntity<typeof ConversationSchema>;
 
 /** Unread replies per clinic (hidden and blocked ones left out), kept with every change of them. */
 export const UnreadCountSchema = defineEntity({
@@ -328,7 +314,6 @@ export const UnreadCountSchema = defineEntity({
     unread: p.integer(),
   }),
 });
-export type UnreadCount = InferEntity<typeof UnreadCountSchema>;
 
 /** Numbers the office blocked: their replies are stored hidden, texts to them refused. */
 export const BlockedNumberSchema = defineEntity({
@@ -342,7 +327,6 @@ export const BlockedNumberSchema = defineEntity({
     blockedAt: p.bigint('number'),
   }),
 });
-export type BlockedNumber = InferEntity<typeof BlockedNumberSchema>;
 
 export const ALL_ENTITIES = [
   ClinicSchema,

@@ -76,11 +76,6 @@ export function noteDatabaseError(err: unknown, now: number = Date.now()): void 
   if (code !== null && damage === null) damage = { code, at: now };
 }
 
-/** What readiness reports while the database is damaged: null when nothing was seen. */
-export function databaseDamage(): { code: string; at: number } | null {
-  return damage;
-}
-
 /** Readiness' database probe: a read of the file's first page (SELECT 1 touches no page), failing with the damage seen. */
 export async function probeDatabase(read: () => Promise<unknown>): Promise<void> {
   if (damage !== null) throw new Error(`${damage.code}: the database file is damaged or not a database (seen ${new Date(damage.at).toISOString()}): stop the daemon and restore the latest backup`);
@@ -89,7 +84,7 @@ export async function probeDatabase(read: () => Promise<unknown>): Promise<void>
   } catch (err) {
     noteDatabaseError(err);
     const code = damagedDatabaseCode(err);
-    if (code !== null) throw new Error(`${code}: the database file is damaged or not a database: stop the daemon and restore the latest backup`);
+    if (code !== null) throw new Error(`${code}: the database file is damaged or not a database: stop the daemon and restore the latest backup`, { cause: err });
     throw err;
   }
 }

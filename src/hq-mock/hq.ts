@@ -202,8 +202,14 @@ export class HqState implements TrafficSink {
     const unsubscribed = this.settings.clinics.filter((c) => !c.subscribed);
     const clinics: Clinic[] = [];
     const weights: number[] = [];
-    for (const c of subscribed) clinics.push(c), weights.push(96 / subscribed.length);
-    for (const c of unsubscribed) clinics.push(c), weights.push((subscribed.length ? 1 : 96) / unsubscribed.length);
+    for (const c of subscribed) {
+      clinics.push(c);
+      weights.push(96 / subscribed.length);
+    }
+    for (const c of unsubscribed) {
+      clinics.push(c);
+      weights.push((subscribed.length ? 1 : 96) / unsubscribed.length);
+    }
     clinics.push(this.strayClinic());
     weights.push(3);
     return { clinics, weights };

@@ -8,11 +8,10 @@
  * break the shape.
  */
 import { formatMicros } from '../money';
-import { formatGuid, IdCodec } from './ids';
+import { formatGuid, type IdCodec } from './ids';
 import { ACKED, LeasedQueue } from './store';
 
 export const RECEIPT_STATUSES = ['delivered', 'delivery_unconfirmed', 'failed_with_charge', 'failed_no_charge'] as const;
-export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 export const DELIVERED = 0;
 export const DELIVERY_UNCONFIRMED = 1;
 export const FAILED_WITH_CHARGE = 2;

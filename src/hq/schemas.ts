@@ -65,11 +65,6 @@ const E164 = /^\+[1-9]\d{1,14}$/;
 const COUNTRY = /^[A-Z]{2}$/;
 const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 
-/** True for an E.164 phone number ('+15035550123'). */
-export function isE164(value: unknown): value is string {
-  return typeof value === 'string' && E164.test(value);
-}
-
 /**
  * Epoch milliseconds of an ISO 8601 UTC timestamp 'YYYY-MM-DDTHH:mm:ss(.fraction)?Z', or null for
  * any other form, an impossible date (Feb 30, hour 24, second 60) or a year outside 2000-2999.

@@ -34,7 +34,7 @@ export class CatchUpProgress {
 
   /** A page was recorded: `items` in it, `more` as HQ said. */
   onPage(stream: HqStream, items: number, more: boolean, log: ProgressLog, now: number = Date.now()): void {
-    let s = this.streams.get(stream);
+    const s = this.streams.get(stream);
     if (!more) {
       if (s) {
         const seconds = Math.max(0.001, (now - s.since) / 1000);

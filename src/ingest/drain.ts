@@ -16,7 +16,7 @@ import type { Knex } from '@mikro-orm/knex';
 import type { HqClient } from '../hq/client';
 import type { HqStream } from '../texting/streams';
 import type { MonthBucketer } from '../usage/month';
-import { Backoff } from '../util/backoff';
+import type { Backoff } from '../util/backoff';
 import { ackIdsOf, markStreamPolled, recordInboundPage, recordReceiptsPage, uniqueBy, type PageOutcome } from './record-page';
 import type { ReceiptsWriter } from './receipts-writer';
 import { quarantineEntry, splitPage, type QuarantineEntry, type SplitPage } from './validate';

@@ -1,3 +1,3 @@
-export { createMetrics, packageVersion, HQ_LATENCY_BUCKETS, JOB_DURATION_BUCKETS, METRICS_PREFIX, type HqRequestEvent, type Metrics, type PageCounts } from './metrics';
-export { registerSharedStateMetrics, type SharedStateSources } from './shared-state';
-export { startMetricsServer, type MetricsServer } from './server';
+export { createMetrics, packageVersion } from './metrics';
+export { registerSharedStateMetrics } from './shared-state';
+export { startMetricsServer } from './server';

@@ -11,8 +11,6 @@ import { formatMicros, microsFromDb } from '../money';
 import type { MonthKey } from '../usage/month';
 import type { UsageHistory } from './status-document';
 
-export type { HistoryMonth, UsageHistory } from './status-document';
-
 export const HISTORY_MONTHS_DEFAULT = 12;
 export const HISTORY_MONTHS_MAX = 36;
 

@@ -11,7 +11,6 @@ import { formatMicros, microsFromDb } from '../money';
 import type { MonthKey } from '../usage/month';
 import type { ClinicUsage, StatusDocument } from './status-document';
 
-export type { ClinicUsage, StatusDocument } from './status-document';
 
 interface ClinicRow {
   clinic_id: number | null;

@@ -131,7 +131,7 @@ describe('database faults', () => {
     } catch (err) {
       rmdirSync(mountPoint);
       mountPoint = undefined;
-      throw new Error(`the tmpfs mounted when probed but not now: ${(err as Error).message.split('\n')[0]}`);
+      throw new Error(`the tmpfs mounted when probed but not now: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     }
     const rig = await FaultRig.start({ mock: { leaseMs: 1500, seed: 43 }, config: { hq: { pageSize: 20 } }, databasePath: join(mountPoint, 'econnector.sqlite') });
     rigs.push(rig);

@@ -3,7 +3,7 @@ import { startHqMock, type HqMock } from '../../src/hq-mock/server';
 import { IN_FLIGHT_GRACE_MS } from '../../src/hq-mock/faults';
 import { waitFor } from '../support/stack';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 let mock: HqMock;
 let auth: Record<string, string>;

@@ -143,7 +143,7 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     const db = new Database(dbPath, { readonly: true, fileMustExist: true });
     let rows: { receipts: number; inbound: number; dupReceipts: number; dupInbound: number };
     let phones: string[] = [];
-    let bodies: string[] = [];
+    let bodies: string[];
     try {
       db.pragma('busy_timeout = 10000');
       const one = (sql: string): number => Number((db.prepare(sql).get() as { n: number }).n);

@@ -47,7 +47,7 @@ function pidsWith(needle: string): Array<{ pid: number; argv: string[] }> {
 function listeningTcpInodes(): Set<string> {
   const inodes = new Set<string>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {

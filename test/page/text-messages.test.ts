@@ -64,7 +64,7 @@ describe('the Text Messages view', () => {
     for (let i = 0; i < 50; i++) await inject(1 + (i % 2), crowd(i), `crowd ${i + 1}`, (t += 1000));
     await inject(1, FAMILY, 'Is the 3pm still on?', (t += 1000));
     await inject(1, ANA, 'Can we move it to Thursday?', (t += 1000));
-    await inject(2, ANA, 'At Riverside please', (t += 1000));
+    await inject(2, ANA, 'At Riverside please', t + 1000);
     await waitFor('every reply recorded', async () => (await unreadTotal()) === 105, 30_000, 200);
     browser = await openBrowser();
   }, 90_000);

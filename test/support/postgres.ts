@@ -84,7 +84,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
         await client.end().catch(() => undefined);
         if (child.exitCode !== null || Date.now() > deadline) {
           child.kill('SIGKILL');
-          throw new Error(`postgres did not start: ${(err as Error).message}; ${stderr.trim().split('\n').pop() ?? ''}`);
+          throw new Error(`postgres did not start: ${(err as Error).message}; ${stderr.trim().split('\n').pop() ?? ''}`, { cause: err });
         }
         await new Promise((r) => setTimeout(r, 200));
       }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../../src/config';
@@ -377,7 +377,7 @@ describe('config files and ECONNECTOR_CONFIG', () => {
 
   it('a bad value in default.json names default.json', () => {
     const dir = configDirWith({});
-    const defaults = JSON.parse(JSON.stringify(require(join(REAL_CONFIG_DIR, 'default.json')))) as Record<string, any>;
+    const defaults = JSON.parse(readFileSync(join(REAL_CONFIG_DIR, 'default.json'), 'utf8')) as { shutdown: Record<string, unknown> };
     defaults.shutdown.deadlineMs = 'soon';
     writeFileSync(join(dir, 'default.json'), JSON.stringify(defaults));
     expect(errorOf({}, dir)).toBe('cfg/default.json: shutdown.deadlineMs: must be a number');

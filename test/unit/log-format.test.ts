@@ -38,7 +38,7 @@ describe('log format', () => {
 
     const human = strip(await written('auto', true, entry));
     expect(human.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(human).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} info  reply recorded  clinicId=2 fromPhone=\+\*{9}23 body=\[redacted\] note="two words" nested=\{"n":1\}\n$/);
+    expect(human).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} info {2}reply recorded {2}clinicId=2 fromPhone=\+\*{9}23 body=\[redacted\] note="two words" nested=\{"n":1\}\n$/);
   });
 
   it('LOG_FORMAT=json and =human win over the terminal check; redaction holds in both', async () => {

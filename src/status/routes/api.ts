@@ -34,7 +34,6 @@ import { API_BODY_LIMIT_BYTES, pathId, type TokenCheck } from './api-common';
 import { registerCommlogRoutes } from './commlog';
 import { registerPatientRoutes } from './patients';
 
-export { API_BODY_LIMIT_BYTES } from './api-common';
 
 
 const id = z.number().int().positive().max(2_147_483_647);
