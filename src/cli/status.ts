@@ -6,12 +6,11 @@
  * 2 a bad option or setting. Every failure is one line on stderr.
  */
 import { ConfigError, loadConfig } from '../config';
-import type { StatusDocument } from '../status/status-document';
+import type { StatusDocument, UsageHistory } from '../status/status-document';
 import { renderUsage } from './usage-table';
 import { intOption, parseCommandLine, show, UsageError } from '../util/cli-args';
 import { renderHistory } from './history-table';
 import { HISTORY_MONTHS_DEFAULT, HISTORY_MONTHS_MAX } from '../status/usage-history';
-import type { UsageHistory } from '../status/status-document';
 
 const HELP = `Usage: econnector status [--month YYYY-MM | --history [--months N]] [--json]
        (npm run status -- [options])

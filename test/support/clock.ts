@@ -1,6 +1,6 @@
 /**
  * Time for tests that mean a date. A test never asks the machine what day it is: it takes the
- * suite's instant (suiteNow), picks the month under test from it in an explicit zone, builds its
+ * suite's instant (suiteStart), picks the month under test from it in an explicit zone, builds its
  * traffic at fixed offsets from that month's boundaries, and runs the HQ mock and the daemon at
  * the instant it means (both clocks at the same offset from real time, docs/testing.md).
  *
@@ -37,11 +37,6 @@ export function suiteOffset(): number {
 /** The instant the suite's clock started at (ECONNECTOR_TEST_NOW exactly, or the real time of the first read). */
 export function suiteStart(): number {
   return suiteClock().start;
-}
-
-/** The suite's clock now: real time moved by suiteOffset(). */
-export function suiteNow(): number {
-  return Date.now() + suiteClock().offset;
 }
 
 /** The offset from real time that puts a clock at `instant` now. */

@@ -25,7 +25,7 @@ import { startTestRedis, type TestRedis } from './redis';
 import { tempDir } from './tmp';
 import { statusClient, type StatusGet } from './status-client';
 
-export { DAEMON_MAIN, ROOT, type LogLine } from './daemon-spawn';
+export { ROOT, type LogLine } from './daemon-spawn';
 
 export interface DaemonProcess extends Spawned {
   statusUrl: string;
@@ -323,11 +323,6 @@ export class FaultRig {
     this.removeDir();
     return leftovers;
   }
-}
-
-/** Counts of log lines by message (for the report). */
-export function countLogs(daemons: readonly DaemonProcess[], match: (l: LogLine) => boolean): number {
-  return daemons.reduce((n, d) => n + d.logs.filter(match).length, 0);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ROOT, spawnDaemonProcess, type LogLine } from '../../support/daemon-spawn';
 import { killGroup, spawnTracked, untrack, waitGroupGone, type Exit, type Spawned } from '../../support/processes';
 
-export { DAEMON_MAIN, ROOT, type LogLine } from '../../support/daemon-spawn';
+export { ROOT, type LogLine } from '../../support/daemon-spawn';
 
 export interface DaemonProcess extends Spawned {
   label: string;
