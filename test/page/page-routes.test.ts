@@ -39,7 +39,7 @@ describe('status page routes', () => {
       expect(js.status).toBe(503);
       expect(await js.text()).toContain('npm run build');
       expect(js.headers.get('content-security-policy')).toBe(PAGE_CSP);
-      expect(warnings.map((w) => w.file)).toEqual(['dist/src/status/page/app.js', 'dist/src/status/page/dom.js', 'dist/src/status/page/history.js', 'dist/src/status/page/messages.js', 'dist/src/status/page/segments.js', 'src/status/page/favicon.svg']);
+      expect(warnings.map((w) => w.file)).toEqual(['dist/src/status/page/api.js', 'dist/src/status/page/app.js', 'dist/src/status/page/dom.js', 'dist/src/status/page/format.js', 'dist/src/status/page/history.js', 'dist/src/status/page/messages.js', 'dist/src/status/page/segments.js', 'src/status/page/favicon.svg']);
       expect((await fetch(`${base}/page/app.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
       for (const path of ['/page/index.html', '/page/..%2Fpackage.json', '/page/app.ts', '/page/']) {
         expect([path, (await fetch(`${base}${path}`)).status]).toEqual([path, 404]);

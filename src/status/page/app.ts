@@ -12,7 +12,9 @@
  * Every value goes into the DOM through textContent, never as HTML.
  */
 import type { ClinicUsage, StatusDocument } from '../status-document';
+import { callApi, type ApiError } from './api.js';
 import { byId, el } from './dom.js';
+import { count, dollars } from './format.js';
 import { refreshHistory } from './history.js';
 import { initMessages } from './messages.js';
 
@@ -41,7 +43,6 @@ const STALE_AFTER_MS = 2 * 60_000;
 const REFRESH_EVERY_MS = 15_000;
 const TOKEN_KEY = 'econnector.apiToken';
 const MONTH_RE = /^(\d{4})-(0[1-9]|1[0-2])$/;
-const USD_RE = /^(\d+)(?:\.(\d+))?$/;
 
 // ---------------------------------------------------------------------------------------------
 // Pure helpers
@@ -68,26 +69,9 @@ function monthLabel(month: string): string {
   );
 }
 
-/**
- * The exact amount as dollars, punctuated, never rounded: "0.0948" -> "$0.0948", "1234.5" ->
- * "$1,234.50". Charges get at least 4 decimals ("2.133" -> "$2.1330": zeros added, never digits
- * taken away) so a column lines up on the decimal point; a sixth-decimal amount shows all six.
- */
-function dollars(usd: string | null, minDecimals = 2): string {
-  if (usd === null) return '\u2014';
-  const m = USD_RE.exec(usd);
-  if (!m) return usd;
-  const whole = (m[1] ?? '0').replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `$${whole}.${(m[2] ?? '').padEnd(minDecimals, '0')}`;
-}
-
 /** Charges: to the ten-thousandth of a dollar at least, as texting prices are quoted ($0.0079). */
 const CHARGE_DECIMALS = 4;
 const charge = (usd: string): string => dollars(usd, CHARGE_DECIMALS);
-
-function count(n: number): string {
-  return n.toLocaleString('en-US');
-}
 
 function ago(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -460,24 +444,18 @@ function askToken(): Promise<string | null> {
   });
 }
 
-/** Explains a refused or failed request in the message line. */
-async function explainFailure(res: Response, what: string): Promise<void> {
-  let body: { error?: string; field?: string; message?: string } = {};
-  try {
-    body = (await res.json()) as typeof body;
-  } catch {
-    /* not JSON: the status code says enough */
-  }
-  if (res.status === 401) {
+/** Explains a refused or failed change in the message line. */
+function explainFailure(status: number, body: ApiError, what: string): void {
+  if (status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
     renderTokenState();
     say('error', `${what} refused: the connector did not accept the API token (401). Nothing was changed; the next change will ask for the token again.`);
-  } else if (res.status === 403) {
+  } else if (status === 403) {
     say('error', `${what} refused: the connector has no API token set (API_TOKEN), so it accepts no changes (403). Nothing was changed.`);
-  } else if (res.status === 400) {
+  } else if (status === 400) {
     say('error', `${what} not done: ${body.message ?? 'the connector rejected the request'}${body.field ? ` (field ${body.field})` : ''}. Nothing was changed.`);
   } else {
-    say('error', `${what} failed: the connector answered ${res.status}${body.message ? ` (${body.message})` : ''}.`);
+    say('error', `${what} failed: the connector answered ${status}${body.message ? ` (${body.message})` : ''}.`);
   }
 }
 
@@ -494,23 +472,11 @@ async function send<T>(method: 'PUT' | 'POST', path: string, body: unknown, what
       return null;
     }
   }
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      cache: 'no-store',
-      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${t}` },
-      body: JSON.stringify(body),
-    });
-  } catch (err) {
-    say('error', `${what} failed: the connector did not answer (${(err as Error).message}).`);
-    return null;
-  }
-  if (!res.ok) {
-    await explainFailure(res, what);
-    return null;
-  }
-  return (await res.json()) as T;
+  const answer = await callApi<T>(method, path, t, body);
+  if (answer.ok) return answer.body;
+  if ('unreachable' in answer) say('error', `${what} failed: the connector did not answer (${answer.unreachable}).`);
+  else explainFailure(answer.status, answer.error, what);
+  return null;
 }
 
 async function setDefault(clinicId: number | null): Promise<void> {

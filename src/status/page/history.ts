@@ -9,6 +9,7 @@
  * data-month, data-part and data-usd, so a test can check that its height matches its figure.
  */
 import type { HistoryMonth, UsageHistory } from '../status-document';
+import { count, dollars } from './format.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** The chart's coordinate box (it scales to the panel's width). */
@@ -19,13 +20,6 @@ const MONTH_LONG = ['January', 'February', 'March', 'April', 'May', 'June', 'Jul
 /** '12.5' -> 12.5, for geometry only. */
 const usdNumber = (usd: string): number => Number(usd);
 
-/** '$12.50', '$0.0079': every digit the figure has, at least two after the point. */
-function dollars(usd: string): string {
-  const [whole = '0', frac = ''] = usd.split('.');
-  return `$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac.padEnd(2, '0')}`;
-}
-
-const count = (n: number): string => n.toLocaleString('en-US');
 
 function monthName(key: string, long: boolean): string {
   const [y, m] = key.split('-');

@@ -16,6 +16,7 @@
  * (segments.ts is src/texting/segments.ts).
  */
 import type { ConversationJson, ConversationsPage, ReceivedInThreadJson, ThreadDocument, ThreadMessageJson, UnreadDocument } from '../../office/conversation-document';
+import { callApi } from './api.js';
 import { byId, el } from './dom.js';
 import { countSegments, MULTI_PART, SINGLE_PART } from './segments.js';
 
@@ -148,37 +149,25 @@ export function initMessages(deps: MessagesDeps): void {
       renderLock();
       return null;
     }
-    let res: Response;
-    try {
-      res = await fetch(path, {
-        method,
-        cache: 'no-store',
-        headers: { accept: 'application/json', authorization: `Bearer ${t}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      deps.say('error', `${what} failed: the connector did not answer (${(err as Error).message}).`);
+    const reply = await callApi<T>(method, path, t, body);
+    if (reply.ok) return reply.body;
+    if ('unreachable' in reply) {
+      deps.say('error', `${what} failed: the connector did not answer (${reply.unreachable}).`);
       return null;
     }
-    if (res.ok) return (await res.json()) as T;
-    let answer: { error?: string; field?: string; message?: string } = {};
-    try {
-      answer = (await res.json()) as typeof answer;
-    } catch {
-      /* not JSON: the status code says enough */
-    }
-    if (res.status === 401) {
+    const { status, error: answer } = reply;
+    if (status === 401) {
       deps.forgetToken();
       renderLock();
       deps.say('error', `${what} refused: the connector did not accept the API token (401). Enter it again to see the text messages.`);
-    } else if (res.status === 403) {
+    } else if (status === 403) {
       deps.say('error', `${what} refused: the connector has no API token set (API_TOKEN), so it shows no text messages (403).`);
     } else if (answer.error === 'blocked') {
       deps.say('error', `${what} refused: this number is blocked. Unblock it to text it. Nothing was sent.`);
     } else if (answer.error === 'opted_out') {
       deps.say('error', `${what} refused: the number replied STOP; only a START from it opts it back in. Nothing was sent.`);
     } else {
-      deps.say('error', `${what} not done: ${answer.message ?? `the connector answered ${res.status}`}${answer.field ? ` (field ${answer.field})` : ''}.`);
+      deps.say('error', `${what} not done: ${answer.message ?? `the connector answered ${status}`}${answer.field ? ` (field ${answer.field})` : ''}.`);
     }
     return null;
   }

@@ -46,8 +46,10 @@ const SOURCE_DIR = 'src/status/page';
 const BUILD_DIR = 'dist/src/status/page';
 
 export const PAGE_ASSETS: Readonly<Record<string, AssetSpec>> = Object.freeze({
+  'api.js': { file: `${BUILD_DIR}/api.js`, type: 'text/javascript; charset=utf-8' },
   'app.js': { file: `${BUILD_DIR}/app.js`, type: 'text/javascript; charset=utf-8' },
   'dom.js': { file: `${BUILD_DIR}/dom.js`, type: 'text/javascript; charset=utf-8' },
+  'format.js': { file: `${BUILD_DIR}/format.js`, type: 'text/javascript; charset=utf-8' },
   'history.js': { file: `${BUILD_DIR}/history.js`, type: 'text/javascript; charset=utf-8' },
   'messages.js': { file: `${BUILD_DIR}/messages.js`, type: 'text/javascript; charset=utf-8' },
   'segments.js': { file: `${BUILD_DIR}/segments.js`, type: 'text/javascript; charset=utf-8' },
