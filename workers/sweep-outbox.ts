@@ -5,7 +5,7 @@ import { everySeconds } from '../src/scheduler';
 import type { WorkerServices } from './services';
 
 /** How often the outbox is looked at. */
-export const SWEEP_EVERY_SECONDS = 30;
+const SWEEP_EVERY_SECONDS = 30;
 
 /**
  * Queues again the office messages still owed to HQ whose send job is gone (Redis was away when

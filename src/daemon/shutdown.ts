@@ -22,7 +22,7 @@ export const SHUTDOWN_PHASES = [
   'close the database',
   'stop embedded services',
 ] as const;
-export type ShutdownPhase = (typeof SHUTDOWN_PHASES)[number];
+type ShutdownPhase = (typeof SHUTDOWN_PHASES)[number];
 
 export class ShutdownDeadlineError extends Error {
   override name = 'ShutdownDeadlineError';

@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import type { Config } from '../config';
 
 /** What every handler gets besides its payload and deps. */
-export interface JobHelpers {
+interface JobHelpers {
   job: Job;
   /** Every line carries the job's queue, id and attempt (src/log jobLogger). */
   logger: Logger;
@@ -36,7 +36,7 @@ export interface FollowUp {
 }
 
 /** When the scheduler adds a job: a cron expression from the settings, and the payloads of each tick. */
-export interface JobSchedule<P> {
+interface JobSchedule<P> {
   /** A six-field node-cron expression (src/scheduler everySeconds / everyMinutes). */
   cron(config: Readonly<Config>): string;
   /** One job per payload each tick (poll jobs: one per poller); default one job with `{}`. */

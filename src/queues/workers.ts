@@ -29,7 +29,7 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export interface WorkerOptions<S> {
+interface WorkerOptions<S> {
   registry: JobRegistry<S>;
   /** What each job's deps() picks from. */
   services: S;

@@ -22,7 +22,7 @@ export function everyMinutes(n: number): string {
 }
 
 /** One tick of the schedule: the jobs (with their payloads) it adds. */
-export interface PlannedTick {
+interface PlannedTick {
   cron: string;
   jobs: Array<{ name: string; payload: object }>;
 }
