@@ -9,7 +9,7 @@ import type { Config } from '../src/config';
 import type { Database } from '../src/db/orm';
 import type { HqClient } from '../src/hq/client';
 import type { HqStream } from '../src/texting/streams';
-import type { ReceiptsWriter } from '../src/ingest/receipts-writer';
+import type { PageStore } from '../src/ingest/page-store';
 import type { Metrics } from '../src/metrics/metrics';
 import type { FollowUp } from '../src/queues/job';
 import type { MonthBucketer } from '../src/usage/month';
@@ -29,8 +29,8 @@ export interface WorkerServices {
    * failing never holds the other one up (a database that is really down fails both on their own).
    */
   dbGates: Record<HqStream, Backoff>;
-  /** On SQLite with the workers role: the thread that writes receipts pages (null: the knex writer). */
-  receiptsWriter: ReceiptsWriter | null;
+  /** Where the poll jobs record HQ's pages: the database engine's page store, chosen at start-up (src/ingest/open-page-store.ts). */
+  pageStore: PageStore;
   /** Queues the work a job leaves for others (workers/index.ts followUpVia). */
   followUp(work: FollowUp): Promise<void>;
 }
@@ -45,10 +45,9 @@ export function pollDepsFor(stream: HqStream, s: WorkerServices): { pollers: num
     pollers: s.config.ingest.pollers[stream],
     poll: {
       hq: s.hq,
+      store: s.pageStore,
       knex: s.db.knex,
-      months: s.months,
       dbGate: s.dbGates[stream],
-      receiptsWriter: s.receiptsWriter,
       pageSize: s.config.hq.pageSize,
       budget: s.config.ingest,
       onPageRecorded: s.metrics.pageRecorded.bind(s.metrics),

@@ -16,7 +16,7 @@ import { insertRows, rowsOf, type SqlValue } from '../../src/db/bulk-sql';
 import { openDatabase } from '../../src/db/orm';
 import type { ValidInbound } from '../../src/hq/schemas';
 import { mulberry32, randInt } from '../../src/hq-mock/prng';
-import { recordInboundPage } from '../../src/ingest/record-page';
+import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { markConversationRead } from '../../src/office/replies';
 import { insertOfficeMessages, type OfficeMessage } from '../../src/office/send';
 import { registerMessagesRoutes } from '../../src/status/routes/messages';

@@ -3,12 +3,12 @@ import type { Config } from '../config';
 import type { Database } from '../db/orm';
 import type { HqClient } from '../hq/client';
 import type { HqStream } from '../texting/streams';
-import type { ReceiptsWriter } from '../ingest/receipts-writer';
 import type { Metrics } from '../metrics/metrics';
 import type { FollowUp } from '../queues/job';
 import type { JobQueues } from '../queues/queues';
 import type { MonthBucketer } from '../usage/month';
 import type { Backoff } from '../util/backoff';
+import type { PageStore } from '../ingest/page-store';
 
 /**
  * What the process built at start-up: the status server reads it, and the jobs pick their deps
@@ -25,8 +25,8 @@ export interface AppContext {
    * is fetched until this backoff passes (workers/services.ts says more).
    */
   dbGates: Record<HqStream, Backoff>;
-  /** On SQLite with the workers role: the thread that writes receipts pages (null: the knex writer). */
-  receiptsWriter: ReceiptsWriter | null;
+  /** Where the poll jobs record HQ's pages: the database engine's page store, chosen at start-up (src/ingest/open-page-store.ts). */
+  pageStore: PageStore;
   queues: JobQueues;
   /** Queues the work an office request or a job leaves for others: sends, a recompute (workers/index.ts). */
   followUp(work: FollowUp): Promise<void>;

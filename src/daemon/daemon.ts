@@ -6,7 +6,7 @@
  * (src/daemon/shutdown.ts).
  */
 import { getHeapStatistics } from 'node:v8';
-import { ReceiptsWriter } from '../ingest/receipts-writer';
+import { openPageStore } from '../ingest/open-page-store';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'winston';
@@ -148,16 +148,11 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
       backoff: config.hq.backoff,
       onRequest: (event) => metrics.hqRequest(event),
     });
-    // Receipts pages on SQLite are written on a thread of their own (src/ingest/receipts-writer.ts).
-    let receiptsWriter: ReceiptsWriter | null = null;
-    if (consumer && config.database.driver === 'sqlite') {
-      const writer = new ReceiptsWriter({ path: config.database.path, officeTz: config.officeTz }, db.knex);
-      shutdown.add('close the database', 'receipts writer', () => writer.close());
-      receiptsWriter = writer;
-    }
+    const pageStore = openPageStore(db, config.database, months, config.officeTz);
+    shutdown.add('close the database', 'page store', () => pageStore.close());
     shutdown.add('close the database', 'database', () => db.close());
     const app: AppContext = {
-      config, logger, db, hq, months, queues, metrics, startedAt, receiptsWriter,
+      config, logger, db, hq, months, queues, metrics, startedAt, pageStore,
       dbGates: { receipts: new Backoff(config.hq.backoff), inbound: new Backoff(config.hq.backoff) },
       followUp: followUpVia(queues, logger),
     };

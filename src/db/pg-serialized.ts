@@ -2,7 +2,7 @@
  * How transactions of several daemons sharing one PostgreSQL database stay exact without running
  * one at a time.
  *
- * Page transactions (a page of receipts or replies, src/ingest/record-page.ts) run side by side:
+ * Page transactions (a page of receipts or replies: src/ingest/page-store-postgres.ts, src/ingest/record-inbound.ts) run side by side:
  * they take this module's write lock SHARED, and each is exact against the others by itself: every
  * usage change is an atomic additive upsert, a message's stored final receipt is read under a row
  * lock (SELECT … FOR UPDATE) before it is compared and replaced, a reply is acted on only by the

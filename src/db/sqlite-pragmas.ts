@@ -1,6 +1,6 @@
 /**
  * The pragmas of every connection the daemon opens on its SQLite file: the ORM's (orm.ts) and the
- * receipts writer thread's (src/ingest/receipts-writer.ts). Why each one is set: orm.ts.
+ * SQLite page store's writer thread (src/ingest/sqlite-page-writer.ts). Why each one is set: orm.ts.
  */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** WAL pages before an automatic checkpoint (SQLite's default is 1000). */

@@ -5,20 +5,20 @@
  * (between pages: a page is either committed and acknowledged, or abandoned before commit and
  * handed out again by HQ after its lease).
  *
+ * The drain knows nothing of database engines: it hands each validated page to the PageStore
+ * chosen at start-up (page-store.ts) and acknowledges the ids its outcome names.
+ *
  * While a page is being recorded, the next one is already fetched and validated, and the page
- * before it is being acknowledged: SQLite works on its own thread, so HTTP, JSON parsing and
- * validation overlap the writing instead of adding to it, and the database never idles through an
- * acknowledgement's round trip (BENCHMARKS.md). Acknowledgement still strictly follows each page's
+ * before it is being acknowledged: HTTP, JSON parsing and validation overlap the writing instead
+ * of adding to it, and the database never idles through an acknowledgement's round trip
+ * (BENCHMARKS.md). Acknowledgement still strictly follows each page's
  * commit; a page fetched ahead and then not recorded (a failed write, shutdown) is simply handed
  * out again after its lease, like any page abandoned before commit.
  */
-import type { Knex } from '@mikro-orm/knex';
 import type { HqClient } from '../hq/client';
 import type { HqStream } from '../texting/streams';
-import type { MonthBucketer } from '../usage/month';
 import type { Backoff } from '../util/backoff';
-import { ackIdsOf, markStreamPolled, recordInboundPage, recordReceiptsPage, uniqueBy, type PageOutcome } from './record-page';
-import type { ReceiptsWriter } from './receipts-writer';
+import type { PageOutcome, PageStore } from './page-store';
 import { quarantineEntry, splitPage, type QuarantineEntry, type SplitPage } from './validate';
 import { itemFailureReason, noteDatabaseError } from '../db/errors';
 import { createHash } from 'node:crypto';
@@ -26,13 +26,10 @@ import type { ValidInbound, ValidReceipt } from '../hq/schemas';
 
 export interface DrainDeps {
   hq: HqClient;
-  knex: Knex;
-  months: MonthBucketer;
+  store: PageStore;
   /** This stream's database gate: after a write failed for a reason of the database, no page is fetched (and leased) until it passes. */
   dbGate: Backoff;
   pageSize: number;
-  /** On SQLite, the thread that writes receipts pages (receipts-writer.ts); absent: the knex writer. */
-  receiptsWriter?: ReceiptsWriter | null;
   onPage?: (stream: HqStream, outcome: PageOutcome & { items: number; acked: number; durationMs: number; more: boolean }) => void;
 }
 
@@ -156,10 +153,7 @@ async function acknowledge(deps: DrainDeps, stream: HqStream, budget: DrainBudge
 type Unit<T> = { valid: T; index: number } | { entry: QuarantineEntry };
 
 async function recordPage(deps: DrainDeps, stream: HqStream, page: FetchedPage): Promise<PageOutcome> {
-  if (page.split === null) {
-    await markStreamPolled(deps.knex, stream);
-    return { recorded: 0, duplicates: 0, quarantined: 0, ackIds: [], dirtyPairs: 0 };
-  }
+  if (page.split === null) return writeUnits(deps, stream, [], []);
   const split = page.split as SplitPage<ValidReceipt | ValidInbound>;
   try {
     return await writeUnits(deps, stream, split.valid, split.quarantined);
@@ -237,28 +231,22 @@ async function quarantineRefused(
 function mergeOutcomes(outcomes: readonly PageOutcome[]): PageOutcome {
   const ackIds = new Set<string>();
   const sendGuids: string[] = [];
-  let recorded = 0, duplicates = 0, quarantined = 0, dirtyPairs = 0, usagePairs = 0;
+  let recorded = 0, duplicates = 0, quarantined = 0, usagePairs = 0;
   for (const o of outcomes) {
     recorded += o.recorded;
     duplicates += o.duplicates;
     quarantined += o.quarantined;
-    dirtyPairs += o.dirtyPairs;
-    usagePairs += o.usagePairs ?? 0;
+    usagePairs += o.usagePairs;
     for (const id of o.ackIds) ackIds.add(id);
-    sendGuids.push(...(o.sendGuids ?? []));
+    sendGuids.push(...o.sendGuids);
   }
-  return { recorded, duplicates, quarantined, ackIds: [...ackIds], dirtyPairs, usagePairs, sendGuids };
+  return { recorded, duplicates, quarantined, ackIds: [...ackIds], usagePairs, sendGuids };
 }
 
 /** Writes valid items and quarantine entries of one stream in one transaction. */
-async function writeUnits(deps: DrainDeps, stream: HqStream, valid: ReadonlyArray<ValidReceipt | ValidInbound>, quarantined: readonly QuarantineEntry[]): Promise<PageOutcome> {
-  if (stream === 'receipts') {
-    const receipts = valid as readonly ValidReceipt[];
-    if (deps.receiptsWriter) {
-      const written = await deps.receiptsWriter.record({ receipts, quarantined, now: Date.now() });
-      return { ...written, quarantined: quarantined.length, ackIds: ackIdsOf(uniqueBy(receipts, (r) => r.receiptId).map((r) => r.receiptId), quarantined), dirtyPairs: 0 };
-    }
-    return recordReceiptsPage(deps.knex, receipts, quarantined, deps.months);
-  }
-  return recordInboundPage(deps.knex, valid as readonly ValidInbound[], quarantined, deps.months);
+function writeUnits(deps: DrainDeps, stream: HqStream, valid: ReadonlyArray<ValidReceipt | ValidInbound>, quarantined: readonly QuarantineEntry[]): Promise<PageOutcome> {
+  const now = Date.now();
+  return stream === 'receipts'
+    ? deps.store.recordReceipts({ receipts: valid as readonly ValidReceipt[], quarantined, now })
+    : deps.store.recordInbound({ messages: valid as readonly ValidInbound[], quarantined, now });
 }

@@ -1,11 +1,10 @@
 /**
- * The rows and conflict rules of a recorded page, shared by its two writers: the knex one
- * (record-page.ts: PostgreSQL, and every caller that holds a knex transaction) and the SQLite
- * writer thread's (sqlite-receipts.ts). Both must store exactly the same thing.
+ * The rows and conflict rules of a recorded page, shared by the page stores of both engines
+ * (page-store-postgres.ts, and the SQLite writer thread's, sqlite-page-writer.ts): both must store
+ * exactly the same thing.
  */
 import type { SqlValue } from '../db/bulk-sql';
 import { isStorableText, type ValidReceipt } from '../hq/schemas';
-import { compareReceiptOrder } from './final-receipt';
 import type { QuarantineEntry } from './validate';
 
 export const RECEIPT_COLUMNS = ['receipt_id', 'guid', 'clinic_id', 'status', 'charge_micros', 'segments', 'country_code', 'sent_at', 'status_at', 'recorded_at'];
@@ -40,26 +39,4 @@ export function messageRow(r: ValidReceipt, now: number): SqlValue[] {
  */
 export function quarantineRow(e: QuarantineEntry, now: number): SqlValue[] {
   return [e.kind, e.itemKey, e.ackId !== null && isStorableText(e.ackId) ? e.ackId : null, e.raw, e.reason, now, now, 1];
-}
-
-/** Last write wins inside one page too: HQ may hand the same item twice in one page. */
-export function uniqueBy<T>(items: readonly T[], key: (t: T) => string): T[] {
-  const seen = new Map<string, T>();
-  for (const item of items) seen.set(key(item), item);
-  return [...seen.values()];
-}
-
-/**
- * The greatest receipt of each message among `receipts`, by the contract's rule. Receipts already
- * stored may take part: a stored receipt is never greater than its message's stored final one
- * (the greatest of all its stored receipts), so it changes nothing, and a message new to the
- * database has no stored receipt at all.
- */
-export function greatestPerMessage(receipts: readonly ValidReceipt[]): Map<string, ValidReceipt> {
-  const latest = new Map<string, ValidReceipt>();
-  for (const r of receipts) {
-    const best = latest.get(r.guid);
-    if (best === undefined || compareReceiptOrder(r, best) > 0) latest.set(r.guid, r);
-  }
-  return latest;
 }

@@ -13,11 +13,10 @@ import type { Logger } from 'winston';
 import { HqBackoffError } from '../hq/errors';
 import type { HqClient } from '../hq/client';
 import type { HqStream } from '../texting/streams';
-import type { MonthBucketer } from '../usage/month';
 import type { Backoff } from '../util/backoff';
 import { DatabaseUnavailableError, drainStream, type DrainDeps, type DrainResult } from './drain';
 import { recordCatchUp, type CatchUpProgress } from './catch-up';
-import type { ReceiptsWriter } from './receipts-writer';
+import type { PageStore } from './page-store';
 import { recordStreamError } from '../db/store/stream-state';
 
 export type PollResult = DrainResult & { deferredMs?: number };
@@ -28,12 +27,11 @@ export const IDLE_POLL: Readonly<PollResult> = Object.freeze({ pages: 0, items: 
 /** What a poll job uses: picked once per process, so every poller of a stream shares them. */
 export interface PollDeps {
   hq: HqClient;
+  /** Where pages are recorded (and, for catch-up state and stream errors, the database). */
+  store: PageStore;
   knex: Knex;
-  months: MonthBucketer;
   /** The stream's database gate, shared by the stream's pollers in this process (src/ingest/drain.ts). */
   dbGate: Backoff;
-  /** On SQLite with the workers role: the thread that writes receipts pages (null: the knex writer). */
-  receiptsWriter: ReceiptsWriter | null;
   pageSize: number;
   budget: { maxPagesPerJob: number; maxJobSeconds: number };
   /** Counts a recorded page (src/metrics). */
@@ -53,11 +51,9 @@ export async function pollStream(stream: HqStream, deps: PollDeps, helpers: { lo
     const result = await drainStream(
       {
         hq: deps.hq,
-        knex: deps.knex,
-        months: deps.months,
+        store: deps.store,
         dbGate: deps.dbGate,
         pageSize: deps.pageSize,
-        receiptsWriter: deps.receiptsWriter,
         onPage: (_stream, page) => {
           deps.onPageRecorded(stream, page);
           // Pages update usage in place (deltas); pairs they leave dirty (office replies) wait for the

@@ -2,7 +2,7 @@
  * The conversations table and the unread counters (Migration20261201213000_conversations), kept in
  * the transaction of whatever changes them, so they are never out of step with the messages:
  *
- * - every reply recorded (src/ingest/record-page.ts) and every text recorded (insertOfficeMessages in
+ * - every reply recorded (src/ingest/record-inbound.ts) and every text recorded (insertOfficeMessages in
  *   send.ts) is "activity" of its phone number: the conversation's latest message moves forward
  *   (never back: the latest by time, then direction, then id, as the thread orders them), and an
  *   unread reply adds one to the conversation's and to its clinic's unread count;

@@ -1,6 +1,6 @@
 /**
  * The office's side of recording a page of patient replies, run inside recordInboundPage's
- * transaction (src/ingest/record-page.ts) and only for replies new to the database, so a replayed
+ * transaction (src/ingest/record-inbound.ts) and only for replies new to the database, so a replayed
  * page never acts twice, and everything it writes commits or rolls back with the page:
  *
  * - matching: each reply is assigned to a patient or none (matching.ts), with ONE patients query

@@ -169,7 +169,7 @@ export async function recordOfficeText(
   const phoneKey = phoneMatchKey(req.toPhone);
   if (phoneKey === null) throw invalid('toPhone', 'toPhone is not a phone number');
 
-  // A write first: on SQLite it takes the write lock up front (see record-page.ts), so the
+  // A write first: on SQLite it takes the write lock up front (src/db/sqlite-immediate.ts), so the
   // checks below read what the insert will be judged against. Rolled back with any refusal.
   await insertRows(trx, 'outbox', ['guid', 'created_at'], [[guid, now]], 'ON CONFLICT (guid) DO NOTHING');
 

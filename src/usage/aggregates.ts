@@ -3,7 +3,7 @@
  *
  * Two ways keep `monthly_usage` right, both inside the transaction that changes the messages:
  *
- * - The hot paths (recording a page of receipts or inbound messages, src/ingest/record-page.ts)
+ * - The hot paths (recording a page of receipts or inbound messages, src/ingest/page-store.ts)
  *   apply exact DELTAS: each message row they insert or change moves its contribution (one message
  *   and its charge, see `sentContribution`) from its old (clinic, month) to its new one. A page of
  *   1,000 receipts touching every clinic of a 1,000,000-message month costs one small upsert, where

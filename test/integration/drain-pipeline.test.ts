@@ -4,7 +4,8 @@
  * bend: a page is acknowledged only after its own transaction has committed, in page order, and a
  * failed acknowledgement stops the drain without losing or double-counting anything.
  *
- * A scripted HQ client stands in for HTTP; the database is a real SQLite file, and each
+ * A scripted HQ client stands in for HTTP; the database is a real SQLite file (written by the
+ * SQLite page store, as in production), and each
  * acknowledgement is checked against it through a second, independent connection (better-sqlite3),
  * which sees only committed rows.
  */
@@ -15,6 +16,7 @@ import type { HqClient, Page } from '../../src/hq/client';
 import type { HqStream } from '../../src/texting/streams';
 import { HqUnavailableError } from '../../src/hq/errors';
 import { drainStream, type DrainDeps } from '../../src/ingest/drain';
+import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import { MonthBucketer } from '../../src/usage/month';
 import { Backoff } from '../../src/util/backoff';
 import { tempDir } from '../support/tmp';
@@ -82,12 +84,15 @@ describe('drain: acknowledgement strictly after commit, while pages overlap', ()
   const path = join(dir.path, 'drain.sqlite');
   let db: Database;
   let reader: BetterSqlite.Database;
+  let store: SqlitePageStore;
 
   beforeAll(async () => {
     db = await openDatabase({ driver: 'sqlite', path });
     reader = new BetterSqlite(path, { readonly: true });
+    store = new SqlitePageStore(db.knex, new MonthBucketer('UTC'), { path, officeTz: 'UTC' });
   });
   afterAll(async () => {
+    await store.close();
     reader.close();
     await db.close();
     dir.remove();
@@ -98,8 +103,7 @@ describe('drain: acknowledgement strictly after commit, while pages overlap', ()
 
   const deps = (hq: ScriptedHq): DrainDeps => ({
     hq: hq as unknown as HqClient,
-    knex: db.knex,
-    months: new MonthBucketer('UTC'),
+    store,
     dbGate: new Backoff({ baseMs: 100, maxMs: 1000 }),
     pageSize: 100,
   });

@@ -17,7 +17,9 @@ import { rowsOf } from '../../src/db/bulk-sql';
 import type { HqClient, Page } from '../../src/hq/client';
 import type { HqStream } from '../../src/texting/streams';
 import { DatabaseUnavailableError, drainStream, type DrainDeps } from '../../src/ingest/drain';
-import { ReceiptsWriter } from '../../src/ingest/receipts-writer';
+import type { PageStore } from '../../src/ingest/page-store';
+import { PostgresPageStore } from '../../src/ingest/page-store-postgres';
+import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import { MonthBucketer } from '../../src/usage/month';
 import { Backoff } from '../../src/util/backoff';
 import { startPostgres, type TestPostgres } from '../support/postgres';
@@ -72,13 +74,14 @@ class OnePageHq {
   }
 }
 
-type Engine = 'sqlite (knex)' | 'sqlite (writer thread)' | 'postgresql';
+type Engine = 'sqlite' | 'postgresql';
 
-describe.each<Engine>(['sqlite (knex)', 'sqlite (writer thread)', 'postgresql'])('a page with items the database refuses, on %s', (engine) => {
+describe.each<Engine>(['sqlite', 'postgresql'])('a page with items the database refuses, on %s', (engine) => {
   const dir = tempDir();
   let pg: TestPostgres | undefined;
   let db: Database;
-  let writer: ReceiptsWriter | null = null;
+  let store: PageStore;
+  const months = new MonthBucketer('UTC');
 
   beforeAll(async () => {
     if (engine === 'postgresql') {
@@ -86,24 +89,25 @@ describe.each<Engine>(['sqlite (knex)', 'sqlite (writer thread)', 'postgresql'])
       db = await openDatabase({ driver: 'postgresql', url: await pg.createDatabase('poison_page') });
       await db.knex.raw("ALTER TABLE receipts ADD CONSTRAINT test_poison CHECK (receipt_id NOT LIKE 'r-poison%')");
       await db.knex.raw("ALTER TABLE inbound_messages ADD CONSTRAINT test_poison CHECK (inbound_id NOT LIKE 'i-poison%')");
+      store = new PostgresPageStore(db.knex, months);
     } else {
       const path = join(dir.path, 'poison.sqlite');
       db = await openDatabase({ driver: 'sqlite', path });
       for (const [table, column, prefix] of [['receipts', 'receipt_id', 'r-poison'], ['inbound_messages', 'inbound_id', 'i-poison']]) {
         await db.knex.raw(`CREATE TRIGGER test_poison_${table} BEFORE INSERT ON ${table} WHEN NEW.${column} LIKE '${prefix}%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`);
       }
-      if (engine === 'sqlite (writer thread)') writer = new ReceiptsWriter({ path, officeTz: 'UTC' }, db.knex);
+      store = new SqlitePageStore(db.knex, months, { path, officeTz: 'UTC' });
     }
   }, 60_000);
   afterAll(async () => {
-    await writer?.close();
+    await store?.close();
     await db?.close();
     await pg?.stop();
     dir.remove();
   });
 
   const deps = (hq: OnePageHq, gate: Backoff): DrainDeps => ({
-    hq: hq as unknown as HqClient, knex: db.knex, months: new MonthBucketer('UTC'), dbGate: gate, pageSize: 1000, receiptsWriter: writer,
+    hq: hq as unknown as HqClient, store, dbGate: gate, pageSize: 1000,
   });
   const rows = async <T>(sql: string, bindings: unknown[] = []): Promise<T[]> => rowsOf<T>(await db.knex.raw(sql, bindings as never));
 
@@ -150,14 +154,12 @@ describe.each<Engine>(['sqlite (knex)', 'sqlite (writer thread)', 'postgresql'])
     const busy = Object.assign(new Error('database is locked'), { code: engine === 'postgresql' ? '57P01' : 'SQLITE_BUSY' });
     const hq = new OnePageHq([receipt(1000), receipt(1001)], 'receipts');
     const gate = new Backoff({ baseMs: 100, maxMs: 1000 });
-    const failing = { record: async () => { throw busy; } } as unknown as ReceiptsWriter;
     const before = (await rows<{ n: number | string }>('SELECT COUNT(*) AS n FROM quarantine'))[0]!.n;
-    const d: DrainDeps = { ...deps(hq, gate), receiptsWriter: failing };
-    if (engine === 'postgresql') {
-      // No writer thread on PostgreSQL: make the knex transaction fail the same way.
-      d.receiptsWriter = null;
-      d.knex = new Proxy(db.knex, { get: (t, p) => (p === 'transaction' ? async () => { throw busy; } : Reflect.get(t, p)) });
-    }
+    const d: DrainDeps = engine === 'postgresql'
+      // The knex transaction fails the way a database that went away does.
+      ? { ...deps(hq, gate), store: new PostgresPageStore(new Proxy(db.knex, { get: (t, p) => (p === 'transaction' ? async () => { throw busy; } : Reflect.get(t, p)) }), months) }
+      // The writer thread answers with the database's error.
+      : { ...deps(hq, gate), store: { recordReceipts: async () => { throw busy; }, recordInbound: async () => { throw busy; }, close: async () => undefined } };
     await expect(drainStream(d, 'receipts', { maxPages: 10, maxMs: 60_000 })).rejects.toThrow(DatabaseUnavailableError);
     expect(hq.acked).toEqual([]);
     expect(gate.consecutiveFailures).toBe(1);

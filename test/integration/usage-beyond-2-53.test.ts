@@ -3,13 +3,15 @@
  * (about 9 billion dollars), where a JavaScript number stops being exact. Validation bounds one
  * item's charge (1000 USD), so such a month takes millions of items; the sums themselves are
  * exact anyway: the 64-bit columns add in SQL, /status and the recompute read them as text and
- * add them as bigint. Here the bound is stepped around on purpose (recordReceiptsPage takes
+ * add them as bigint. Here the bound is stepped around on purpose (the page stores take
  * validated items) to reach the sums quickly, on SQLite and on PostgreSQL.
  */
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../src/db/orm';
 import type { ValidReceipt } from '../../src/hq/schemas';
-import { recordReceiptsPage } from '../../src/ingest/record-page';
+import type { PageStore } from '../../src/ingest/page-store';
+import { PostgresPageStore } from '../../src/ingest/page-store-postgres';
+import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import { readUsageHistory } from '../../src/status/usage-history';
 import { buildStatus } from '../../src/status/usage-report';
 import { markAllUsageDirty, recomputeDirtyUsage } from '../../src/usage/aggregates';
@@ -30,17 +32,21 @@ describe.each(['sqlite', 'postgresql'] as const)('/status past 2^53 micro-dollar
   const dir = tempDir();
   let pg: TestPostgres | undefined;
   let db: Database;
+  let store: PageStore;
   const months = new MonthBucketer('UTC');
 
   beforeAll(async () => {
     if (engine === 'postgresql') {
       pg = await startPostgres();
       db = await openDatabase({ driver: 'postgresql', url: await pg.createDatabase('usage_2_53') });
+      store = new PostgresPageStore(db.knex, months);
     } else {
       db = await openDatabase({ driver: 'sqlite', path: join(dir.path, 'usage.sqlite') });
+      store = new SqlitePageStore(db.knex, months, { path: join(dir.path, 'usage.sqlite'), officeTz: 'UTC' });
     }
   }, 60_000);
   afterAll(async () => {
+    await store?.close();
     await db?.close();
     await pg?.stop();
     dir.remove();
@@ -48,8 +54,8 @@ describe.each(['sqlite', 'postgresql'] as const)('/status past 2^53 micro-dollar
 
   it('shows the month exactly, per clinic and in total, after the deltas and after a recompute', async () => {
     // One page each, so no page's own delta passes 2^53 (validation keeps a page far below it).
-    for (let n = 1; n <= 3; n++) await recordReceiptsPage(db.knex, [receipt(n, 1, HUGE + n)], [], months);
-    await recordReceiptsPage(db.knex, [receipt(10, 2, 7900), receipt(11, 2, 7900)], [], months);
+    for (let n = 1; n <= 3; n++) await store.recordReceipts({ receipts: [receipt(n, 1, HUGE + n)], quarantined: [], now: Date.now() });
+    await store.recordReceipts({ receipts: [receipt(10, 2, 7900), receipt(11, 2, 7900)], quarantined: [], now: Date.now() });
 
     const expectExact = async (): Promise<void> => {
       const doc = await buildStatus(db.knex, '2026-10', 'UTC');

@@ -11,7 +11,7 @@ import { openDatabase, type Database } from '../../src/db/orm';
 import type { DatabaseTarget } from '../../src/config/types';
 import type { HqClient } from '../../src/hq/client';
 import type { ValidInbound } from '../../src/hq/schemas';
-import { recordInboundPage } from '../../src/ingest/record-page';
+import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { OPTIN_REQUEST_INTERVAL_MS, requestOptin } from '../../src/office/optin';
 import { updatePatient } from '../../src/office/patient-edit';
 import { readPatient, searchPatients } from '../../src/office/patient-view';

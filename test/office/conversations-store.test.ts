@@ -8,7 +8,7 @@ import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
 import type { DatabaseTarget } from '../../src/config/types';
 import type { ValidInbound } from '../../src/hq/schemas';
-import { recordInboundPage } from '../../src/ingest/record-page';
+import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { insertOfficeMessages } from '../../src/office/send';
 import { listConversations, readThread, unreadCounts } from '../../src/office/conversation-queries';
 import { blockNumber, changeReply, markConversationRead, unblockNumber } from '../../src/office/replies';

@@ -8,7 +8,7 @@ import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
 import type { HqClient } from '../../src/hq/client';
 import { HqRejectedError, HqUnavailableError } from '../../src/hq/errors';
-import { recordReceiptsPage } from '../../src/ingest/record-page';
+import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import { OfficeError } from '../../src/office/errors';
 import { createOfficeMessage, deliverOfficeMessage, OUTBOX_EXPIRY_MS, sweepOutbox } from '../../src/office/send';
 import { recomputeDirtyUsage } from '../../src/usage/aggregates';
@@ -21,6 +21,7 @@ const T0 = Date.parse('2026-11-10T15:00:00.000Z');
 describe('office send path and outbox', () => {
   const dir = tempDir();
   let db: Database;
+  let store: SqlitePageStore;
   const q = async <T>(sql: string, b: unknown[] = []): Promise<T[]> => rowsOf<T>(await db.knex.raw(sql, b as never));
   const calls: unknown[] = [];
   let answer: () => unknown = () => ({ guid: 'x', segments: 1, status: 'pending', acceptedAtMs: T0 });
@@ -34,10 +35,12 @@ describe('office send path and outbox', () => {
 
   beforeAll(async () => {
     db = await openDatabase({ driver: 'sqlite', path: join(dir.path, 'outbox.sqlite') });
+    store = new SqlitePageStore(db.knex, months, { path: join(dir.path, 'outbox.sqlite'), officeTz: 'America/Chicago' });
     await db.knex.raw("INSERT INTO clinics (clinic_id, name, subscribed, in_account) VALUES (1, 'Main', true, true)");
     await db.knex.raw("INSERT INTO settings (key, value, updated_at) VALUES ('monthly_limit_micros', '50000000', 0)");
   });
   afterAll(async () => {
+    await store.close();
     await db.close();
     dir.remove();
   });
@@ -49,9 +52,9 @@ describe('office send path and outbox', () => {
     expect(await q('SELECT guid FROM outbox')).toEqual([{ guid: sent.guid }]);
 
     // A receipt overtakes the worker's bookkeeping: the worker must not overwrite its segments.
-    await recordReceiptsPage(db.knex, [{
+    await store.recordReceipts({ receipts: [{
       receiptId: 'r-1', guid: sent.guid, clinicId: 1, status: 'delivered', chargeMicros: 7900, segments: 1, countryCode: 'US', sentAtMs: T0 + 5, statusAtMs: T0 + 9,
-    }], [], months, T0 + 10);
+    }], quarantined: [], now: T0 + 10 });
     answer = () => ({ guid: sent.guid, segments: 2, status: 'pending', acceptedAtMs: T0 });
     expect(await deliverOfficeMessage(deps(), sent.guid)).toEqual({ outcome: 'accepted', segments: 2 });
     expect(calls).toEqual([{ guid: sent.guid, clinicId: 1, toPhone: '+15035550142', body: 'Hello 😀' }]);

@@ -1,7 +1,7 @@
 /**
- * Receipts pages have two writers that must store exactly the same thing: the knex one
- * (recordReceiptsPage: PostgreSQL, and the reference) and, on SQLite, the writer thread
- * (ReceiptsWriter -> better-sqlite3). The same pages, with redeliveries, receipts of one message
+ * Receipts pages have one page store per engine, and both must store exactly the same thing: the
+ * PostgreSQL one (PostgresPageStore, knex statements, run here on SQLite as the reference) and the
+ * SQLite one (SqlitePageStore -> its writer thread, better-sqlite3). The same pages, with redeliveries, receipts of one message
  * out of order, statusAt ties, refused and uncharged messages, office messages awaiting their
  * first receipt and quarantined items, go through both into two real SQLite files; every table
  * they touch must come out equal, and equal to the contract's rule computed here independently.
@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
 import type { ValidReceipt } from '../../src/hq/schemas';
-import { ReceiptsWriter, ReceiptsWriterError } from '../../src/ingest/receipts-writer';
-import { recordReceiptsPage } from '../../src/ingest/record-page';
+import { PostgresPageStore } from '../../src/ingest/page-store-postgres';
+import { PageWriterError, SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import type { QuarantineEntry } from '../../src/ingest/validate';
 import { MonthBucketer } from '../../src/usage/month';
 import { tempDir } from '../support/tmp';
@@ -104,10 +104,10 @@ async function dump(db: Database): Promise<Record<string, unknown[]>> {
   };
 }
 
-describe('receipts pages: the SQLite writer thread stores exactly what the knex writer stores', () => {
+describe('receipts pages: the SQLite page store stores exactly what the PostgreSQL one stores', () => {
   const dir = tempDir();
   const opened: Database[] = [];
-  const writers: ReceiptsWriter[] = [];
+  const writers: SqlitePageStore[] = [];
   const open = async (name: string): Promise<Database> => {
     const db = await openDatabase({ driver: 'sqlite', path: join(dir.path, name) });
     opened.push(db);
@@ -126,15 +126,16 @@ describe('receipts pages: the SQLite writer thread stores exactly what the knex 
     const officeSentAt = Date.parse('2026-11-02T15:00:00.000Z');
     await seedOffice(viaKnex, s.officeGuids, officeSentAt);
     await seedOffice(viaThread, s.officeGuids, officeSentAt);
-    const writer = new ReceiptsWriter({ path: join(dir.path, `thread-${seed}.sqlite`), officeTz: TZ }, viaThread.knex);
+    const writer = new SqlitePageStore(viaThread.knex, months, { path: join(dir.path, `thread-${seed}.sqlite`), officeTz: TZ });
+    const reference = new PostgresPageStore(viaKnex.knex, months);
     writers.push(writer);
 
     let recordedKnex = 0;
     let recordedThread = 0;
     for (const page of s.pages) {
-      const a = await recordReceiptsPage(viaKnex.knex, page.receipts, page.quarantined, months, page.now);
-      const b = await writer.record(page);
-      expect([b.recorded, b.duplicates, b.usagePairs]).toEqual([a.recorded, a.duplicates, a.usagePairs]);
+      const a = await reference.recordReceipts(page);
+      const b = await writer.recordReceipts(page);
+      expect(b).toEqual(a);
       recordedKnex += a.recorded;
       recordedThread += b.recorded;
     }
@@ -167,29 +168,29 @@ describe('receipts pages: the SQLite writer thread stores exactly what the knex 
 
   it('rolls a failed page back whole, says why, and goes on writing the next page', async () => {
     const db = await open('failing.sqlite');
-    const writer = new ReceiptsWriter({ path: join(dir.path, 'failing.sqlite'), officeTz: TZ }, db.knex);
+    const writer = new SqlitePageStore(db.knex, months, { path: join(dir.path, 'failing.sqlite'), officeTz: TZ });
     writers.push(writer);
     const good = scenario(9).pages[0]!;
     // A NOT NULL column left empty, after 49 good receipts of the same page.
     const bad = { ...good, receipts: [...good.receipts.slice(0, 49), { ...good.receipts[49]!, guid: null as unknown as string }] };
-    const failure = await writer.record(bad).then(() => null, (e: unknown) => e);
-    expect(failure).toBeInstanceOf(ReceiptsWriterError);
-    expect((failure as ReceiptsWriterError).code).toBe('SQLITE_CONSTRAINT_NOTNULL');
+    const failure = await writer.recordReceipts(bad).then(() => null, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(PageWriterError);
+    expect((failure as PageWriterError).code).toBe('SQLITE_CONSTRAINT_NOTNULL');
     expect(rowsOf(await db.knex.raw('SELECT receipt_id FROM receipts'))).toHaveLength(0);
     expect(rowsOf(await db.knex.raw('SELECT guid FROM outbound_messages'))).toHaveLength(0);
 
-    const again = await writer.record(good);
+    const again = await writer.recordReceipts(good);
     expect(again.recorded).toBe(new Set(good.receipts.map((r) => r.receiptId)).size);
   });
 
   it('close() lets the page being written finish, then refuses more', async () => {
     const db = await open('closing.sqlite');
-    const writer = new ReceiptsWriter({ path: join(dir.path, 'closing.sqlite'), officeTz: TZ }, db.knex);
+    const writer = new SqlitePageStore(db.knex, months, { path: join(dir.path, 'closing.sqlite'), officeTz: TZ });
     const page = scenario(11).pages[0]!;
-    const writing = writer.record(page);
+    const writing = writer.recordReceipts(page);
     await new Promise((r) => setImmediate(r));
     await writer.close();
     await expect(writing).resolves.toMatchObject({ recorded: new Set(page.receipts.map((r) => r.receiptId)).size });
-    await expect(writer.record(page)).rejects.toThrow('receipts writer closed');
+    await expect(writer.recordReceipts(page)).rejects.toThrow('page store closed');
   });
 });

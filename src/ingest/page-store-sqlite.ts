@@ -1,7 +1,8 @@
 /**
- * Receipts pages on SQLite are written on a thread of their own (receipts-writer-worker.ts,
- * through better-sqlite3: see sqlite-receipts.ts for why), so the event loop keeps serving HTTP,
- * Redis and the next page's fetch while a page is written and synced.
+ * The page store on SQLite (page-store.ts). Receipts pages are written on a thread of their own
+ * (sqlite-page-writer.ts, through better-sqlite3), so the event loop keeps serving HTTP, Redis and
+ * the next page's fetch while a page is written and synced. Replies go through recordInboundPage
+ * (record-inbound.ts) on the ORM's connection.
  *
  * In-process writers take turns: while the thread writes a page, this holds the ORM's one SQLite
  * connection (the pool's only one), so the inbound stream, office requests and the usage
@@ -16,20 +17,22 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Knex } from '@mikro-orm/knex';
-import type { ReceiptsPage, ReceiptsPageResult } from './sqlite-receipts';
-import type { WriterAnswer, WriterData, WriterRequest } from './receipts-writer-worker';
+import type { MonthBucketer } from '../usage/month';
+import type { InboundPage, PageOutcome, PageStore, ReceiptsPage } from './page-store';
+import { recordEmptyPoll, recordInboundPage } from './record-inbound';
+import type { WriterAnswer, WriterData, WriterRequest } from './sqlite-page-writer';
 
-/** The worker's compiled file: beside this one in dist/, or in dist/ when this runs from src/ (tests). */
-function workerFile(): string {
-  const here = join(__dirname, 'receipts-writer-worker.js');
+/** The thread's compiled file: beside this one in dist/, or in dist/ when this runs from src/ (tests). */
+function writerFile(): string {
+  const here = join(__dirname, 'sqlite-page-writer.js');
   if (existsSync(here)) return here;
-  const built = resolve(__dirname, '../../dist/src/ingest/receipts-writer-worker.js');
+  const built = resolve(__dirname, '../../dist/src/ingest/sqlite-page-writer.js');
   if (existsSync(built)) return built;
-  throw new Error('receipts writer: dist/src/ingest/receipts-writer-worker.js is missing (run npm run build)');
+  throw new Error('SQLite page store: dist/src/ingest/sqlite-page-writer.js is missing (run npm run build)');
 }
 
-export class ReceiptsWriterError extends Error {
-  override name = 'ReceiptsWriterError';
+export class PageWriterError extends Error {
+  override name = 'PageWriterError';
   constructor(message: string, readonly code: string | null) {
     super(message);
   }
@@ -40,31 +43,40 @@ interface KnexClientLike {
   releaseConnection(conn: unknown): Promise<unknown>;
 }
 
-export class ReceiptsWriter {
+export class SqlitePageStore implements PageStore {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: ReceiptsPageResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: PageOutcome) => void; reject: (e: Error) => void }>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
 
-  constructor(private readonly data: WriterData, private readonly knex: Knex) {}
+  constructor(private readonly knex: Knex, private readonly months: MonthBucketer, private readonly data: WriterData) {}
 
   /**
    * Records one page in one transaction on the thread. Rejects on any failure, and the page is
    * then not acknowledged: rolled back, or (a thread that died between its commit and its answer)
    * stored and recognised as already stored when HQ hands it out again.
    */
-  record(page: ReceiptsPage): Promise<ReceiptsPageResult> {
-    if (this.closed) return Promise.reject(new ReceiptsWriterError('receipts writer closed', null));
-    const recording = this.takeTurn(page);
-    // close() waits for every page already handed over, from its turn in the queue to its answer.
+  recordReceipts(page: ReceiptsPage): Promise<PageOutcome> {
+    if (page.receipts.length === 0 && page.quarantined.length === 0) return this.track(() => recordEmptyPoll(this.knex, 'receipts', page.now));
+    return this.track(() => this.takeTurn(page));
+  }
+
+  recordInbound(page: InboundPage): Promise<PageOutcome> {
+    return this.track(() => recordInboundPage(this.knex, page.messages, page.quarantined, this.months, page.now));
+  }
+
+  /** close() waits for every page already handed over, from its turn in the queue to its answer. */
+  private track(record: () => Promise<PageOutcome>): Promise<PageOutcome> {
+    if (this.closed) return Promise.reject(new PageWriterError('page store closed', null));
+    const recording = record();
     const settled = recording.then(() => undefined, () => undefined);
     this.inFlight.add(settled);
     void settled.then(() => this.inFlight.delete(settled));
     return recording;
   }
 
-  private async takeTurn(page: ReceiptsPage): Promise<ReceiptsPageResult> {
+  private async takeTurn(page: ReceiptsPage): Promise<PageOutcome> {
     const client = (this.knex as unknown as { client: KnexClientLike }).client;
     const conn = await client.acquireConnection();
     try {
@@ -74,38 +86,38 @@ export class ReceiptsWriter {
     }
   }
 
-  private send(page: ReceiptsPage): Promise<ReceiptsPageResult> {
+  private send(page: ReceiptsPage): Promise<PageOutcome> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    return new Promise<ReceiptsPageResult>((resolvePage, rejectPage) => {
+    return new Promise<PageOutcome>((resolvePage, rejectPage) => {
       this.pending.set(id, { resolve: resolvePage, reject: rejectPage });
       worker.postMessage({ id, page } satisfies WriterRequest);
     });
   }
 
   private start(): Worker {
-    const worker = new Worker(workerFile(), { workerData: this.data });
+    const worker = new Worker(writerFile(), { workerData: this.data });
     worker.on('message', (answer: WriterAnswer) => {
       const waiting = this.pending.get(answer.id);
       if (!waiting) return;
       this.pending.delete(answer.id);
       if (answer.ok) waiting.resolve(answer.result);
-      else waiting.reject(new ReceiptsWriterError(answer.message, answer.code));
+      else waiting.reject(new PageWriterError(answer.message, answer.code));
     });
     const fail = (err: Error): void => {
       if (this.worker === worker) this.worker = null;
       for (const waiting of this.pending.values()) waiting.reject(err);
       this.pending.clear();
     };
-    worker.on('error', (err) => fail(new ReceiptsWriterError(`receipts writer thread failed: ${err.message}`, null)));
-    worker.on('exit', (code) => fail(new ReceiptsWriterError(`receipts writer thread exited (code ${code})`, null)));
+    worker.on('error', (err) => fail(new PageWriterError(`SQLite page writer thread failed: ${err.message}`, null)));
+    worker.on('exit', (code) => fail(new PageWriterError(`SQLite page writer thread exited (code ${code})`, null)));
     // Not a reason to keep the process alive on its own.
     worker.unref();
     this.worker = worker;
     return worker;
   }
 
-  /** Lets the page being written finish, then closes the thread's connection and the thread. */
+  /** Lets the pages being recorded finish, then closes the thread's connection and the thread. */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.inFlight]);

@@ -1,0 +1,127 @@
+/**
+ * The SQLite page store's writer thread (page-store-sqlite.ts starts it): one better-sqlite3
+ * connection on the daemon's SQLite file, with the same pragmas as every other connection, that
+ * records one page per message it is sent and answers with the outcome or the error.
+ *
+ * Why better-sqlite3 and prepared one-row statements: on the ORM's driver (node-sqlite3) a page
+ * travels as JSON that SQLite unpacks with json_each, every statement is compiled again, and each
+ * one is a round trip between the event loop and the driver's threads. Prepared statements in a
+ * synchronous driver do the same work in about half the database time (BENCHMARKS.md), and on
+ * this thread the event loop never waits for it. The rows and conflict rules are page-sql.ts's,
+ * the decisions page-merge.ts's, exactly as on PostgreSQL (page-store-postgres.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { SQLITE_CONNECTION_PRAGMAS } from '../db/sqlite-pragmas';
+import { USAGE_ADDS_DELTA, USAGE_COLUMNS, UsageDeltas } from '../usage/aggregates';
+import { MonthBucketer } from '../usage/month';
+import { ackIdsOf, greatestPerMessage, mergeReceipt, uniqueBy, type StoredMessage } from './page-merge';
+import {
+  CLINIC_SEEN, MESSAGE_COLUMNS, MESSAGE_IF_NEW, MESSAGE_TAKES_RECEIPT, messageRow, QUARANTINE_COLUMNS, QUARANTINE_SEEN_AGAIN, quarantineRow,
+  RECEIPT_COLUMNS, RECEIPT_IF_NEW, receiptRow, STREAM_PROGRESS,
+} from './page-sql';
+import type { PageOutcome, ReceiptsPage } from './page-store';
+
+export interface WriterData {
+  path: string;
+  officeTz: string;
+}
+
+export interface WriterRequest {
+  id: number;
+  page: ReceiptsPage;
+}
+
+export type WriterAnswer =
+  | { id: number; ok: true; result: PageOutcome }
+  | { id: number; ok: false; message: string; code: string | null };
+
+const insertSql = (table: string, columns: readonly string[], onConflict: string): string =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ${onConflict}`;
+
+class ReceiptsRecorder {
+  private readonly insertReceipt: Database.Statement;
+  private readonly insertMessage: Database.Statement;
+  private readonly readMessage: Database.Statement;
+  private readonly updateMessage: Database.Statement;
+  private readonly upsertQuarantine: Database.Statement;
+  private readonly addUsage: Database.Statement;
+  private readonly seeClinic: Database.Statement;
+  private readonly progress: Database.Statement;
+  /** BEGIN IMMEDIATE, like every other transaction on this file (src/db/sqlite-immediate.ts). */
+  private readonly transaction: (page: ReceiptsPage) => PageOutcome;
+
+  constructor(db: Database.Database, private readonly months: MonthBucketer) {
+    this.insertReceipt = db.prepare(insertSql('receipts', RECEIPT_COLUMNS, RECEIPT_IF_NEW));
+    this.insertMessage = db.prepare(insertSql('outbound_messages', MESSAGE_COLUMNS, MESSAGE_IF_NEW));
+    this.readMessage = db.prepare('SELECT clinic_id, sent_at, status, charge_micros, final_receipt_id, final_status_at FROM outbound_messages WHERE guid = ?');
+    this.updateMessage = db.prepare(insertSql('outbound_messages', MESSAGE_COLUMNS, MESSAGE_TAKES_RECEIPT));
+    this.upsertQuarantine = db.prepare(insertSql('quarantine', QUARANTINE_COLUMNS, QUARANTINE_SEEN_AGAIN));
+    this.addUsage = db.prepare(insertSql('monthly_usage', USAGE_COLUMNS, USAGE_ADDS_DELTA));
+    this.seeClinic = db.prepare(insertSql('clinics', ['clinic_id', 'seen_in_traffic'], CLINIC_SEEN));
+    this.progress = db.prepare(insertSql('stream_state', ['stream', 'last_ok_at', 'items_recorded'], STREAM_PROGRESS));
+    const tx = db.transaction((page: ReceiptsPage) => this.write(page));
+    this.transaction = (page) => tx.immediate(page);
+  }
+
+  /** Records the page in one transaction; throws (and rolls back) on any failure. */
+  record(page: ReceiptsPage): PageOutcome {
+    return this.transaction(page);
+  }
+
+  private write({ receipts, quarantined, now }: ReceiptsPage): PageOutcome {
+    const unique = uniqueBy(receipts, (r) => r.receiptId);
+    let recorded = 0;
+    for (const r of unique) recorded += this.insertReceipt.run(receiptRow(r, now)).changes;
+
+    for (const e of uniqueBy(quarantined, (q) => `${q.kind}|${q.itemKey}`)) this.upsertQuarantine.run(quarantineRow(e, now));
+
+    const deltas = new UsageDeltas();
+    for (const r of greatestPerMessage(unique).values()) {
+      const row = messageRow(r, now);
+      // Nearly every message of a backlog is new: the insert's own key lookup is the only one.
+      if (this.insertMessage.run(row).changes === 1) {
+        mergeReceipt(null, r, this.months, deltas);
+        continue;
+      }
+      const stored = this.readMessage.get(r.guid) as StoredMessage | undefined;
+      if (stored === undefined) throw new Error('a message neither inserted nor found'); // cannot happen: fail the page, never miscount
+      if (mergeReceipt(stored, r, this.months, deltas)) this.updateMessage.run(row);
+    }
+    const usage = deltas.rows(now);
+    for (const row of usage) this.addUsage.run(row);
+    // better-sqlite3 binds no booleans: SQLite stores true as 1.
+    for (const clinicId of new Set(unique.map((r) => r.clinicId))) this.seeClinic.run(clinicId, 1);
+    this.progress.run('receipts', now, recorded);
+    return {
+      recorded, duplicates: receipts.length - recorded, quarantined: quarantined.length, usagePairs: usage.length,
+      ackIds: ackIdsOf(unique.map((r) => r.receiptId), quarantined), sendGuids: [],
+    };
+  }
+}
+
+function main(): void {
+  const port = parentPort!;
+  const { path, officeTz } = workerData as WriterData;
+  const db = new Database(path, { fileMustExist: true });
+  for (const pragma of SQLITE_CONNECTION_PRAGMAS) db.exec(pragma);
+  const recorder = new ReceiptsRecorder(db, new MonthBucketer(officeTz));
+  port.on('message', (msg: WriterRequest | 'close') => {
+    if (msg === 'close') {
+      db.close();
+      port.close();
+      return;
+    }
+    let answer: WriterAnswer;
+    try {
+      answer = { id: msg.id, ok: true, result: recorder.record(msg.page) };
+    } catch (err) {
+      const e = err as Error & { code?: unknown };
+      answer = { id: msg.id, ok: false, message: e.message, code: typeof e.code === 'string' ? e.code : null };
+    }
+    port.postMessage(answer);
+  });
+}
+
+// Loaded as the writer thread's entry point; importing it elsewhere (for its types) does nothing.
+if (parentPort !== null && (workerData as Partial<WriterData> | null)?.officeTz !== undefined) main();
