@@ -15,8 +15,9 @@ import { openDatabase, type Database } from '../../src/db/orm';
 import { rowsOf } from '../../src/db/bulk-sql';
 import type { ValidInbound, ValidReceipt } from '../../src/hq/schemas';
 import { mulberry32 } from '../../src/hq-mock/prng';
-import { pickFinal } from '../../src/ingest/final-receipt';
-import { recordInboundPage, recordReceiptsPage, type PageOutcome } from '../../src/ingest/record-page';
+import type { PageOutcome } from '../../src/ingest/page-store';
+import { PostgresPageStore } from '../../src/ingest/page-store-postgres';
+import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { MonthBucketer } from '../../src/usage/month';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
@@ -82,7 +83,7 @@ describe('page transactions side by side on PostgreSQL', () => {
         });
       }
     }
-    const outcomes = await recordTogether(receipts, 40, 8, (db, page) => recordReceiptsPage(db.knex, page, [], months, NOW));
+    const outcomes = await recordTogether(receipts, 40, 8, (db, page) => new PostgresPageStore(db.knex, months).recordReceipts({ receipts: page, quarantined: [], now: NOW }));
 
     expect(outcomes.reduce((n, o) => n + o.recorded, 0)).toBe(receipts.length);
     expect(outcomes.reduce((n, o) => n + o.duplicates, 0)).toBe(receipts.length);
@@ -92,7 +93,8 @@ describe('page transactions side by side on PostgreSQL', () => {
     const want = new Map<string, { count: number; micros: number }>();
     const finals = new Map<string, string>();
     for (const [guid, list] of byGuid) {
-      const final = pickFinal(list)!;
+      // The final-receipt rule, computed here on its own: the latest statusAt, then the greater receiptId.
+      const final = list.reduce((a, b) => (b.statusAtMs > a.statusAtMs || (b.statusAtMs === a.statusAtMs && b.receiptId > a.receiptId) ? b : a));
       finals.set(guid, final.receiptId);
       const key = `${months.monthOf(final.sentAtMs)}|${final.clinicId}`;
       const w = want.get(key) ?? { count: 0, micros: 0 };
