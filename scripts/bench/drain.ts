@@ -191,7 +191,8 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
   }
 }
 
-async function diffStatus(statusUrl: string, truth: Truth): Promise<string[]> {
+/** Differences between /status and the mock's truth, month by month (empty: equal to the micro-dollar). */
+export async function diffStatus(statusUrl: string, truth: Truth): Promise<string[]> {
   const diffs: string[] = [];
   const norm = (u: { sentCount: number; sentChargesUsd: string; receivedCount: number; receivedChargesUsd: string } | undefined): string =>
     u ? `${u.sentCount}/${Number(u.sentChargesUsd).toFixed(6)}/${u.receivedCount}/${Number(u.receivedChargesUsd).toFixed(6)}` : 'absent';

@@ -14,6 +14,8 @@ import { runAggregates, type AggregatesResult } from './aggregates';
 import { runBaseline, type BaselineResult } from './baseline';
 import { runConversations, type ConversationsResult } from './conversations';
 import { runDrain, type DrainResult } from './drain';
+import { postgresBin } from './postgres';
+import { runScale, scaleTable, type ScaleResult } from './scale';
 import { buildMonthDb, copyMonthDb, type MonthDb } from './month-db';
 import { hasBuild, ROOT, startScriptNodeFlags } from './procs';
 import { runSoak, runStartup, runStatus, type SoakResult, type StartupResult, type StatusResult } from './status';
@@ -31,7 +33,14 @@ the figures into BENCHMARKS.md. Every figure is the median of --runs runs.
 
 Options:
   --smoke                 small and quick (a few thousand items, ~30 s): checks that everything
-                          runs and counts right; writes nothing (for .ci/run)
+                          runs and counts right; writes nothing (for .ci/run); includes a tiny
+                          scale run (2 worker processes on PostgreSQL when it is installed, 2
+                          pollers on SQLite)
+  --scale                 only the scale-out benchmark: the drain's backlog with 1..4 worker
+                          processes on a throw-away PostgreSQL and 1 and 2 pollers on SQLite
+                          (its figures go into their own block of BENCHMARKS.md)
+  --scale-processes LIST  worker process counts on PostgreSQL (default 1,2,3,4; '' for none)
+  --sqlite-pollers LIST   pollers per stream on SQLite (default 1,2; '' for none)
   --runs N                runs per figure (default 3; 1 with --smoke)
   --only LIST             some of: drain,memory,aggregates,status,startup,conversations
                           (default: all); drain includes the drain's peak RSS, memory is the
@@ -71,6 +80,9 @@ interface Options {
   daemonRoot: string | undefined;
   label: string;
   strict: boolean;
+  scale: boolean;
+  scaleProcesses: number[];
+  sqlitePollers: number[];
 }
 
 const SECTIONS = ['drain', 'memory', 'aggregates', 'status', 'startup', 'conversations'];
@@ -80,7 +92,18 @@ const OPTIONS = {
   'month-messages': { type: 'string' }, clinics: { type: 'string' }, 'soak-seconds': { type: 'string' }, 'soak-rate': { type: 'string' },
   dir: { type: 'string' }, keep: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'string' }, 'daemon-root': { type: 'string' },
   label: { type: 'string' }, strict: { type: 'boolean' },
+  scale: { type: 'boolean' }, 'scale-processes': { type: 'string' }, 'sqlite-pollers': { type: 'string' },
 } as const;
+
+/** A comma-separated list of counts from 1 to 16 ('' for none). */
+function countList(name: string, raw: string | undefined, fallback: number[]): number[] {
+  if (raw === undefined) return fallback;
+  return raw.split(',').map((t) => t.trim()).filter(Boolean).map((t) => {
+    const n = Number(t);
+    if (!Number.isInteger(n) || n < 1 || n > 16) throw new UsageError(`--${name}: ${JSON.stringify(t)} is not a count from 1 to 16`);
+    return n;
+  });
+}
 
 function parseArgs(argv: string[]): Options | 'help' {
   const { values: v, help } = parseCommandLine(argv, OPTIONS);
@@ -88,6 +111,7 @@ function parseArgs(argv: string[]): Options | 'help' {
   const o: Options = {
     smoke: false, runs: 3, only: new Set(SECTIONS), receipts: 1_000_000, inbound: 200_000, monthMessages: 1_000_000, clinics: 100,
     soakSeconds: 1800, soakRate: 25, dir: '/var/tmp', keep: false, out: join(ROOT, 'BENCHMARKS.md'), json: null, daemonRoot: undefined, label: 'current', strict: false,
+    scale: false, scaleProcesses: [1, 2, 3, 4], sqlitePollers: [1, 2],
   };
   const int = (name: keyof typeof OPTIONS, min: number, fallback: number): number => intOption(name, v[name] as string | undefined, min, Number.MAX_SAFE_INTEGER) ?? fallback;
   const runsSet = v.runs !== undefined;
@@ -112,6 +136,11 @@ function parseArgs(argv: string[]): Options | 'help' {
   if (v['daemon-root'] !== undefined) o.daemonRoot = resolve(v['daemon-root']);
   if (v.label !== undefined) o.label = v.label;
   o.strict = v.strict === true;
+  o.scale = v.scale === true;
+  o.scaleProcesses = countList('scale-processes', v['scale-processes'] as string | undefined, o.scaleProcesses);
+  o.sqlitePollers = countList('sqlite-pollers', v['sqlite-pollers'] as string | undefined, o.sqlitePollers);
+  // --scale runs the scale-out benchmark alone (its own block of BENCHMARKS.md).
+  if (o.scale && v.only === undefined) o.only = new Set();
   if (o.smoke) {
     if (!runsSet) o.runs = 1;
     if (!explicit.has('--receipts')) o.receipts = 3000;
@@ -119,6 +148,12 @@ function parseArgs(argv: string[]): Options | 'help' {
     if (!explicit.has('--month-messages')) o.monthMessages = 20_000;
     if (!explicit.has('--clinics')) o.clinics = 20;
     if (!explicit.has('--soak-seconds')) o.soakSeconds = 5;
+    // A tiny scale run: two processes writing side by side on PostgreSQL (when installed), two pollers on SQLite.
+    if (!o.scale && v.only === undefined) {
+      o.scale = true;
+      if (!explicit.has('--scale-processes')) o.scaleProcesses = postgresBin() ? [2] : [];
+      if (!explicit.has('--sqlite-pollers')) o.sqlitePollers = [2];
+    }
   }
   return o;
 }
@@ -137,6 +172,7 @@ interface Results {
   status?: StatusResult;
   soak?: SoakResult;
   conversations?: ConversationsResult;
+  scale?: ScaleResult;
 }
 
 interface Check {
@@ -205,7 +241,37 @@ function checks(r: Results): Check[] {
     out.push({ what: 'start-up to the first 200 from /readyz', target: '< 2,000 ms', measured: `${fmt(ms)} ms`, ok: ms < 2000 });
   }
   if (r.conversations) out.push(...conversationChecks(r.conversations));
+  if (r.scale) out.push(...scaleChecks(r.scale));
   return out;
+}
+
+function scaleChecks(s: ScaleResult): Check[] {
+  const out: Check[] = [];
+  const three = s.runs.find((x) => x.engine === 'postgresql' && x.workerProcesses === 3);
+  if (three?.speedup != null) {
+    out.push({ what: 'scale: 3 worker processes on PostgreSQL ÷ 1 process (items/s)', target: '≥ 1.8×', measured: `${three.speedup.toFixed(2)}× (${three.itemsPerSecond.toLocaleString('en-US')}/s)`, ok: three.speedup >= 1.8 });
+  }
+  const wrong = s.runs.filter((x) => x.problems.length > 0);
+  out.push({ what: 'scale: /status equals the truth and every item is stored once, in every layout', target: 'no difference',
+    measured: wrong.length === 0 ? `equal (${s.runs.length} runs)` : wrong.map((x) => `${x.engine} ${x.workerProcesses}×${x.pollersPerStream}: ${x.problems[0]}`).join('; '), ok: wrong.length === 0, correctness: true });
+  return out;
+}
+
+const SCALE_MARKERS = { begin: '<!-- bench:scale:begin (written by npm run bench -- --scale; edit outside these markers) -->', end: '<!-- bench:scale:end -->' };
+
+function scaleSection(r: Results, o: Options, s: ScaleResult, list: Check[]): string {
+  const m = r.machine;
+  const flags = [
+    o.receipts !== 1_000_000 ? `--receipts ${o.receipts}` : '', o.inbound !== 200_000 ? `--inbound ${o.inbound}` : '',
+    o.scaleProcesses.join(',') !== '1,2,3,4' ? `--scale-processes ${o.scaleProcesses.join(',')}` : '', o.sqlitePollers.join(',') !== '1,2' ? `--sqlite-pollers ${o.sqlitePollers.join(',')}` : '',
+  ].filter(Boolean).join(' ');
+  return [
+    `Generated by \`npm run bench -- --scale${flags ? ` ${flags}` : ''}\` (${r.label} build) on ${r.startedAt}; ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB; load at start ${m.loadAtStart.join(' / ')}, at end ${(r.loadAtEnd ?? []).join(' / ')}.`, '',
+    '| what | target | measured | |', '| --- | --- | --- | --- |',
+    ...list.map((x) => `| ${x.what.replace(/^scale: /, '')} | ${x.target} | ${x.measured} | ${x.ok ? 'met' : '**missed**'} |`), '',
+    `${s.receipts.toLocaleString('en-US')} receipts and ${s.inbound.toLocaleString('en-US')} replies wait at the HQ mock (its own process, no faults). Each run: a fresh database, redis-server and mock; one \`scheduler,status\` process and N \`workers\` processes (the pm2 layout), with \`ingest.pollers\` = the pollers column. Items/s from the first acknowledged item to the last; the load average of the machine is beside each run.`, '',
+    ...scaleTable(s),
+  ].join('\n');
 }
 
 function reportSection(r: Results, o: Options, list: Check[]): string {
@@ -385,6 +451,13 @@ async function main(): Promise<void> {
         runs: o.runs, sequential: o.smoke ? 500 : 2000, concurrentClients: 20, concurrentRequests: o.smoke ? 2000 : 20_000, daemonRoot: o.daemonRoot,
       }, log);
     }
+    if (o.scale) {
+      log(`scale: ${o.receipts} receipts + ${o.inbound} inbound; PostgreSQL with ${o.scaleProcesses.join(', ') || 'no'} worker process(es), SQLite with ${o.sqlitePollers.join(', ') || 'no'} poller(s)`);
+      results.scale = await runScale({
+        receipts: o.receipts, inbound: o.inbound, dir: join(base, 'scale'), postgresProcesses: o.scaleProcesses, sqlitePollers: o.sqlitePollers,
+        timeoutMs: 3_600_000, seed: 1, daemonRoot: o.daemonRoot, keep: o.keep, log,
+      });
+    }
     if (o.only.has('conversations')) {
       const size = o.smoke ? { sent: 20_000, replies: 6_000, phones: 600, requests: 300 } : { sent: 1_000_000, replies: 300_000, phones: 30_000, requests: 2000 };
       log(`conversations: ${size.sent} texts + ${size.replies} replies over ${size.phones} numbers`);
@@ -412,7 +485,8 @@ async function main(): Promise<void> {
   if (o.json) writeFileSync(o.json, `${JSON.stringify(results, null, 2)}\n`);
   if (!o.smoke) {
     if (results.conversations) writeReport(o.out, conversationsSection(results, results.conversations, conversationChecks(results.conversations)), CONVERSATIONS_MARKERS);
-    if (SECTIONS.some((s) => s !== 'conversations' && o.only.has(s))) writeReport(o.out, reportSection(results, o, list.filter((c) => !c.what.startsWith('messages:'))));
+    if (results.scale) writeReport(o.out, scaleSection(results, o, results.scale, scaleChecks(results.scale)), SCALE_MARKERS);
+    if (SECTIONS.some((s) => s !== 'conversations' && o.only.has(s))) writeReport(o.out, reportSection(results, o, list.filter((c) => !c.what.startsWith('messages:') && !c.what.startsWith('scale:'))));
     log(`bench: figures written to ${o.out}`);
   }
   const correctnessFailed = list.some((c) => !c.ok && c.correctness);
