@@ -91,7 +91,7 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
       ECONNECTOR_ROLES: roles,
       ...(instance === null ? {} : { NODE_APP_INSTANCE: String(instance) }),
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      ...(layout.pollers > 1 ? { ECONNECTOR_CONFIG: JSON.stringify({ ingest: { pollers: layout.pollers } }) } : {}),
+      ECONNECTOR_CONFIG: JSON.stringify({ ingest: { pollers: { receipts: layout.pollers, inbound: layout.pollers } } }),
     });
     const loadAtStart = load1();
     const pgCpuBefore = pg?.cpuSeconds() ?? null;

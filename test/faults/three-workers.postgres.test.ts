@@ -26,7 +26,7 @@ import { tempDir } from '../support/tmp';
 const TZ = 'America/Denver';
 const DAY = 86_400_000;
 /** Pollers per stream, across all processes (ingest.pollers). */
-const POLLERS = 1;
+const POLLERS = 3;
 
 interface Proc {
   label: string;
@@ -65,7 +65,7 @@ describe('three worker processes on one PostgreSQL, with lost acks and a kill -9
         hq: { pageSize: 100, timeoutMs: 3000, backoff: { baseMs: 100, maxMs: 2000 } },
         // Short jobs hand the streams from process to process; several pollers per stream write
         // pages of one stream side by side.
-        ingest: { maxPagesPerJob: 5, ...(POLLERS > 1 ? { pollers: POLLERS } : {}) },
+        ingest: { maxPagesPerJob: 5, pollers: { receipts: POLLERS, inbound: POLLERS } },
         testClock: { offsetMs: mock.clock.offset },
       }),
       ...extra,
