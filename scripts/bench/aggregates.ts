@@ -12,7 +12,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import { openDatabase } from '../../src/db/orm';
 import { rowsOf } from '../../src/db/bulk-sql';
-import type { ValidReceipt } from '../../src/hq/schemas';
+import type { ValidReceipt } from '../../src/hq/items';
 import { formatGuid, seededGuidWords } from '../../src/hq-mock/ids';
 import { mulberry32, randInt } from '../../src/hq-mock/prng';
 import { PostgresPageStore } from '../../src/ingest/page-store-postgres';

@@ -14,7 +14,7 @@ import Fastify from 'fastify';
 import type { AppContext } from '../../src/daemon/context';
 import { insertRows, rowsOf, type SqlValue } from '../../src/db/bulk-sql';
 import { openDatabase } from '../../src/db/orm';
-import type { ValidInbound } from '../../src/hq/schemas';
+import type { ValidInbound } from '../../src/hq/items';
 import { mulberry32, randInt } from '../../src/hq-mock/prng';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { markConversationRead } from '../../src/office/replies';

@@ -1,7 +1,7 @@
 /**
  * The shapes of HQ's answers (docs/hq-api.md), checked at the edge with zod, so that
  * everything behind the HQ client works with typed values: instants as epoch milliseconds and
- * money as integer micro-dollars.
+ * money as integer micro-dollars. A page's items are checked one by one in items.ts.
  *
  * Items accept unknown extra fields (HQ may add fields; an item is malformed only when a field we
  * rely on is missing or wrong) and drop them from the parsed value. Error summaries
@@ -82,88 +82,20 @@ export function parseIsoUtcMs(value: string): number | null {
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
-const storable = z.string().refine(isStorableText, { message: MSG.storable });
-const id = z.string().min(1).max(MAX_ID_LENGTH).refine(isStorableText, { message: MSG.storable });
+/** Field schemas the item shapes (items.ts) and the answers here share. */
+export const storable = z.string().refine(isStorableText, { message: MSG.storable });
+export const id = z.string().min(1).max(MAX_ID_LENGTH).refine(isStorableText, { message: MSG.storable });
 const positiveInt = z.number().int().positive();
-const int32 = positiveInt.max(MAX_INT32);
+export const int32 = positiveInt.max(MAX_INT32);
 const money = z.string().max(40).refine(isUsdString, { message: MSG.usd }).transform((s) => parseUsdToMicros(s));
-const itemCharge = money.refine((micros) => micros <= MAX_ITEM_CHARGE_MICROS, { message: MSG.charge });
-const timestampMs = z
+export const itemCharge = money.refine((micros) => micros <= MAX_ITEM_CHARGE_MICROS, { message: MSG.charge });
+export const timestampMs = z
   .string()
   .max(40)
   .refine((s) => parseIsoUtcMs(s) !== null, { message: MSG.timestamp })
   .transform((s) => parseIsoUtcMs(s) as number);
-const phone = z.string().regex(E164, { message: MSG.e164 });
-const countryCode = z.string().regex(COUNTRY, { message: MSG.country });
-
-export interface ValidReceipt {
-  receiptId: string;
-  guid: string;
-  clinicId: number;
-  status: ReceiptStatus;
-  chargeMicros: number;
-  segments: number;
-  countryCode: string;
-  sentAtMs: number;
-  statusAtMs: number;
-}
-
-export interface ValidInbound {
-  inboundId: string;
-  clinicId: number;
-  fromPhone: string;
-  toPhone: string;
-  body: string;
-  receivedAtMs: number;
-  chargeMicros: number;
-  segments: number;
-}
-
-export const receiptSchema: z.ZodType<ValidReceipt> = z
-  .object({
-    receiptId: id,
-    guid: id,
-    clinicId: int32,
-    status: z.enum(RECEIPT_STATUSES),
-    chargeUsd: itemCharge,
-    segments: int32,
-    countryCode,
-    sentAt: timestampMs,
-    statusAt: timestampMs,
-  })
-  .transform((r) => ({
-    receiptId: r.receiptId,
-    guid: r.guid,
-    clinicId: r.clinicId,
-    status: r.status,
-    chargeMicros: r.chargeUsd,
-    segments: r.segments,
-    countryCode: r.countryCode,
-    sentAtMs: r.sentAt,
-    statusAtMs: r.statusAt,
-  }));
-
-export const inboundSchema: z.ZodType<ValidInbound> = z
-  .object({
-    inboundId: id,
-    clinicId: int32,
-    fromPhone: phone,
-    toPhone: phone,
-    body: storable.max(MAX_BODY_LENGTH),
-    receivedAt: timestampMs,
-    chargeUsd: itemCharge,
-    segments: int32,
-  })
-  .transform((m) => ({
-    inboundId: m.inboundId,
-    clinicId: m.clinicId,
-    fromPhone: m.fromPhone,
-    toPhone: m.toPhone,
-    body: m.body,
-    receivedAtMs: m.receivedAt,
-    chargeMicros: m.chargeUsd,
-    segments: m.segments,
-  }));
+export const phone = z.string().regex(E164, { message: MSG.e164 });
+export const countryCode = z.string().regex(COUNTRY, { message: MSG.country });
 
 // Page envelopes: items stay unknown here, each is validated on its own (a bad item is quarantined,
 // a bad envelope is a transient failure of the whole GET).

@@ -19,10 +19,9 @@ import type { HqClient } from '../hq/client';
 import type { HqStream } from '../texting/streams';
 import type { Backoff } from '../util/backoff';
 import type { PageOutcome, PageStore } from './page-store';
-import { quarantineEntry, splitPage, type QuarantineEntry, type SplitPage } from './validate';
+import { quarantineEntry, splitPage, type QuarantineEntry, type SplitPage, type ValidInbound, type ValidReceipt } from '../hq/items';
 import { itemFailureReason, noteDatabaseError } from '../db/errors';
 import { createHash } from 'node:crypto';
-import type { ValidInbound, ValidReceipt } from '../hq/schemas';
 
 export interface DrainDeps {
   hq: HqClient;

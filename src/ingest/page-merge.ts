@@ -17,10 +17,9 @@
  * before can never exceed it, and no page reads a message's old receipts again. So replaying any
  * page, in any order, any number of times, changes nothing.
  */
-import type { ValidReceipt } from '../hq/schemas';
+import type { ValidReceipt, QuarantineEntry } from '../hq/items';
 import { sentContribution, type UsageDeltas } from '../usage/aggregates';
 import type { MonthBucketer } from '../usage/month';
-import type { QuarantineEntry } from './validate';
 
 export interface ReceiptOrderKey {
   statusAtMs: number;

@@ -4,8 +4,8 @@
  * exactly the same thing.
  */
 import type { SqlValue } from '../db/bulk-sql';
-import { isStorableText, type ValidReceipt } from '../hq/schemas';
-import type { QuarantineEntry } from './validate';
+import { isStorableText } from '../hq/schemas';
+import type { ValidReceipt, QuarantineEntry } from '../hq/items';
 
 export const RECEIPT_COLUMNS = ['receipt_id', 'guid', 'clinic_id', 'status', 'charge_micros', 'segments', 'country_code', 'sent_at', 'status_at', 'recorded_at'];
 export const MESSAGE_COLUMNS = ['guid', 'clinic_id', 'sent_at', 'status', 'charge_micros', 'segments', 'final_receipt_id', 'final_status_at', 'origin', 'created_at'];

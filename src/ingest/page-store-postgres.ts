@@ -9,7 +9,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import { insertPreparedReturning, insertRows, isSqlite, PreparedRows, selectIn, type SqlValue } from '../db/bulk-sql';
 import { pageTransaction } from '../db/pg-serialized';
-import type { ValidReceipt } from '../hq/schemas';
+import type { ValidReceipt } from '../hq/items';
 import { applyUsageDeltas, UsageDeltas } from '../usage/aggregates';
 import type { MonthBucketer } from '../usage/month';
 import { ackIdsOf, byCodeUnit, greatestPerMessage, mergeReceipt, uniqueBy, type StoredMessage } from './page-merge';

@@ -10,8 +10,7 @@
  * usage deltas of what changed. A page with no item at all is still a good poll (readiness judges
  * the age of the last one). A rejected promise means nothing of the page is stored.
  */
-import type { ValidInbound, ValidReceipt } from '../hq/schemas';
-import type { QuarantineEntry } from './validate';
+import type { ValidInbound, ValidReceipt, QuarantineEntry } from '../hq/items';
 
 export interface ReceiptsPage {
   receipts: readonly ValidReceipt[];

@@ -18,11 +18,10 @@ import type { MonthBucketer } from '../usage/month';
 import { CLINIC_SEEN, QUARANTINE_COLUMNS, QUARANTINE_SEEN_AGAIN, quarantineRow, STREAM_PROGRESS } from './page-sql';
 import { ackIdsOf, byCodeUnit, uniqueBy } from './page-merge';
 import type { PageOutcome } from './page-store';
-import type { ValidInbound } from '../hq/schemas';
+import type { ValidInbound, QuarantineEntry } from '../hq/items';
 import { recordStreamOk } from '../db/store/stream-state';
 import { markUsageDirty } from '../db/store/usage-dirty';
 import type { HqStream } from '../texting/streams';
-import type { QuarantineEntry } from './validate';
 import { actOnNewInbound, annotateInbound } from '../office/inbound';
 import { flagsForNewReplies, noteActivity } from '../office/conversations';
 

@@ -20,7 +20,7 @@ import type { Knex } from '@mikro-orm/knex';
 import { chunks, insertRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
 import { appendCommlog, COMMLOG_KEYS, type CommlogEntry } from '../db/commlog';
 import { lockKeys, LOCK_SPACE } from '../db/pg-serialized';
-import type { ValidInbound } from '../hq/schemas';
+import type { ValidInbound } from '../hq/items';
 import { countSegments } from '../texting/segments';
 import { helpReplyText, startConfirmationText, stopConfirmationText } from './help-reply';
 import { detectKeyword, isPlainYes, type Keyword } from './keywords';

@@ -13,7 +13,7 @@
  */
 import { openDatabase, type Database } from '../../src/db/orm';
 import { rowsOf } from '../../src/db/bulk-sql';
-import type { ValidInbound, ValidReceipt } from '../../src/hq/schemas';
+import type { ValidInbound, ValidReceipt } from '../../src/hq/items';
 import { mulberry32 } from '../../src/hq-mock/prng';
 import type { PageOutcome } from '../../src/ingest/page-store';
 import { PostgresPageStore } from '../../src/ingest/page-store-postgres';

@@ -9,10 +9,9 @@
 import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
-import type { ValidReceipt } from '../../src/hq/schemas';
+import type { ValidReceipt, QuarantineEntry } from '../../src/hq/items';
 import { PostgresPageStore } from '../../src/ingest/page-store-postgres';
 import { PageWriterError, SqlitePageStore } from '../../src/ingest/page-store-sqlite';
-import type { QuarantineEntry } from '../../src/ingest/validate';
 import { MonthBucketer } from '../../src/usage/month';
 import { tempDir } from '../support/tmp';
 

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../src/db/orm';
-import type { ValidReceipt } from '../../src/hq/schemas';
+import type { ValidReceipt } from '../../src/hq/items';
 import type { PageStore } from '../../src/ingest/page-store';
 import { PostgresPageStore } from '../../src/ingest/page-store-postgres';
 import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';

@@ -10,7 +10,7 @@ import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
 import type { DatabaseTarget } from '../../src/config/types';
 import type { HqClient } from '../../src/hq/client';
-import type { ValidInbound } from '../../src/hq/schemas';
+import type { ValidInbound } from '../../src/hq/items';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { OPTIN_REQUEST_INTERVAL_MS, requestOptin } from '../../src/office/optin';
 import { updatePatient } from '../../src/office/patient-edit';

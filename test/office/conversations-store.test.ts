@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
 import type { DatabaseTarget } from '../../src/config/types';
-import type { ValidInbound } from '../../src/hq/schemas';
+import type { ValidInbound } from '../../src/hq/items';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { insertOfficeMessages } from '../../src/office/send';
 import { listConversations, readThread, unreadCounts } from '../../src/office/conversation-queries';

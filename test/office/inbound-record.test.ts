@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
-import type { ValidInbound } from '../../src/hq/schemas';
+import type { ValidInbound } from '../../src/hq/items';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { upsertPatients, type PatientRecord } from '../../src/office/patients';
 import { helpReplyGuid } from '../../src/office/uuid';

@@ -1,6 +1,4 @@
-import { receiptSchema } from '../../src/hq/schemas';
-import { fastReceipt } from '../../src/ingest/fast-receipt';
-import { splitPage } from '../../src/ingest/validate';
+import { receiptSchema, fastReceipt, splitPage } from '../../src/hq/items';
 import { HqState } from '../../src/hq-mock/hq';
 import { contractReceipt } from '../support/hq-items';
 

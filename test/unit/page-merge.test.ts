@@ -1,4 +1,4 @@
-import type { ValidReceipt } from '../../src/hq/schemas';
+import type { ValidReceipt } from '../../src/hq/items';
 import { compareReceiptOrder, greatestPerMessage, mergeReceipt, type StoredMessage } from '../../src/ingest/page-merge';
 import { UsageDeltas } from '../../src/usage/aggregates';
 import { MonthBucketer } from '../../src/usage/month';

@@ -1,16 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  accountSchema,
-  ackAnswerSchema,
-  HqShapeError,
-  inboundPageSchema,
-  parseHqBody,
-  parseIsoUtcMs,
-  parserFor,
-  receiptSchema,
-  receiptsPageSchema,
-} from '../../src/hq/schemas';
-import { splitPage } from '../../src/ingest/validate';
+import { accountSchema, ackAnswerSchema, HqShapeError, inboundPageSchema, parseHqBody, parseIsoUtcMs, parserFor, receiptsPageSchema } from '../../src/hq/schemas';
+import { receiptSchema, splitPage } from '../../src/hq/items';
 import { contractReceipt } from '../support/hq-items';
 
 const receipt = contractReceipt;

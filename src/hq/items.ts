@@ -1,0 +1,203 @@
+/**
+ * The one place an HQ page's items are checked, before anything is written: their shapes
+ * (docs/hq-api.md), and the split of a page into valid items and quarantine entries (an item that
+ * breaks its shape is stored verbatim in quarantine, then acknowledged; the rest of the page goes
+ * on). Pure: no I/O, so the page store commits both halves in one transaction.
+ *
+ * Items accept unknown extra fields (HQ may add fields; an item is malformed only when a field we
+ * rely on is missing or wrong) and drop them from the parsed value. Reasons name fields and
+ * problems only, never values: items carry phone numbers and message bodies.
+ *
+ * Receipts have a fast path. A backlog is a million receipts, nearly all well formed; zod's
+ * generic machinery (and its refine-then-transform, which parses each timestamp and amount twice)
+ * cost about 5 µs per receipt, a sizeable share of a page's main-thread time (BENCHMARKS.md).
+ * `fastReceipt` accepts ONLY items that `receiptSchema` accepts, and returns exactly what it
+ * returns, with the same checks and limits; for anything else, or any doubt, it returns null and
+ * the schema decides and explains. test/unit/fast-receipt.test.ts holds the two to each other: a
+ * change to receiptSchema must be mirrored in fastReceipt (or fastReceipt made to return null for
+ * what it covers).
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { parseUsdToMicrosOrNull } from '../money';
+import {
+  countryCode, describeIssues, id, int32, isStorableText, itemCharge, MAX_BODY_LENGTH, MAX_ID_LENGTH, MAX_INT32, MAX_ITEM_CHARGE_MICROS, parseIsoUtcMs,
+  phone, RECEIPT_STATUSES, storable, timestampMs, type ReceiptStatus,
+} from './schemas';
+export type ItemKind = 'receipt' | 'inbound';
+
+export interface ValidReceipt {
+  receiptId: string;
+  guid: string;
+  clinicId: number;
+  status: ReceiptStatus;
+  chargeMicros: number;
+  segments: number;
+  countryCode: string;
+  sentAtMs: number;
+  statusAtMs: number;
+}
+
+export interface ValidInbound {
+  inboundId: string;
+  clinicId: number;
+  fromPhone: string;
+  toPhone: string;
+  body: string;
+  receivedAtMs: number;
+  chargeMicros: number;
+  segments: number;
+}
+
+export const receiptSchema: z.ZodType<ValidReceipt> = z
+  .object({
+    receiptId: id,
+    guid: id,
+    clinicId: int32,
+    status: z.enum(RECEIPT_STATUSES),
+    chargeUsd: itemCharge,
+    segments: int32,
+    countryCode,
+    sentAt: timestampMs,
+    statusAt: timestampMs,
+  })
+  .transform((r) => ({
+    receiptId: r.receiptId,
+    guid: r.guid,
+    clinicId: r.clinicId,
+    status: r.status,
+    chargeMicros: r.chargeUsd,
+    segments: r.segments,
+    countryCode: r.countryCode,
+    sentAtMs: r.sentAt,
+    statusAtMs: r.statusAt,
+  }));
+
+export const inboundSchema: z.ZodType<ValidInbound> = z
+  .object({
+    inboundId: id,
+    clinicId: int32,
+    fromPhone: phone,
+    toPhone: phone,
+    body: storable.max(MAX_BODY_LENGTH),
+    receivedAt: timestampMs,
+    chargeUsd: itemCharge,
+    segments: int32,
+  })
+  .transform((m) => ({
+    inboundId: m.inboundId,
+    clinicId: m.clinicId,
+    fromPhone: m.fromPhone,
+    toPhone: m.toPhone,
+    body: m.body,
+    receivedAtMs: m.receivedAt,
+    chargeMicros: m.chargeUsd,
+    segments: m.segments,
+  }));
+
+const STATUSES: ReadonlySet<string> = new Set(RECEIPT_STATUSES);
+/** The schema's `.max(40)` on money and timestamp strings. */
+const MAX_FIELD_LENGTH = 40;
+const COUNTRY = /^[A-Z]{2}$/;
+
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_LENGTH && isStorableText(v);
+const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0 && v <= MAX_INT32;
+
+function timestampMsOf(v: unknown): number | null {
+  return typeof v === 'string' && v.length <= MAX_FIELD_LENGTH ? parseIsoUtcMs(v) : null;
+}
+
+export function fastReceipt(item: unknown): ValidReceipt | null {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return null;
+  const r = item as Record<string, unknown>;
+  const { receiptId, guid, clinicId, status, chargeUsd, segments, countryCode } = r;
+  if (!isId(receiptId) || !isId(guid) || !isInt32(clinicId) || !isInt32(segments)) return null;
+  if (typeof status !== 'string' || !STATUSES.has(status)) return null;
+  if (typeof countryCode !== 'string' || !COUNTRY.test(countryCode)) return null;
+  if (typeof chargeUsd !== 'string' || chargeUsd.length > MAX_FIELD_LENGTH) return null;
+  const chargeMicros = parseUsdToMicrosOrNull(chargeUsd);
+  if (chargeMicros === null || chargeMicros > MAX_ITEM_CHARGE_MICROS) return null;
+  const sentAtMs = timestampMsOf(r.sentAt);
+  if (sentAtMs === null) return null;
+  const statusAtMs = timestampMsOf(r.statusAt);
+  if (statusAtMs === null) return null;
+  return { receiptId, guid, clinicId, status: status as ReceiptStatus, chargeMicros, segments, countryCode, sentAtMs, statusAtMs };
+}
+
+export interface QuarantineEntry {
+  kind: ItemKind;
+  /** Identifies the item for counting distinct quarantined items: its id, or 'sha256:<hex of raw>'. */
+  itemKey: string;
+  /** The id to acknowledge to HQ; null when the item has no usable id and cannot be acknowledged. */
+  ackId: string | null;
+  /** The item verbatim, as JSON. */
+  raw: string;
+  /** Field names and problems only: never the item's values (phones, bodies, amounts). */
+  reason: string;
+}
+
+export interface SplitPage<T> {
+  valid: T[];
+  quarantined: QuarantineEntry[];
+  /** validIndex[i]: the position in the page of valid[i] (to find the item verbatim again). */
+  validIndex: number[];
+}
+
+/** Ids longer than this are not sent back in an ack (HQ never hands out such ids; a body that size is garbage). */
+const MAX_ACK_ID_LENGTH = 1000;
+
+const ID_FIELD: Record<ItemKind, 'receiptId' | 'inboundId'> = { receipt: 'receiptId', inbound: 'inboundId' };
+
+export function splitPage(kind: 'receipt', items: readonly unknown[]): SplitPage<ValidReceipt>;
+export function splitPage(kind: 'inbound', items: readonly unknown[]): SplitPage<ValidInbound>;
+export function splitPage(kind: ItemKind, items: readonly unknown[]): SplitPage<ValidReceipt> | SplitPage<ValidInbound>;
+export function splitPage(kind: ItemKind, items: readonly unknown[]): SplitPage<ValidReceipt | ValidInbound> {
+  const schema = kind === 'receipt' ? receiptSchema : inboundSchema;
+  const valid: Array<ValidReceipt | ValidInbound> = [];
+  const validIndex: number[] = [];
+  const quarantined: QuarantineEntry[] = [];
+  items.forEach((item, index) => {
+    // Well-formed receipts take the fast path (same result); the schema decides everything else.
+    const fast = kind === 'receipt' ? fastReceipt(item) : null;
+    if (fast !== null) {
+      valid.push(fast);
+      validIndex.push(index);
+      return;
+    }
+    const result = schema.safeParse(item);
+    if (result.success) {
+      valid.push(result.data);
+      validIndex.push(index);
+    } else quarantined.push(quarantineEntry(kind, item, describeIssues(result.error.issues, item)));
+  });
+  return { valid, quarantined, validIndex };
+}
+
+/** Builds the quarantine entry of an item that failed validation for `reason`. */
+export function quarantineEntry(kind: ItemKind, item: unknown, reason: string): QuarantineEntry {
+  const raw = rawJson(item);
+  const id = idOf(kind, item);
+  // An id the database cannot store exactly (too long, a NUL, a lone surrogate) keys the item by its content.
+  const itemKey = id !== null && id.length <= MAX_ID_LENGTH && isStorableText(id) ? id : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+  const ackId = id !== null && id.length <= MAX_ACK_ID_LENGTH ? id : null;
+  return { kind, itemKey, ackId, raw, reason };
+}
+
+/** The item's own id field when it is a non-empty string (whatever else is wrong with the item). */
+function idOf(kind: ItemKind, item: unknown): string | null {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return null;
+  const id: unknown = (item as Record<string, unknown>)[ID_FIELD[kind]];
+  return typeof id === 'string' && id.length > 0 ? id : null;
+}
+
+/**
+ * Items come from JSON.parse, so they stringify back; JSON.stringify escapes NUL and lone
+ * surrogates, so the text is always storable. The fallbacks cover what JSON cannot hold.
+ */
+function rawJson(item: unknown): string {
+  try {
+    return JSON.stringify(item) ?? String(item);
+  } catch {
+    return Object.prototype.toString.call(item);
+  }
+}
