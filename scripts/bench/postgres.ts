@@ -82,7 +82,7 @@ export async function startBenchPostgres(dir: string): Promise<BenchPostgres> {
       await c.end().catch(() => undefined);
       if (child.exitCode !== null || Date.now() - started > 30_000) {
         child.kill('SIGKILL');
-        throw new Error(`postgres did not start: ${(err as Error).message}; ${stderr.trim().split('\n').pop() ?? ''}`);
+        throw new Error(`postgres did not start: ${(err as Error).message}; ${stderr.trim().split('\n').pop() ?? ''}`, { cause: err });
       }
       await sleep(200);
     }
