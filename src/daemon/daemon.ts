@@ -128,17 +128,18 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
     // Producers fail fast while Redis is away (a skipped tick is retried by the next one); workers
     // must wait for ever on their blocking commands, as BullMQ requires.
     const producer = await connectRedis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }, logger, 'producer');
+    shutdown.add('close queues', 'redis (producer)', () => producer.quit().catch(() => producer.disconnect()));
     const consumer = hasRole(roles, 'workers') ? await connectRedis(redisUrl, { maxRetriesPerRequest: null }, logger, 'workers') : null;
+    if (consumer) shutdown.add('close queues', 'redis (workers)', () => consumer.quit().catch(() => consumer.disconnect()));
 
     const db = await openDatabase(config.database);
+    shutdown.add('close the database', 'database', () => db.close());
     // "This month" follows the daemon's calendar clock: real time, unless a test moved it (config.testClock).
     const months = new MonthBucketer(config.officeTz, () => Date.now() + config.testClock.offsetMs);
     await checkUsageZone(db, months, logger);
 
     const queues = new JobQueues(registry, producer, config.queue.prefix, logger);
     shutdown.add('close queues', 'queues', () => queues.close());
-    if (consumer) shutdown.add('close queues', 'redis (workers)', () => consumer.quit().catch(() => consumer.disconnect()));
-    shutdown.add('close queues', 'redis (producer)', () => producer.quit().catch(() => producer.disconnect()));
 
     const metrics = createMetrics({ roles, version: packageVersion() });
     const hq = new HqClient({
@@ -150,7 +151,6 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
     });
     const pageStore = openPageStore(db, config.database, months, config.officeTz);
     shutdown.add('close the database', 'page store', () => pageStore.close());
-    shutdown.add('close the database', 'database', () => db.close());
     const app: AppContext = {
       config, logger, db, hq, months, queues, metrics, startedAt, pageStore,
       dbGates: { receipts: new Backoff(config.hq.backoff), inbound: new Backoff(config.hq.backoff) },
@@ -169,7 +169,7 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
           if (ok) recordCompletion(producer, queues.prefix, queue).catch(() => undefined);
         },
       });
-      shutdown.add('stop taking work', 'workers (pause)', () => workers.pause());
+      shutdown.add('stop taking work', 'workers', () => workers.pause());
       // Running jobs see the signal and stop between pages: a page is committed and acknowledged, or abandoned.
       shutdown.add('finish or abandon pages', 'running jobs', async () => {
         stopping.abort(new Error('shutting down'));
@@ -187,13 +187,13 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
         pingRedis: () => producer.ping(),
         queueSnapshot: () => snapshotQueues(queues, producer),
       });
+      // It answers /readyz and the office while pages finish; closed before what it reads goes away.
+      shutdown.add('close servers', 'status server', () => server.close());
       await server.listen({ host: config.status.host, port: config.status.port });
       const address = server.server.address();
       const port = typeof address === 'object' && address ? address.port : config.status.port;
       statusUrl = `http://${config.status.host.includes(':') ? `[${config.status.host}]` : config.status.host}:${port}`;
       metricsUrl = `${statusUrl}/metrics`;
-      // It answers /readyz and the office while pages finish; closed before what it reads goes away.
-      shutdown.add('close servers', 'status server', () => server.close());
     } else {
       const port = metricsPortFor(config.metrics.port, instance);
       if (port !== null) {

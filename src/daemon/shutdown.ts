@@ -1,7 +1,9 @@
 /**
- * Ordered shutdown in named phases. Start-up registers each thing it started under the phase that
- * stops it; stop() runs the phases in this fixed order, each phase's steps in the order they were
- * registered, and logs every phase with its duration. A failing step is logged and the rest go on:
+ * Ordered shutdown in named phases. Start-up registers each thing as soon as it has started, under
+ * the phase that stops it; stop() runs the phases in this fixed order, and within a phase the
+ * steps newest first (what was started later may use what was started before it: the queues use
+ * the Redis connection, the receipts writer the database), and logs every phase with its duration.
+ * Registering at once means a start-up that fails half-way stops exactly what it had started. A failing step is logged and the rest go on:
  * what is left open would otherwise keep the process alive. Under a deadline, a phase that does not
  * end in time stops the shutdown with ShutdownDeadlineError, naming the phase.
  *
@@ -42,7 +44,7 @@ export class Shutdown {
 
   constructor(private readonly logger: Logger) {}
 
-  /** Registers what stops one thing, under the phase it belongs to. */
+  /** Registers what stops one thing, under the phase it belongs to (run newest first within the phase). */
   add(phase: ShutdownPhase, name: string, run: () => Promise<unknown>): void {
     this.steps.get(phase)!.push({ name, run });
   }
@@ -59,7 +61,7 @@ export class Shutdown {
   private async runPhases(deadlineMs: number | undefined): Promise<void> {
     const started = Date.now();
     for (const phase of SHUTDOWN_PHASES) {
-      const steps = this.steps.get(phase)!.splice(0);
+      const steps = this.steps.get(phase)!.splice(0).reverse();
       if (steps.length === 0) continue;
       const phaseStarted = Date.now();
       const work = this.runSteps(steps);

@@ -83,7 +83,7 @@ describe('derived from the jobs', () => {
 });
 
 describe('shutdown phases', () => {
-  it('run in their fixed order whatever the order of registration, each logged; a failing step does not stop the rest', async () => {
+  it('run in their fixed order whatever the order of registration, steps newest first within a phase, each logged; a failing step does not stop the rest', async () => {
     const { lines, logger } = silentLogger();
     const shutdown = new Shutdown(logger);
     const ran: string[] = [];
@@ -93,7 +93,7 @@ describe('shutdown phases', () => {
     });
     shutdown.add('close queues', 'after broken', async () => void ran.push('after broken'));
     await shutdown.stop();
-    expect(ran).toEqual([...SHUTDOWN_PHASES.slice(0, 5), 'after broken', ...SHUTDOWN_PHASES.slice(5)]);
+    expect(ran).toEqual([...SHUTDOWN_PHASES.slice(0, 4), 'after broken', 'close queues', ...SHUTDOWN_PHASES.slice(5)]);
     expect(lines.filter((l) => l.message === 'shutdown phase done').map((l) => l.meta.phase)).toEqual([...SHUTDOWN_PHASES]);
     expect(lines.find((l) => l.message === 'error while stopping')?.meta).toMatchObject({ component: 'broken', error: 'boom' });
     // Once only: a second stop is the first one.
