@@ -2,7 +2,7 @@
  * Ordered shutdown in named phases. Start-up registers each thing as soon as it has started, under
  * the phase that stops it; stop() runs the phases in this fixed order, and within a phase the
  * steps newest first (what was started later may use what was started before it: the queues use
- * the Redis connection, the receipts writer the database), and logs every phase with its duration.
+ * the Redis connection, the page store the database), and logs every phase with its duration.
  * Registering at once means a start-up that fails half-way stops exactly what it had started. A failing step is logged and the rest go on:
  * what is left open would otherwise keep the process alive. Under a deadline, a phase that does not
  * end in time stops the shutdown with ShutdownDeadlineError, naming the phase.

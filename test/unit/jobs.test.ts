@@ -27,12 +27,11 @@ function silentLogger() {
 }
 
 describe('the list of jobs', () => {
-  it('holds every job file of workers/, each declaring one job named after its file', () => {
+  it('holds every job file of workers/, each declaring one job named after its file', async () => {
     const files = readdirSync(WORKERS_DIR).filter((f) => f.endsWith('.ts') && !NOT_JOBS.has(f)).sort();
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const exported = Object.values(require(join(WORKERS_DIR, file)) as Record<string, unknown>)
+      const exported = Object.values((await import(join(WORKERS_DIR, file))) as Record<string, unknown>)
         .filter((v): v is AnyJobDefinition => typeof v === 'object' && v !== null && typeof (v as AnyJobDefinition).handler === 'function');
       expect({ file, jobs: exported.map((j) => j.name) }).toEqual({ file, jobs: [basename(file, '.ts')] });
       expect(ALL_JOBS).toContain(exported[0]);
