@@ -32,10 +32,6 @@ export class Backoff {
     return Math.max(0, this.notBefore - now);
   }
 
-  get consecutiveFailures(): number {
-    return this.failures;
-  }
-
   /** Records a failure and returns the wait it imposes. */
   fail(now: number = monotonicMs()): number {
     this.failures += 1;
