@@ -5,7 +5,7 @@
  * values are checked in settings.ts, the same way whether they came from a file or the environment.
  */
 import { z } from 'zod';
-import { MAX_POLLERS, ROLES } from './types';
+import { MAX_POLLERS, ROLES, UNKNOWN_TEXT_OK_POLICIES } from './types';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 /** A string setting that may be left unset: null (or an empty string) means "not set". */
@@ -64,7 +64,7 @@ export const fileSettingsSchema = z.strictObject({
   shutdown: z.strictObject({ deadlineMs: int(100, 600_000) }),
   // A test hook (docs/testing.md), absent from config/default.json and refused outside NODE_ENV=test.
   testClock: z.strictObject({ offsetMs: int(-1e13, 1e13) }).optional(),
-  texting: z.strictObject({ unknownTextOk: z.enum(['allow', 'refuse']) }),
+  texting: z.strictObject({ unknownTextOk: z.enum(UNKNOWN_TEXT_OK_POLICIES) }),
 });
 
 export type FileSettings = z.infer<typeof fileSettingsSchema>;

@@ -111,9 +111,13 @@ export interface Config {
      * Patients whose Text OK is unknown: 'allow' (texted, the default) or 'refuse' (treated as No:
      * a text to them answers 409 text_ok_unknown). src/office/consent.ts.
      */
-    unknownTextOk: 'allow' | 'refuse';
+    unknownTextOk: UnknownTextOkPolicy;
   };
 }
+
+/** What texting.unknownTextOk may say. */
+export const UNKNOWN_TEXT_OK_POLICIES = ['allow', 'refuse'] as const;
+export type UnknownTextOkPolicy = (typeof UNKNOWN_TEXT_OK_POLICIES)[number];
 
 /** A setting with a bad value. The message is one line naming the setting and what is wrong. */
 export class ConfigError extends Error {

@@ -15,13 +15,12 @@
  * No") is judged when the text is asked for.
  */
 import type { Knex } from '@mikro-orm/knex';
+import type { UnknownTextOkPolicy } from '../config/types';
 import { rowsOf } from '../db/bulk-sql';
 import { blockedKeysOf } from './conversations';
 import { OfficeError } from './errors';
 import type { TextOk } from './text-ok';
 import { allowedWhenOptedOut, type Purpose } from './purpose';
-
-export type UnknownTextOkPolicy = 'allow' | 'refuse';
 
 export interface ConsentQuestion {
   /** The recipient, E.164. */
