@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { readCpuSeconds, RssSampler, spawnDaemon, startMockProcess, waitHttp } from './procs';
+import { readCpuSeconds, RssSampler, spawnBenchDaemon, startMockProcess, waitHttp } from './procs';
 import { startTestRedis } from '../../test/support/redis';
 import { round, sleep } from './util';
 import { simClient, type SimStats as Stats, type Truth } from '../../test/support/hq-sim';
@@ -89,13 +89,13 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
   const redis = await startTestRedis(join(opts.dir, 'redis'));
   const mock = await startMockProcess({ seed: opts.seed, logFile: join(opts.dir, 'hq-mock.log') });
   const sim = simClient(mock);
-  let daemon: Awaited<ReturnType<typeof spawnDaemon>> | undefined;
+  let daemon: Awaited<ReturnType<typeof spawnBenchDaemon>> | undefined;
   try {
     const filled = await fillBacklog(mock, opts.receipts, opts.inbound);
     opts.log(`  backlog ready at the mock: ${opts.receipts} receipts (${filled.messages} messages), ${opts.inbound} inbound, generated in ${Math.round(filled.ms)} ms`);
     const mockCpuBefore = readCpuSeconds(mock.pid);
     const dataDir = join(opts.dir, 'data');
-    daemon = await spawnDaemon({
+    daemon = await spawnBenchDaemon({
       hqUrl: mock.url,
       apiKey: mock.apiKey,
       redisUrl: redis.url,
@@ -137,11 +137,13 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
 
     // Correctness: /status must equal the mock's ground truth for every month, to the micro-dollar.
     const tz = (await (await fetch(`${daemon.statusUrl}/status`)).json() as { timezone: string }).timezone;
-    const truth = await sim<Truth>('GET', `/sim/truth?tz=${encodeURIComponent(tz)}`);
     let diffs: string[] = [];
     let matchedAfter: number | null = null;
     const deadline = performance.now() + 60_000;
     for (;;) {
+      // The truth is read again each time: the daemon's own automatic replies (to STOP, START, HELP
+      // among the replies) reach HQ after the drain, and count in both once they have.
+      const truth = await sim<Truth>('GET', `/sim/truth?tz=${encodeURIComponent(tz)}`);
       diffs = await diffStatus(daemon.statusUrl, truth);
       if (diffs.length === 0) {
         matchedAfter = (performance.now() - doneAt) / 1000;
@@ -152,7 +154,7 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
     }
     sampler.stop();
     await waitHttp(`${daemon.statusUrl}/healthz`, 200, 5000);
-    const code = await daemon.stop();
+    const { code } = await daemon.stop({ signal: 'SIGINT', timeoutMs: 15_000 });
     daemon = undefined;
     if (code !== 0) opts.log(`  warning: the daemon exited with code ${code} on SIGINT`);
 
@@ -185,7 +187,7 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
       dbBytes: pageSize,
     };
   } finally {
-    if (daemon) await daemon.stop();
+    if (daemon) await daemon.stop({ signal: 'SIGINT', timeoutMs: 15_000 });
     await mock.stop();
     await redis.stop();
   }
