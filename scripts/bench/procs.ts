@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEV_API_KEY } from '../../src/config/dev-hq';
-import { freePort } from '../../src/daemon/embedded-redis';
+import { spawnDaemon, type DaemonProcess } from '../../test/support/daemon-spawn';
 import { sleep } from './util';
 
 /** The project root (dist/scripts/bench -> ../../..). */
@@ -74,16 +74,6 @@ export async function startMockProcess(opts: { seed?: number; logFile: string })
   };
 }
 
-export interface DaemonProcess {
-  pid: number;
-  statusUrl: string;
-  /** When the process was spawned (performance.now() clock of this process, ms). */
-  spawnedAt: number;
-  exited: Promise<number | null>;
-  /** SIGINT (ordered shutdown), then SIGKILL after the deadline. */
-  stop(timeoutMs?: number): Promise<number | null>;
-}
-
 export interface DaemonEnv {
   hqUrl: string;
   apiKey: string;
@@ -99,43 +89,27 @@ export interface DaemonEnv {
 }
 
 /**
- * Spawns `node <npm start's flags> dist/src/daemon/main.js` with its default settings: only HQ_URL, HQ_API_KEY,
- * REDIS_URL and DATA_DIR are set, plus STATUS_PORT on a free port (other daemons may hold 7380).
+ * Spawns the daemon as `npm start` runs it, `node <npm start's flags> dist/src/daemon/main.js`, through
+ * the tests' one spawner (test/support/daemon-spawn.ts), with its default settings: only HQ_URL,
+ * HQ_API_KEY, REDIS_URL and DATA_DIR are set, plus STATUS_PORT=0 (other daemons may hold 7380; the
+ * bound port is read back from its start line). Its output goes to `logFile`. Stop it with
+ * `stop({ signal: 'SIGINT' })`, the ordered shutdown pm2 and Ctrl-C ask for.
  */
-export async function spawnDaemon(opts: DaemonEnv): Promise<DaemonProcess> {
-  const port = await freePort();
-  const out = openSync(opts.logFile, 'a');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+export function spawnBenchDaemon(opts: DaemonEnv): Promise<DaemonProcess> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? opts.dataDir,
     HQ_URL: opts.hqUrl,
     HQ_API_KEY: opts.apiKey,
     REDIS_URL: opts.redisUrl,
     DATA_DIR: opts.dataDir,
-    STATUS_PORT: String(port),
+    STATUS_PORT: '0',
     ...(process.env.TZ !== undefined ? { TZ: process.env.TZ } : {}),
     ...opts.env,
   };
-  const spawnedAt = performance.now();
   const root = opts.root ?? ROOT;
   // The flags npm start gives (the heap limit), then the benchmark's own (profiling, --trace-gc).
-  const child = spawn(NODE, [...startScriptNodeFlags(root), ...(opts.nodeArgs ?? []), join(root, 'dist/src/daemon/main.js')], {
-    cwd: root,
-    env,
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    pid: child.pid!,
-    statusUrl: `http://127.0.0.1:${port}`,
-    spawnedAt,
-    exited,
-    stop: async (timeoutMs = 15_000) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-      return waitExit(child, timeoutMs);
-    },
-  };
+  return spawnDaemon('daemon', env, { root, nodeArgs: [...startScriptNodeFlags(root), ...(opts.nodeArgs ?? [])], logFile: opts.logFile });
 }
 
 export interface ProcMemory {

@@ -11,7 +11,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyMonthDb, type MonthDb } from './month-db';
-import { readMemory, RssSampler, spawnDaemon, startMockProcess, waitHttp, type DaemonProcess, type MockProcess } from './procs';
+import { readMemory, RssSampler, spawnBenchDaemon, startMockProcess, waitHttp, type MockProcess } from './procs';
+import type { DaemonProcess } from '../../test/support/daemon-spawn';
 import { startTestRedis } from '../../test/support/redis';
 import { KeepAliveClient, percentile, round, sleep } from './util';
 import { simClient } from '../../test/support/hq-sim';
@@ -41,7 +42,7 @@ async function stopEnv(env: Env): Promise<void> {
 }
 
 function daemonOn(env: Env, dataDir: string, name: string, nodeArgs: string[] = []): Promise<DaemonProcess> {
-  return spawnDaemon({ hqUrl: env.mock.url, apiKey: env.mock.apiKey, redisUrl: env.redis.url, dataDir, logFile: join(env.dir, `${name}.log`), root: env.daemonRoot, nodeArgs });
+  return spawnBenchDaemon({ hqUrl: env.mock.url, apiKey: env.mock.apiKey, redisUrl: env.redis.url, dataDir, logFile: join(env.dir, `${name}.log`), root: env.daemonRoot, nodeArgs });
 }
 
 /** The heap left after each full (mark-compact) collection, from the daemon's --trace-gc lines: what a leak would raise. */
@@ -88,7 +89,7 @@ export async function runStartup(db: MonthDb, dir: string, runs: number, log: (l
           log(`    start-up ${run + 1}: ready after ${ms} ms`);
         }
       } finally {
-        await daemon.stop();
+        await daemon.stop({ signal: 'SIGINT', timeoutMs: 15_000 });
       }
     }
   } finally {
@@ -165,7 +166,7 @@ export async function runStatus(db: MonthDb, dir: string, opts: { runs: number; 
       log(`    round ${run + 1}: sequential p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms; ${opts.concurrentClients} clients ${c.rps} req/s (p99 ${c.p99} ms, ${c.errors} errors)`);
     }
   } finally {
-    await daemon.stop();
+    await daemon.stop({ signal: 'SIGINT', timeoutMs: 15_000 });
     await stopEnv(env);
   }
   return result;
@@ -264,7 +265,7 @@ export async function runSoak(db: MonthDb, dir: string, opts: { seconds: number;
     stop = true;
     await trickle.catch(() => undefined);
     sampler.stop();
-    await daemon.stop();
+    await daemon.stop({ signal: 'SIGINT', timeoutMs: 15_000 });
     await stopEnv(env);
   }
 }

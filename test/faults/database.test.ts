@@ -19,7 +19,8 @@ import { closeSync, mkdtempSync, openSync, rmSync, rmdirSync, writeSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { FaultRig, reportFigures, sleep, type DaemonProcess } from '../support/fault-rig';
+import type { DaemonProcess } from '../support/daemon-spawn';
+import { FaultRig, reportFigures, sleep } from '../support/fault-rig';
 import { waitFor } from '../support/stack';
 
 const DAY = 86_400_000;

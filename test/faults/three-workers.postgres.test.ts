@@ -15,7 +15,7 @@ import { Client } from 'pg';
 import { startHqMock, type HqMock } from '../../src/hq-mock/server';
 import { ackedButMissing } from '../support/acked';
 import { suiteOffset } from '../support/clock';
-import { spawnDaemonProcess, type LogLine } from '../support/daemon-spawn';
+import { spawnDaemon, type LogLine } from '../support/daemon-spawn';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { killAllTracked, killGroup, waitGroupGone, untrack, type Spawned } from '../support/processes';
 import { Deadline, diffAgainstTruth, waitFor } from '../support/stack';
@@ -48,7 +48,7 @@ describe('three worker processes on one PostgreSQL, with lost acks and a kill -9
   const sim = simClient(() => mock);
 
   const spawn = async (label: string, roles: string, extra: Record<string, string> = {}): Promise<Proc> => {
-    const d = await spawnDaemonProcess(label, {
+    const d = await spawnDaemon(label, {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       NODE_ENV: 'test',
       HQ_URL: mock.url,
@@ -69,8 +69,8 @@ describe('three worker processes on one PostgreSQL, with lost acks and a kill -9
         testClock: { offsetMs: mock.clock.offset },
       }),
       ...extra,
-    }, 60_000, owner);
-    const p = { label, spawned: d.spawned, logs: d.logs, statusUrl: typeof d.started.status === 'string' ? d.started.status : '' };
+    }, { timeoutMs: 60_000, owner });
+    const p = { label, spawned: d, logs: d.logs, statusUrl: d.statusUrl };
     procs.push(p);
     return p;
   };

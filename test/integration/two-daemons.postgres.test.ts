@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { startHqMock, type HqMock } from '../../src/hq-mock/server';
 import { startPostgres, type TestPostgres } from '../support/postgres';
-import { spawnDaemonProcess, type LogLine } from '../support/daemon-spawn';
+import { spawnDaemon, type LogLine } from '../support/daemon-spawn';
 import { killAllTracked, killGroup, type Spawned } from '../support/processes';
 import { ackedButMissing } from '../support/acked';
 import { suiteOffset } from '../support/clock';
@@ -43,7 +43,7 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
     const prefix = `two-${randomUUID().slice(0, 8)}`;
     for (const name of ['a', 'b']) {
       // STATUS_PORT=0: the kernel picks a free port when the server binds, read back from the start line.
-      const d = await spawnDaemonProcess(`daemon ${name}`, {
+      const d = await spawnDaemon(`daemon ${name}`, {
         ...(process.env as Record<string, string>),
         NODE_ENV: 'test',
         HQ_URL: mock.url,
@@ -60,8 +60,8 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
           hq: { pageSize: 200, timeoutMs: 3000, backoff: { baseMs: 100, maxMs: 2000 } },
           testClock: { offsetMs: mock.clock.offset },
         }),
-      }, 60_000, owner);
-      daemons.push({ proc: d.spawned, statusUrl: String(d.started.status), logs: d.logs });
+      }, { timeoutMs: 60_000, owner });
+      daemons.push({ proc: d, statusUrl: d.statusUrl, logs: d.logs });
     }
   }, 120_000);
 

@@ -14,7 +14,8 @@ import { killAllTracked } from '../support/processes';
 import { suiteOffset } from '../support/clock';
 import { Deadline, diffAgainstTruth, waitFor } from '../support/stack';
 import { tempDir } from '../support/tmp';
-import { runNode, spawnDaemon, sumSamples, type DaemonProcess } from './support/daemon-process';
+import { spawnDaemon, type DaemonProcess } from '../support/daemon-spawn';
+import { runNode, sumSamples } from './support/daemon-process';
 import { simClient, type SimStats } from '../support/hq-sim';
 import { statusClient, type StatusDocument } from '../support/status-client';
 

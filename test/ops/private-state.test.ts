@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAEMON_MAIN, ROOT, spawnDaemonProcess } from '../support/daemon-spawn';
+import { DAEMON_MAIN, ROOT, spawnDaemon } from '../support/daemon-spawn';
 import { killAllTracked, killGroup } from '../support/processes';
 import { waitFor } from '../support/stack';
 import { tempDir } from '../support/tmp';
@@ -98,7 +98,8 @@ describe('private local state and a closed embedded Redis', () => {
       STATUS_PORT: '0', LOG_LEVEL: 'info',
       ECONNECTOR_CONFIG: JSON.stringify({ log: { file: 'logs/econnector.log' }, hqMock: { demo: { backlogMessages: 50, backlogInbound: 10, backlogDays: 3, perMinute: 0 } } }),
     };
-    const { spawned, started } = await spawnDaemonProcess('private-state daemon', env, 30_000, owner);
+    const spawned = await spawnDaemon('private-state daemon', env, { owner });
+    const { started } = spawned;
     try {
       // Let it record something, so the database has its -wal and -shm and Redis its data.
       await waitFor('a page recorded (status shows a receipts poll)', async () => {

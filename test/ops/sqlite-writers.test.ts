@@ -9,7 +9,8 @@ import { openDatabase, type Database } from '../../src/db/orm';
 import { killAllTracked, spawnTracked } from '../support/processes';
 import { tempDir } from '../support/tmp';
 import Sqlite from 'better-sqlite3';
-import { ROOT, runNode } from './support/daemon-process';
+import { ROOT } from '../support/daemon-spawn';
+import { runNode } from './support/daemon-process';
 
 /** A child process that commits small write transactions in a loop for `ms`, then prints its count. */
 const WRITER = `

@@ -16,8 +16,8 @@ import Database from 'better-sqlite3';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { ACKED } from '../../src/hq-mock/store';
 import type { HqStream } from '../../src/texting/streams';
-import { DAEMON_MAIN, spawnDaemonProcess, type LogLine } from './daemon-spawn';
-import { killAllTracked, killGroup, untrack, waitGroupGone, type Exit, type Spawned } from './processes';
+import { DAEMON_MAIN, spawnDaemon, type DaemonProcess, type LogLine } from './daemon-spawn';
+import { killAllTracked, killGroup, untrack, waitGroupGone, type Exit } from './processes';
 import { suiteOffset } from './clock';
 import { Deadline, diffAgainstTruth, waitFor } from './stack';
 import { simClient, type SimRequest, type SimStats } from './hq-sim';
@@ -26,12 +26,6 @@ import { tempDir } from './tmp';
 import { statusClient, type StatusGet } from './status-client';
 
 export { ROOT, type LogLine } from './daemon-spawn';
-
-export interface DaemonProcess extends Spawned {
-  statusUrl: string;
-  logs: LogLine[];
-  stderr(): string;
-}
 
 export interface RigOptions {
   tz?: string;
@@ -127,8 +121,7 @@ export class FaultRig {
   /** Spawns `node dist/src/daemon/main.js` and resolves once it has started (its status server is listening). */
   async startDaemon(timeoutMs = 30_000, extraEnv: Record<string, string> = {}): Promise<DaemonProcess> {
     if (this.daemon?.running()) throw new Error('a daemon is already running');
-    const { spawned, logs, stderr, started } = await spawnDaemonProcess(`daemon #${this.daemons.length + 1}`, { ...this.env(), ...extraEnv }, timeoutMs, this);
-    const daemon: DaemonProcess = Object.assign(spawned, { statusUrl: String(started.status), logs, stderr });
+    const daemon = await spawnDaemon(`daemon #${this.daemons.length + 1}`, { ...this.env(), ...extraEnv }, { timeoutMs, owner: this });
     this.daemon = daemon;
     this.daemons.push(daemon);
     return daemon;

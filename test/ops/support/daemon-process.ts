@@ -1,45 +1,10 @@
 /**
- * Spawned daemon processes for the ops tests: `node dist/src/daemon/main.js` with the roles and
- * environment a test gives, its JSON log lines collected, and where it serves (status server,
- * metrics) read from its 'econnector started' line. Processes are spawned in their own process
- * group (test/support/processes.ts) so that afterAll can prove none is left running.
+ * Helpers of the ops tests: a command run to completion (the status CLI), and Prometheus samples
+ * summed. The daemon itself is spawned by test/support/daemon-spawn.ts.
  */
 import { join } from 'node:path';
-import { ROOT, spawnDaemonProcess, type LogLine } from '../../support/daemon-spawn';
-import { killGroup, spawnTracked, untrack, waitGroupGone, type Exit, type Spawned } from '../../support/processes';
-
-export { ROOT, type LogLine } from '../../support/daemon-spawn';
-
-export interface DaemonProcess extends Spawned {
-  label: string;
-  statusUrl: string;
-  metricsUrl: string | null;
-  logs: LogLine[];
-  stderr(): string;
-  /** SIGTERM, then waits for the exit; SIGKILLs the group if it takes longer than timeoutMs. */
-  stop(timeoutMs?: number): Promise<Exit>;
-}
-
-/** Spawns the daemon and resolves once it logged 'econnector started' (or rejects with its stderr). */
-export async function spawnDaemon(label: string, env: Record<string, string>, timeoutMs = 30_000): Promise<DaemonProcess> {
-  const { spawned, logs, stderr, started } = await spawnDaemonProcess(label, env, timeoutMs);
-  return Object.assign(spawned, {
-    label,
-    statusUrl: typeof started.status === 'string' ? started.status : '',
-    metricsUrl: typeof started.metrics === 'string' ? started.metrics : null,
-    logs,
-    stderr,
-    stop: async (stopTimeoutMs = 20_000): Promise<Exit> => {
-      if (!spawned.running()) return spawned.exited;
-      process.kill(spawned.pid, 'SIGTERM');
-      const exit = await Promise.race([spawned.exited, new Promise<null>((r) => setTimeout(() => r(null), stopTimeoutMs).unref())]);
-      if (exit === null) return killGroup(spawned);
-      await waitGroupGone(spawned.pid);
-      untrack(spawned.pid);
-      return exit;
-    },
-  });
-}
+import { ROOT } from '../../support/daemon-spawn';
+import { killGroup, spawnTracked, untrack, waitGroupGone } from '../../support/processes';
 
 /** Runs a command to completion (the status CLI): its exit code, stdout and stderr. */
 export async function runNode(script: string, args: readonly string[], env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
