@@ -18,7 +18,8 @@ import { simClient, type SimStats, type Truth } from '../../test/support/hq-sim'
 import { startTestRedis } from '../../test/support/redis';
 import { diffStatus, fillBacklog } from './drain';
 import { startBenchPostgres, type BenchPostgres } from './postgres';
-import { readCpuSeconds, RssSampler, spawnDaemon, startMockProcess, waitHttp, type DaemonProcess } from './procs';
+import { readCpuSeconds, RssSampler, spawnBenchDaemon, startMockProcess, waitHttp } from './procs';
+import type { DaemonProcess } from '../../test/support/daemon-spawn';
 import { load1, round, sleep } from './util';
 
 export interface ScaleOptions {
@@ -99,11 +100,11 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
     const spawnedAt = performance.now();
     const common = { hqUrl: mock.url, apiKey: mock.apiKey, redisUrl: redis.url, dataDir, root: opts.daemonRoot };
     // The status process first: it migrates a fresh database; the workers retry a migration race anyway.
-    const status = await spawnDaemon({ ...common, logFile: join(dir, 'status.log'), env: env('scheduler,status', null) });
+    const status = await spawnBenchDaemon({ ...common, logFile: join(dir, 'status.log'), env: env('scheduler,status', null) });
     procs.push(status);
     await waitHttp(`${status.statusUrl}/healthz`, 200, 60_000);
     for (let i = 0; i < layout.workers; i++) {
-      procs.push(await spawnDaemon({ ...common, logFile: join(dir, `workers-${i}.log`), env: env('workers', i) }));
+      procs.push(await spawnBenchDaemon({ ...common, logFile: join(dir, `workers-${i}.log`), env: env('workers', i) }));
     }
     for (const p of procs) samplers.push(new RssSampler(p.pid, 100));
     let exited: number | null = null;
@@ -183,8 +184,8 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
   } finally {
     for (const s of samplers) s.stop();
     // Workers first, then the status process (as pm2 stops them).
-    for (const p of procs.slice(1)) await p.stop();
-    await procs[0]?.stop();
+    for (const p of procs.slice(1)) await p.stop({ signal: 'SIGINT', timeoutMs: 15_000 });
+    await procs[0]?.stop({ signal: 'SIGINT', timeoutMs: 15_000 });
     await mock.stop();
     await redis.stop();
   }

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { ACKED } from '../../src/hq-mock/store';
 import type { HqStream } from '../../src/texting/streams';
-import { DAEMON_MAIN, spawnDaemon, type DaemonProcess, type LogLine } from './daemon-spawn';
+import { DAEMON_MAIN, spawnDaemon, type DaemonProcess } from './daemon-spawn';
 import { killAllTracked, killGroup, untrack, waitGroupGone, type Exit } from './processes';
 import { suiteOffset } from './clock';
 import { Deadline, diffAgainstTruth, waitFor } from './stack';
