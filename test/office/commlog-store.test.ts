@@ -2,26 +2,23 @@
  * The commlog writer on real SQLite and PostgreSQL: one row per event key whatever is appended
  * again, ids growing in the order of the facts, rows after a cursor.
  */
-import { join } from 'node:path';
 import { appendCommlog, countCommlogAfter, readCommlog, type CommlogEntry } from '../../src/db/commlog';
-import { openDatabase, type Database } from '../../src/db/orm';
-import { startPostgres, type TestPostgres } from '../support/postgres';
-import { tempDir } from '../support/tmp';
+import type { Database } from '../../src/db/orm';
+import { databaseEngines, type OpenDatabase } from '../support/databases';
 
 const entry = (key: string, at: number): CommlogEntry => ({
   eventKey: key, at, kind: 'reply_received', patientId: 7, clinicId: 1, phone: '+15035550142', inboundId: key, summary: 'Reply received', body: 'Yes',
 });
 
-function suite(name: string, open: () => Promise<{ db: Database; done: () => Promise<void> }>): void {
+function suite(name: string, open: OpenDatabase): void {
   describe(`commlog on ${name}`, () => {
     let db: Database;
-    let done: () => Promise<void>;
+    let close: () => Promise<void>;
     beforeAll(async () => {
-      ({ db, done } = await open());
+      ({ db, close } = await open());
     }, 60_000);
     afterAll(async () => {
-      await db?.close();
-      await done?.();
+      await close?.();
     });
 
     it('appends each event key once, in order, and reads after a cursor', async () => {
@@ -48,15 +45,6 @@ function suite(name: string, open: () => Promise<{ db: Database; done: () => Pro
   });
 }
 
-suite('SQLite', async () => {
-  const dir = tempDir();
-  const db = await openDatabase({ driver: 'sqlite', path: join(dir.path, 'econnector.sqlite') });
-  return { db, done: async () => dir.remove() };
-});
-
-let pg: TestPostgres | undefined;
-suite('PostgreSQL', async () => {
-  pg = await startPostgres();
-  const db = await openDatabase({ driver: 'postgresql', url: await pg.createDatabase('commlog_test') });
-  return { db, done: async () => pg?.stop() };
-});
+const engines = databaseEngines('commlog');
+afterAll(() => engines.stop());
+for (const [name, open] of engines.each) suite(name, open);

@@ -8,7 +8,6 @@
 import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
-import type { DatabaseTarget } from '../../src/config/types';
 import type { HqClient } from '../../src/hq/client';
 import type { ValidInbound } from '../../src/hq/items';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
@@ -19,7 +18,7 @@ import { upsertPatients, type PatientRecord } from '../../src/office/patients';
 import { createOfficeMessage, deliverOfficeMessage } from '../../src/office/send';
 import { startConfirmationGuid, stopConfirmationGuid } from '../../src/office/uuid';
 import { MonthBucketer } from '../../src/usage/month';
-import { startPostgres, type TestPostgres } from '../support/postgres';
+import { databaseEngines } from '../support/databases';
 import { tempDir } from '../support/tmp';
 
 const months = new MonthBucketer('America/Chicago');
@@ -41,34 +40,18 @@ const patient = (patientId: number, name: string, phone: string | null, textOk: 
 
 const noHq = { sendMessage: () => { throw new Error('HQ must not be called'); } } as unknown as HqClient;
 
-type Opener = () => Promise<{ target: DatabaseTarget; done(): Promise<void> }>;
-const sqlite: Opener = async () => {
-  const dir = tempDir();
-  return { target: { driver: 'sqlite', path: join(dir.path, 'office.sqlite') }, done: async () => dir.remove() };
-};
-let pg: TestPostgres | undefined;
-let pgDbs = 0;
-const postgres: Opener = async () => {
-  pg ??= await startPostgres();
-  pgDbs += 1;
-  return { target: { driver: 'postgresql', url: await pg.createDatabase(`consent_${pgDbs}`) }, done: async () => undefined };
-};
+const engines = databaseEngines('consent');
+afterAll(() => engines.stop());
 
-afterAll(async () => {
-  await pg?.stop();
-});
-
-describe.each([['SQLite', sqlite], ['PostgreSQL', postgres]] as const)('consent and the commlog on %s', (_name, open) => {
+describe.each(engines.each)('consent and the commlog on %s', (_name, open) => {
   let db: Database;
-  let done: () => Promise<void>;
+  let close: () => Promise<void>;
   const q = async <T = Record<string, unknown>>(sql: string, b: unknown[] = []): Promise<T[]> =>
     rowsOf<Record<string, unknown>>(await db.knex.raw(sql, b as never)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : typeof v === 'boolean' ? Number(v) : v])) as T);
   const commlogOf = (inboundId: string) => q<{ kind: string; patient_id: number | null }>('SELECT kind, patient_id FROM commlog WHERE inbound_id = ? ORDER BY id', [inboundId]);
 
   beforeAll(async () => {
-    const o = await open();
-    done = o.done;
-    db = await openDatabase(o.target);
+    ({ db, close } = await open());
     await db.knex.raw("INSERT INTO clinics (clinic_id, name, subscribed, in_account, optin_title, prompt_optin) VALUES (1, 'Main', true, true, 'Main Street Dental', true), (2, 'River', true, true, NULL, false)");
     await upsertPatients(db.knex, [
       patient(1, 'Ana Alvarez', '+15035550501', 'unknown'),
@@ -77,8 +60,7 @@ describe.each([['SQLite', sqlite], ['PostgreSQL', postgres]] as const)('consent 
     ], T0);
   }, 60_000);
   afterAll(async () => {
-    await db?.close();
-    await done?.();
+    await close?.();
   });
 
   it('STOP and START: one confirmation each (guid from the reply id), Text OK No and back, the commlog once; a replay adds nothing', async () => {

@@ -6,14 +6,13 @@
 import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
-import type { DatabaseTarget } from '../../src/config/types';
 import type { ValidInbound } from '../../src/hq/items';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { insertOfficeMessages } from '../../src/office/send';
 import { listConversations, readThread, unreadCounts } from '../../src/office/conversation-queries';
 import { blockNumber, changeReply, markConversationRead, unblockNumber } from '../../src/office/replies';
 import { MonthBucketer } from '../../src/usage/month';
-import { startPostgres, type TestPostgres } from '../support/postgres';
+import { databaseEngines } from '../support/databases';
 import { tempDir } from '../support/tmp';
 
 const months = new MonthBucketer('America/Chicago');
@@ -28,39 +27,21 @@ function reply(fromPhone: string, over: Partial<ValidInbound> = {}): ValidInboun
   };
 }
 
-type Opener = () => Promise<{ target: DatabaseTarget; done(): Promise<void> }>;
+const engines = databaseEngines('conv');
+afterAll(() => engines.stop());
 
-const sqlite: Opener = async () => {
-  const dir = tempDir();
-  return { target: { driver: 'sqlite', path: join(dir.path, 'office.sqlite') }, done: async () => dir.remove() };
-};
-let pg: TestPostgres | undefined;
-let pgDbs = 0;
-const postgres: Opener = async () => {
-  pg ??= await startPostgres();
-  pgDbs += 1;
-  return { target: { driver: 'postgresql', url: await pg.createDatabase(`conv_${pgDbs}`) }, done: async () => undefined };
-};
-
-afterAll(async () => {
-  await pg?.stop();
-});
-
-describe.each([['SQLite', sqlite], ['PostgreSQL', postgres]] as const)('conversations and unread counts on %s', (_name, open) => {
+describe.each(engines.each)('conversations and unread counts on %s', (_name, open) => {
   let db: Database;
-  let done: () => Promise<void>;
+  let close: () => Promise<void>;
   const q = async <T>(sql: string, b: unknown[] = []): Promise<T[]> => rowsOf<T>(await db.knex.raw(sql, b as never));
   const num = (rows: Array<Record<string, unknown>>) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v])));
 
   beforeAll(async () => {
-    const o = await open();
-    done = o.done;
-    db = await openDatabase(o.target);
+    ({ db, close } = await open());
     await db.knex.raw("INSERT INTO clinics (clinic_id, name, subscribed, in_account) VALUES (1, 'Main', true, true), (2, 'River', true, true)");
   }, 60_000);
   afterAll(async () => {
-    await db?.close();
-    await done?.();
+    await close?.();
   });
 
   it('a page of replies moves each number\'s conversation forward and counts unread per conversation and clinic; a replay changes nothing', async () => {
