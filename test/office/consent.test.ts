@@ -8,18 +8,13 @@ import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { importPatientsCsv, upsertPatients } from '../../src/office/patients';
 import { startConfirmationGuid, stopConfirmationGuid } from '../../src/office/uuid';
+import { officeClient, startOfficeStack, type Json } from '../support/office-client';
 import { startStack, waitFor, type TestStack } from '../support/stack';
 import type { StatusDocument } from '../support/status-client';
 
 const TOKEN = 'consent-test-token';
 const ROOT = join(__dirname, '..', '..');
 
-interface Answer<T = Record<string, unknown>> {
-  status: number;
-  body: T;
-}
-
-type Json = Record<string, unknown>;
 interface PatientJson extends Json {
   patientId: number;
   textOk: string;
@@ -28,23 +23,7 @@ interface PatientJson extends Json {
 }
 
 function client(stack: () => TestStack) {
-  const api = async <T = Json>(method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<Answer<T>> => {
-    const res = await fetch(`${stack().daemon.statusUrl}${path}`, {
-      method,
-      headers: {
-        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
-  const q = async <T = Json>(sql: string, b: unknown[] = []): Promise<T[]> => rowsOf<T>(await stack().daemon.app.db.knex.raw(sql, b as never));
-  const atHq = (guid: string): boolean => {
-    const m = stack().mock.hq.messages;
-    for (let i = 0; i < m.size; i++) if (m.guidOf(i) === guid) return true;
-    return false;
-  };
+  const { api, q, atHq } = officeClient(stack, TOKEN);
   const inject = (fromPhone: string, body: string, clinicId = 1) => stack().sim<{ inboundId: string }>('POST', '/sim/inbound', { clinicId, fromPhone, body });
   const recorded = (inboundId: string) =>
     waitFor(`reply ${inboundId} to be recorded`, async () => (await q('SELECT 1 FROM inbound_messages WHERE inbound_id = ?', [inboundId])).length === 1, 20_000);
@@ -57,9 +36,7 @@ describe('consent, patients and the commlog', () => {
   const patient = async (id: number) => (await api<PatientJson>('GET', `/api/patients/${id}`)).body;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { API_TOKEN: TOKEN }, mock: { leaseMs: 1000 } });
-    await stack.sim('POST', '/sim/config', { outcomes: { delivered: 1, unconfirmedThenDelivered: 0, tie: 0, failedWithCharge: 0, failedNoCharge: 0 } });
-    await waitFor('account sync', async () => (await stack.status<StatusDocument>()).clinics.length >= 4);
+    stack = await startOfficeStack(TOKEN, { mock: { leaseMs: 1000 } });
     // Clinic 1 prompts for opt-in (the default), clinic 2 does not.
     expect((await api('PUT', '/api/clinics/2/optin', { optinTitle: null, promptForOptin: false })).status).toBe(200);
     const p = (patientId: number, name: string, phone: string | null, clinicId: number | null, textOk: 'yes' | 'no' | 'unknown') => ({

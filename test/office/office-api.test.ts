@@ -2,50 +2,26 @@
  * The office side end to end: the API on the status server, the send worker against the HQ mock,
  * receipts bringing the charge, inbound keywords, against real Redis and SQLite.
  */
-import { rowsOf } from '../../src/db/bulk-sql';
 import { upsertPatients } from '../../src/office/patients';
 import { helpReplyGuid } from '../../src/office/uuid';
-import { startStack, waitFor, type TestStack } from '../support/stack';
+import { officeClient, startOfficeStack } from '../support/office-client';
+import { waitFor, type TestStack } from '../support/stack';
 import type { StatusDocument } from '../support/status-client';
 
 const TOKEN = 'office-test-token';
 const LONG = `${'a'.repeat(152)}€${'a'.repeat(152)}`; // 306 septets, yet 3 parts
 
-interface Answer<T = Record<string, unknown>> {
-  status: number;
-  body: T;
-}
-
 describe('office side of texting', () => {
   let stack: TestStack;
 
-  const api = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<Answer<T>> => {
-    const res = await fetch(`${stack.daemon.statusUrl}${path}`, {
-      method,
-      headers: {
-        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const { api, q, atHq } = officeClient(() => stack, TOKEN);
   const send = (body: unknown, token: string | null = TOKEN) => api('POST', '/api/messages', body, token);
-  const q = async <T>(sql: string, b: unknown[] = []): Promise<T[]> => rowsOf<T>(await stack.daemon.app.db.knex.raw(sql, b as never));
   const message = (guid: string) => api<Record<string, unknown>>('GET', `/api/messages/${guid}`);
-  /** The mock's record of a POSTed message: its segments as HQ counted them. */
-  const atHq = (guid: string): { segments: number; clinicId: number } | undefined => {
-    const m = stack.mock.hq.messages;
-    for (let i = 0; i < m.size; i++) if (m.guidOf(i) === guid) return { segments: m.segmentsOf(i), clinicId: m.clinicOf(i) };
-    return undefined;
-  };
   const clinicUsage = async (clinicId: number) => (await stack.status<StatusDocument>()).clinics.find((c) => c.clinicId === clinicId);
 
   beforeAll(async () => {
-    stack = await startStack({ env: { API_TOKEN: TOKEN } });
     // Every receipt a plain 'delivered' at the full price, so charges are exact.
-    await stack.sim('POST', '/sim/config', { outcomes: { delivered: 1, unconfirmedThenDelivered: 0, tie: 0, failedWithCharge: 0, failedNoCharge: 0 } });
-    await waitFor('account sync', async () => (await stack.status<StatusDocument>()).clinics.length >= 4);
+    stack = await startOfficeStack(TOKEN);
     await upsertPatients(stack.daemon.app.db.knex, [
       { patientId: 1001, name: 'Ana', wirelessPhone: '+15035550142', phoneKey: '15035550142', clinicId: 1, guarantorId: 1001, textOk: 'yes' },
       { patientId: 1004, name: 'Dev', wirelessPhone: '+15035550177', phoneKey: '15035550177', clinicId: 1, guarantorId: 1004, textOk: 'yes' },
