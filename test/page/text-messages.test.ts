@@ -27,7 +27,7 @@ async function enterToken(page: Page, token: string): Promise<void> {
 }
 
 /** Waits until `probe` holds, polling the page. */
-const until = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 10_000) => waitFor(what, probe, ms, 50);
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000) => waitFor(what, probe, ms, 50);
 
 describe('the Text Messages view', () => {
   let stack: TestStack;
@@ -288,6 +288,21 @@ describe('the Text Messages view', () => {
       && (await conversation(page, newcomer).count()) === 1, 15_000);
     await until('the reply in the open thread', async () => (await page.locator('#thread-messages li.in').count()) === countBefore + 1, 15_000);
     expect(await page.locator('#thread-messages li.in .text').last().textContent()).toBe('Thank you!');
+    await page.close();
+  });
+
+  it('keeps the pages loaded with Load more when a reply comes in', async () => {
+    const page = await browser.newPage();
+    await openView(page);
+    await page.click('#conversation-more');
+    await until('the second page', async () => (await conversation(page, CHATTY).count()) === 1);
+    const shown = await page.locator('#conversation-items button').count();
+    // A new reply changes the unread count: the view refreshes the list under the user's eyes.
+    const latecomer = '+15035550199';
+    await inject(1, latecomer, 'Running 10 minutes late', stack.now());
+    await until('the latecomer on top', async () => (await page.locator('#conversation-items button').first().getAttribute('data-phone')) === latecomer, 15_000);
+    expect(await page.locator('#conversation-items button').count()).toBe(shown + 1);
+    expect(await conversation(page, CHATTY).count()).toBe(1);
     await page.close();
   });
 

@@ -235,7 +235,8 @@ export function initMessages(deps: MessagesDeps): void {
   async function reloadAll(): Promise<void> {
     await loadClinics();
     await loadBlocked();
-    await loadConversations(false);
+    // Not a new first page: a "Load more" clicked while the clinics were read must survive it.
+    await refreshConversations();
     if (state.phone) await loadThread(state.phone);
   }
 
@@ -253,13 +254,43 @@ export function initMessages(deps: MessagesDeps): void {
     return `/api/conversations${s ? `?${s}` : ''}`;
   }
 
-  /** The list's first page again (append: the next page after the ones shown). */
+  /**
+   * The list's first page again, for a new filter (append: the next page after the ones shown). A
+   * new first page makes any answer still in flight for the old filter stale.
+   */
   async function loadConversations(append: boolean): Promise<void> {
-    const seq = ++state.listSeq;
+    const seq = append ? state.listSeq : ++state.listSeq;
     const doc = await api<ConversationsPage>('GET', conversationQuery(append ? state.next : null), 'Reading the conversations', undefined, false);
     if (!doc || seq !== state.listSeq) return;
-    state.conversations = append ? [...state.conversations, ...doc.conversations] : doc.conversations;
+    if (append) {
+      // A refresh may have landed while this page was on its way: a number shows once.
+      const shown = new Set(state.conversations.map((c) => c.phone));
+      state.conversations = [...state.conversations, ...doc.conversations.filter((c) => !shown.has(c.phone))];
+    } else {
+      state.conversations = doc.conversations;
+    }
     state.next = doc.next;
+    renderConversations();
+  }
+
+  /**
+   * The list again after something changed under it (a reply came in, the office marked, moved or
+   * blocked one): as many pages as are shown, so the pages loaded with "Load more" stay, and a
+   * "Load more" still on its way is not thrown away (it is not a new first page).
+   */
+  async function refreshConversations(): Promise<void> {
+    const seq = state.listSeq;
+    let list: ConversationJson[] = [];
+    let next: string | null = null;
+    do {
+      const doc: ConversationsPage | null = await api<ConversationsPage>('GET', conversationQuery(next), 'Reading the conversations', undefined, false);
+      if (!doc || seq !== state.listSeq) return;
+      const have = new Set(list.map((c) => c.phone));
+      list = [...list, ...doc.conversations.filter((c) => !have.has(c.phone))];
+      next = doc.next;
+    } while (next !== null && list.length < state.conversations.length);
+    state.conversations = list;
+    state.next = next;
     renderConversations();
   }
 
@@ -372,7 +403,7 @@ export function initMessages(deps: MessagesDeps): void {
 
   async function refreshAfterChange(): Promise<void> {
     await pollUnread();
-    await loadConversations(false);
+    await refreshConversations();
     if (state.phone) await loadThread(state.phone);
   }
 
@@ -458,7 +489,7 @@ export function initMessages(deps: MessagesDeps): void {
     const changed = doc.total !== state.lastUnread;
     state.lastUnread = doc.total;
     if (changed && state.open) {
-      await loadConversations(false);
+      await refreshConversations();
       if (state.phone) await loadThread(state.phone);
     }
   }
