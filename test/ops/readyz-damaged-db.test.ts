@@ -22,7 +22,9 @@ describe('readiness on a damaged database', () => {
       const doc = (await res.json()) as { checks: { database: Array<{ status: string; output?: string }> } };
       return { code: res.status, database: doc.checks.database };
     };
-    expect((await readyz()).database[0]!.status).toBe('pass');
+    // On a loaded machine one probe can run past its deadline and read 'fail': the healthy file
+    // must come to pass (and stay the baseline), not pass on the very first probe.
+    await waitFor('the database check to pass on the healthy file', async () => ((await readyz()).database[0]!.status === 'pass' ? true : undefined), 20_000, 200);
 
     // A botched restore: something that is no database copied over the file, its WAL gone.
     const path = join(stack.dir, 'econnector.sqlite');
