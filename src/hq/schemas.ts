@@ -212,18 +212,6 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
   return parts.join('; ');
 }
 
-/** An HQ answer that is not of the contract's shape. The message names fields only. */
-export class HqShapeError extends Error {
-  override name = 'HqShapeError';
-}
-
-/** Parses an HQ answer body with `schema`, throwing HqShapeError ("HQ account: clinics[0].name: ...") when it does not fit. */
-export function parseHqBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body);
-  if (!result.success) throw new HqShapeError(`HQ ${what}: ${describeIssues(result.error.issues, body)}`);
-  return result.data;
-}
-
 /** A `(body) => T | null` parser for the HQ client: null when the body does not fit `schema`. */
 export function parserFor<T>(schema: z.ZodType<T>): (body: unknown) => T | null {
   return (body) => {
