@@ -4,9 +4,11 @@
  * /api, with real Redis and SQLite.
  */
 import { rowsOf } from '../../src/db/bulk-sql';
+import type { ConversationJson as Conversation, ThreadDocument } from '../../src/office/conversation-document';
 import { upsertPatients } from '../../src/office/patients';
 import { startStack, waitFor, type TestStack } from '../support/stack';
 import type { StatusDocument } from '../support/status-client';
+import { answerProblems } from '../support/openapi-answers';
 
 const TOKEN = 'messages-test-token';
 
@@ -16,8 +18,8 @@ interface Answer<T = Record<string, unknown>> {
 }
 
 type Json = Record<string, unknown>;
-interface Conversation { phone: string; patientId: number | null; patientName: string | null; clinicId: number; lastAt: string; lastDirection: string; lastBody: string | null; unread: number; blocked: boolean }
-interface Thread { phone: string; patients: Json[]; messages: Json[]; next: string | null }
+/** The thread as the tests read it: its messages looked at field by field. */
+type Thread = Omit<ThreadDocument, 'messages' | 'patients'> & { patients: Json[]; messages: Json[] };
 
 const ANA = '+15035550142'; // patient 1001 at clinic 1
 const UNKNOWN = '+15035550999'; // no patient
@@ -32,7 +34,10 @@ async function call<T = Json>(base: string, method: string, path: string, body?:
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as T };
+  const answer = { status: res.status, body: (await res.json()) as T };
+  // Every answer is what /openapi.json says it is.
+  expect(answerProblems(method, path, answer.status, answer.body)).toEqual([]);
+  return answer;
 }
 
 /** Every GET and change route of the feature, for the token checks. */

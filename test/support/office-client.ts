@@ -5,6 +5,7 @@
  * set, every receipt a plain 'delivered' at full price so charges are exact, the account synced).
  */
 import { rowsOf } from '../../src/db/bulk-sql';
+import { answerProblems } from './openapi-answers';
 import { startStack, waitFor, type StackOptions, type TestStack } from './stack';
 import type { StatusDocument } from './status-client';
 
@@ -29,7 +30,10 @@ export function officeClient(stack: () => TestStack, token: string) {
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as T };
+    const answer = { status: res.status, body: (await res.json()) as T };
+    // Every answer is what /openapi.json says it is (./openapi-answers.ts).
+    expect(answerProblems(method, path, answer.status, answer.body)).toEqual([]);
+    return answer;
   };
   /** A query on the daemon's own database. */
   const q = async <T = Json>(sql: string, b: unknown[] = []): Promise<T[]> => rowsOf<T>(await stack().daemon.app.db.knex.raw(sql, b as never));
