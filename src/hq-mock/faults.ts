@@ -43,8 +43,14 @@ export interface FaultSnapshot {
   seed: number;
 }
 
-/** How long after a 429 a request to the same endpoint still counts as already in flight (loopback). */
-export const IN_FLIGHT_GRACE_MS = 20;
+/**
+ * How long after a 429 a request to the same endpoint over ANOTHER connection still counts as
+ * already in flight: a client with several connections (parallel sends, several pollers) can have
+ * written it before it read the 429, and on a loaded machine it can reach us late. Over the
+ * connection that carried the 429 there is no such doubt (HTTP/1.1 without pipelining: the client
+ * read the answer before it sent again), so any request there inside the window is a violation.
+ */
+export const IN_FLIGHT_GRACE_MS = 1000;
 
 export class FaultInjector {
   private rates: Partial<Record<FaultName, number>> = {};
@@ -54,7 +60,7 @@ export class FaultInjector {
   private seed: number;
   private rng: Rng;
   /** Per "METHOD /path": when (real ms) a 429 was answered, and until when the client must stay away. */
-  private readonly retryUntil = new Map<string, { toldAt: number; until: number }>();
+  private readonly retryUntil = new Map<string, { toldAt: number; until: number; connection: object | undefined }>();
 
   counts: Record<FaultName | 'outage', number> = FaultInjector.zeroCounts();
   violations = new Map<string, number>();
@@ -106,16 +112,20 @@ export class FaultInjector {
     };
   }
 
-  /** Decides what, if anything, goes wrong with this /v1 request. */
-  decide(method: string, path: string, kind: EndpointKind): FaultDecision | null {
+  /**
+   * Decides what, if anything, goes wrong with this /v1 request. `connection` is the request's
+   * socket (any object that is the same for requests over one connection), or undefined if unknown.
+   */
+  decide(method: string, path: string, kind: EndpointKind, connection?: object): FaultDecision | null {
     const now = this.realNow();
     const endpoint = `${method} ${path}`;
     const told = this.retryUntil.get(endpoint);
     if (told !== undefined) {
-      // A request that reaches us just after a 429 was answered was on the wire before the client
-      // could read it (a client with several connections, such as parallel sends): it did not call
-      // again after being told, so only requests later than IN_FLIGHT_GRACE_MS count as violations.
-      if (now < told.until && now - told.toldAt >= IN_FLIGHT_GRACE_MS) {
+      // A request over another connection that reaches us just after a 429 was answered may have
+      // been on the wire before the client could read it: it did not call again after being told.
+      const sameConnection = connection !== undefined && connection === told.connection;
+      const mayBeInFlight = !sameConnection && now - told.toldAt < IN_FLIGHT_GRACE_MS;
+      if (now < told.until && !mayBeInFlight) {
         this.violations.set(endpoint, (this.violations.get(endpoint) ?? 0) + 1);
         return { kind: 'retryAfterViolation', retryAfterSeconds: Math.max(1, Math.ceil((told.until - now) / 1000)) };
       }
@@ -131,7 +141,7 @@ export class FaultInjector {
       if (this.rng() >= rate) continue;
       this.counts[name]++;
       if (name === 'http429') {
-        this.retryUntil.set(endpoint, { toldAt: now, until: now + this.retryAfterSeconds * 1000 });
+        this.retryUntil.set(endpoint, { toldAt: now, until: now + this.retryAfterSeconds * 1000, connection });
         return { kind: 'http429', retryAfterSeconds: this.retryAfterSeconds };
       }
       if (name === 'hang') return { kind: 'hang', hangMs: this.hangMs };

@@ -105,7 +105,7 @@ export async function startHqMock(opts: HqMockOptions = {}): Promise<HqMock> {
     requests++;
     const kind = V1_ENDPOINTS[`${req.method} ${path}`];
     if (kind === undefined) return;
-    const fault = faults.decide(req.method, path, kind);
+    const fault = faults.decide(req.method, path, kind, req.raw.socket);
     if (fault === null) return;
     switch (fault.kind) {
       case 'http429':

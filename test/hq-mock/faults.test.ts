@@ -40,16 +40,30 @@ describe('FaultInjector', () => {
     expect(f.counts.http429).toBe(1);
   });
 
-  test('a request arriving just after a 429 was answered was already in flight: not a violation', () => {
+  test('a request over another connection just after a 429 was already in flight: not a violation', () => {
     let now = 1000;
     const f = new FaultInjector(1, () => now);
-    f.configure({ rates: { http429: 1 }, retryAfterSeconds: 1 });
-    expect(f.decide('POST', '/v1/messages', 'write')).toEqual({ kind: 'http429', retryAfterSeconds: 1 });
+    const told = {};
+    const other = {};
+    f.configure({ rates: { http429: 1 }, retryAfterSeconds: 3 });
+    expect(f.decide('POST', '/v1/messages', 'write', told)).toEqual({ kind: 'http429', retryAfterSeconds: 3 });
     f.configure({});
     now += IN_FLIGHT_GRACE_MS - 1; // a parallel send that left before the 429 could be read
-    expect(f.decide('POST', '/v1/messages', 'write')).toBeNull();
-    now += 1; // from here on the client has been told
-    expect(f.decide('POST', '/v1/messages', 'write')).toEqual({ kind: 'retryAfterViolation', retryAfterSeconds: 1 });
+    expect(f.decide('POST', '/v1/messages', 'write', other)).toBeNull();
+    now += 1; // from here on every connection's client has been told
+    expect(f.decide('POST', '/v1/messages', 'write', other)).toEqual({ kind: 'retryAfterViolation', retryAfterSeconds: 2 });
+    expect(f.retryAfterViolations).toBe(1);
+  });
+
+  test('a request over the connection that carried the 429 is a violation at once', () => {
+    let now = 1000;
+    const f = new FaultInjector(1, () => now);
+    const told = {};
+    f.configure({ rates: { http429: 1 }, retryAfterSeconds: 1 });
+    expect(f.decide('GET', '/v1/receipts', 'read', told)).toEqual({ kind: 'http429', retryAfterSeconds: 1 });
+    f.configure({});
+    now += 1; // the client read the 429 on this connection before it could send again on it
+    expect(f.decide('GET', '/v1/receipts', 'read', told)).toEqual({ kind: 'retryAfterViolation', retryAfterSeconds: 1 });
     expect(f.retryAfterViolations).toBe(1);
   });
 

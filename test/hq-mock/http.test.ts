@@ -205,13 +205,15 @@ describe('HQ mock over HTTP', () => {
   });
 
   test('fault: 429 with Retry-After, and calls inside the window are counted as violations', async () => {
-    expect((await post('/sim/faults', { rates: { http429: 1 }, retryAfterSeconds: 1 })).status).toBe(200);
+    expect((await post('/sim/faults', { rates: { http429: 1 }, retryAfterSeconds: 3 })).status).toBe(200);
     const first = await get('/v1/receipts');
     expect(first.status).toBe(429);
-    expect(first.headers.get('retry-after')).toBe('1');
+    expect(first.headers.get('retry-after')).toBe('3');
+    const toldAt = Date.now();
     await post('/sim/faults', {}); // clearing faults does not cancel an announced window
-    // Past the moment a request could still have been on the wire, well inside the 1 s window.
-    await new Promise((r) => setTimeout(r, IN_FLIGHT_GRACE_MS + 30));
+    // Past the moment a request could still have been on the wire (whichever connection it takes),
+    // well inside the 3 s window.
+    await new Promise((r) => setTimeout(r, IN_FLIGHT_GRACE_MS + 100));
     const early = await get('/v1/receipts');
     expect(early.status).toBe(429);
     expect((await get('/v1/inbound')).status).toBe(200); // another endpoint is not affected
@@ -220,7 +222,7 @@ describe('HQ mock over HTTP', () => {
     expect(stats.retryAfterViolationsByEndpoint).toEqual({ 'GET /v1/receipts': 1 });
     expect(stats.faults.http429).toBe(1);
 
-    await new Promise((r) => setTimeout(r, 1050));
+    await new Promise((r) => setTimeout(r, Math.max(0, toldAt + 3050 - Date.now())));
     expect((await get('/v1/receipts')).status).toBe(200);
     stats = (await get('/sim/stats')).json;
     expect(stats.retryAfterViolations).toBe(1);
