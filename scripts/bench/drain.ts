@@ -141,8 +141,11 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
     let matchedAfter: number | null = null;
     const deadline = performance.now() + 60_000;
     for (;;) {
-      // The truth is read again each time: the daemon's own automatic replies (to STOP, START, HELP
-      // among the replies) reach HQ after the drain, and count in both once they have.
+      // The daemon answers some replies itself (STOP and START confirmations, HELP): /status counts
+      // such a text at once, HQ's truth once its receipt exists (3 s to 6 h after the send, on HQ's
+      // clock). So HQ's clock moves on 7 hours whenever receipts are still due, the daemon takes
+      // them in, and the truth is read again each time (as the scale benchmark does).
+      if ((await sim<Stats>('GET', '/sim/stats')).receipts.pending > 0) await sim('POST', '/sim/clock/advance', { ms: 7 * HOUR });
       const truth = await sim<Truth>('GET', `/sim/truth?tz=${encodeURIComponent(tz)}`);
       diffs = await diffStatus(daemon.statusUrl, truth);
       if (diffs.length === 0) {
