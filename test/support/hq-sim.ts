@@ -4,6 +4,7 @@
  * throws with the method, path, status and the start of the answer, so a test never reads a
  * failed answer as data.
  */
+import type { QueueStats } from '../../src/hq-mock/store';
 export type { Truth } from '../../src/hq-mock/truth';
 
 export type SimRequest = <T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown) => Promise<T>;
@@ -39,12 +40,5 @@ export interface SimStats {
   requests: number;
 }
 
-export interface StreamStats {
-  available: number;
-  leased: number;
-  acked: number;
-  expired: number;
-  served: number;
-  ackCalls: number;
-  pending: number;
-}
+/** One stream's counts in /sim/stats: the mock's own type, so the two cannot drift apart. */
+export type StreamStats = QueueStats;
