@@ -77,16 +77,23 @@ export async function recordCatchUp(
   if (!mine) written.set(owner, (mine = new Set()));
   if (job.more) {
     const rate = Math.round(job.items / Math.max(0.001, (now - job.startedAt) / 1000));
-    // A stale row (its last word older than CATCH_UP_FRESH_MS) starts a new catch-up.
+    // A stale row (its last word older than CATCH_UP_FRESH_MS) starts a new catch-up. The rate is
+    // the stream's, not this job's: every poller of the stream (ingest.pollers, in any process)
+    // adds its items to catch_up_items, so items since the catch-up began over the time since then
+    // is what all of them drain together; one job's own rate would be one poller's share.
+    const fresh = now - CATCH_UP_FRESH_MS;
     await knex.raw(
       `INSERT INTO stream_state (stream, items_recorded, catch_up_since, catch_up_at, catch_up_items, items_per_second)
        VALUES (?, 0, ?, ?, ?, ?)
        ON CONFLICT (stream) DO UPDATE SET
          catch_up_since = CASE WHEN stream_state.catch_up_at >= ? THEN stream_state.catch_up_since ELSE excluded.catch_up_since END,
          catch_up_items = CASE WHEN stream_state.catch_up_at >= ? THEN stream_state.catch_up_items + excluded.catch_up_items ELSE excluded.catch_up_items END,
-         catch_up_at = excluded.catch_up_at,
-         items_per_second = excluded.items_per_second`,
-      [stream, job.startedAt, now, job.items, rate, now - CATCH_UP_FRESH_MS, now - CATCH_UP_FRESH_MS],
+         items_per_second = CASE WHEN stream_state.catch_up_at >= ?
+           THEN CAST(((stream_state.catch_up_items + excluded.catch_up_items) * 1000 + (? - stream_state.catch_up_since) / 2)
+             / (CASE WHEN ? > stream_state.catch_up_since THEN ? - stream_state.catch_up_since ELSE 1 END) AS INTEGER)
+           ELSE excluded.items_per_second END,
+         catch_up_at = excluded.catch_up_at`,
+      [stream, job.startedAt, now, job.items, rate, fresh, fresh, fresh, now, now, now],
     );
     mine.add(stream);
   } else if (mine.has(stream)) {

@@ -1,11 +1,11 @@
 /**
  * Catching up: progress lines while pages say `more`, and the stream_state facts /status reads
- * (on a real SQLite file, migrated as the daemon migrates it).
+ * (on a real SQLite file and a real PostgreSQL database, migrated as the daemon migrates them).
  */
-import { join } from 'node:path';
-import { openDatabase, type Database } from '../../src/db/orm';
+import { rowsOf } from '../../src/db/bulk-sql';
+import type { Database } from '../../src/db/orm';
 import { CATCH_UP_FRESH_MS, CatchUpProgress, PROGRESS_EVERY_MS, catchUpStatus, recordCatchUp } from '../../src/ingest/catch-up';
-import { tempDir } from '../support/tmp';
+import { databaseEngines, type OpenedDatabase } from '../support/databases';
 
 describe('catch-up progress lines', () => {
   it('one line every few seconds while HQ says more, one when it stops, nothing when idle', () => {
@@ -26,19 +26,23 @@ describe('catch-up progress lines', () => {
   });
 });
 
-describe('catch-up state in stream_state', () => {
-  const tmp = tempDir();
-  let db: Database;
-  beforeAll(async () => {
-    db = await openDatabase({ driver: 'sqlite', path: join(tmp.path, 'db.sqlite') });
-  });
-  afterAll(async () => {
-    await db.close();
-    tmp.remove();
-  });
+const engines = databaseEngines('catch_up');
+afterAll(() => engines.stop());
 
-  const facts = async (): Promise<Record<string, unknown>> =>
-    (await db.knex.raw("SELECT catch_up_since, catch_up_at, catch_up_items, items_per_second FROM stream_state WHERE stream = 'receipts'"))[0] as Record<string, unknown>;
+describe.each(engines.each)('catch-up state in stream_state (%s)', (_name, open) => {
+  let opened: OpenedDatabase;
+  let db: Database;
+  beforeEach(async () => {
+    opened = await open();
+    db = opened.db;
+  });
+  afterEach(() => opened.close());
+
+  const facts = async (): Promise<Record<string, unknown>> => {
+    const row = rowsOf<Record<string, unknown>>(await db.knex.raw("SELECT catch_up_since, catch_up_at, catch_up_items, items_per_second FROM stream_state WHERE stream = 'receipts'"))[0]!;
+    // PostgreSQL hands BIGINT columns back as strings.
+    return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null ? null : Number(v)]));
+  };
 
   it('accumulates while HQ says more, is cleared by the process that wrote it, and goes stale by itself', async () => {
     const owner = {};
@@ -61,5 +65,17 @@ describe('catch-up state in stream_state', () => {
     await recordCatchUp(db.knex, owner, 'receipts', { items: 1000, more: true, startedAt: t + 20_000 }, t + 21_000);
     await recordCatchUp(db.knex, owner, 'receipts', { items: 500, more: true, startedAt: t + 100_000 }, t + 101_000);
     expect(await facts()).toEqual({ catch_up_since: t + 100_000, catch_up_at: t + 101_000, catch_up_items: 500, items_per_second: 500 });
+  });
+
+  it('reports the stream\'s rate when several pollers drain it at once, not one poller\'s share', async () => {
+    const t = 6_000_000_000;
+    // Two pollers (one per process, or two of ingest.pollers) each record 10,000 items in the same 10 s.
+    await recordCatchUp(db.knex, {}, 'receipts', { items: 10_000, more: true, startedAt: t }, t + 10_000);
+    await recordCatchUp(db.knex, {}, 'receipts', { items: 10_000, more: true, startedAt: t }, t + 10_000);
+    expect(await facts()).toEqual({ catch_up_since: t, catch_up_at: t + 10_000, catch_up_items: 20_000, items_per_second: 2000 });
+    // Their next jobs: 15,000 more in all over the next 5 s, 35,000 in 15 s.
+    await recordCatchUp(db.knex, {}, 'receipts', { items: 8_000, more: true, startedAt: t + 10_000 }, t + 15_000);
+    await recordCatchUp(db.knex, {}, 'receipts', { items: 7_000, more: true, startedAt: t + 10_000 }, t + 15_000);
+    expect(await facts()).toEqual({ catch_up_since: t, catch_up_at: t + 15_000, catch_up_items: 35_000, items_per_second: 2333 });
   });
 });
