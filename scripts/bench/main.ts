@@ -16,7 +16,7 @@ import { runConversations, type ConversationsResult } from './conversations';
 import { runDrain, type DrainResult } from './drain';
 import { profileMarkdown, summarizeProfiles, type ThreadProfile } from './profile';
 import { postgresBin } from './postgres';
-import { runScale, scaleTable, type ScaleResult } from './scale';
+import { coresTable, runScale, scaleTable, type ScaleResult } from './scale';
 import { buildMonthDb, copyMonthDb, type MonthDb } from './month-db';
 import { hasBuild, ROOT, startScriptNodeFlags } from './procs';
 import { runSoak, runStartup, runStatus, type SoakResult, type StartupResult, type StatusResult } from './status';
@@ -42,6 +42,9 @@ Options:
                           (its figures go into their own block of BENCHMARKS.md)
   --scale-processes LIST  worker process counts on PostgreSQL (default 1,2,3,4; '' for none)
   --sqlite-pollers LIST   pollers per stream on SQLite (default 1,2; '' for none)
+  --cores LIST            pinned PostgreSQL layouts: for each k, the whole system under test on k
+                          cores (taskset) with k worker processes (default 1,2; '' for none)
+  --sqlite-cores LIST     pinned SQLite layouts: k pollers on k cores (default 1,2; '' for none)
   --runs N                runs per figure (default 3; 1 with --smoke)
   --only LIST             some of: drain,memory,aggregates,status,startup,conversations
                           (default: all); drain includes the drain's peak RSS, memory is the
@@ -58,7 +61,8 @@ Options:
   --dir DIR               where runs keep their files (default /var/tmp); removed afterwards
   --keep                  keep the run's files
   --profile               start the drain's daemon with --cpu-prof and report where each of its
-                          threads spent the drain (scripts/bench/profile.ts)
+                          threads spent the drain (scripts/bench/profile.ts); with --scale, the
+                          first worker process and the HQ mock of every run
   --out FILE              report file (default BENCHMARKS.md at the project root)
   --json FILE             also write every raw figure as JSON
   --daemon-root DIR       measure another build (a tree with package.json, config/ and dist/)
@@ -87,6 +91,8 @@ interface Options {
   scale: boolean;
   scaleProcesses: number[];
   sqlitePollers: number[];
+  cores: number[];
+  sqliteCores: number[];
 }
 
 const SECTIONS = ['drain', 'memory', 'aggregates', 'status', 'startup', 'conversations'];
@@ -96,7 +102,7 @@ const OPTIONS = {
   'month-messages': { type: 'string' }, clinics: { type: 'string' }, 'soak-seconds': { type: 'string' }, 'soak-rate': { type: 'string' },
   dir: { type: 'string' }, keep: { type: 'boolean' }, profile: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'string' }, 'daemon-root': { type: 'string' },
   label: { type: 'string' }, strict: { type: 'boolean' },
-  scale: { type: 'boolean' }, 'scale-processes': { type: 'string' }, 'sqlite-pollers': { type: 'string' },
+  scale: { type: 'boolean' }, 'scale-processes': { type: 'string' }, 'sqlite-pollers': { type: 'string' }, cores: { type: 'string' }, 'sqlite-cores': { type: 'string' },
 } as const;
 
 /** A comma-separated list of counts from 1 to 16 ('' for none). */
@@ -115,7 +121,7 @@ function parseArgs(argv: string[]): Options | 'help' {
   const o: Options = {
     smoke: false, runs: 3, only: new Set(SECTIONS), receipts: 1_000_000, inbound: 200_000, monthMessages: 1_000_000, clinics: 100,
     soakSeconds: 1800, soakRate: 25, dir: '/var/tmp', keep: false, profile: false, out: join(ROOT, 'BENCHMARKS.md'), json: null, daemonRoot: undefined, label: 'current', strict: false,
-    scale: false, scaleProcesses: [1, 2, 3, 4], sqlitePollers: [1, 2],
+    scale: false, scaleProcesses: [1, 2, 3, 4], sqlitePollers: [1, 2], cores: [1, 2], sqliteCores: [1, 2],
   };
   const int = (name: keyof typeof OPTIONS, min: number, fallback: number): number => intOption(name, v[name] as string | undefined, min, Number.MAX_SAFE_INTEGER) ?? fallback;
   const runsSet = v.runs !== undefined;
@@ -144,6 +150,8 @@ function parseArgs(argv: string[]): Options | 'help' {
   o.scale = v.scale === true;
   o.scaleProcesses = countList('scale-processes', v['scale-processes'] as string | undefined, o.scaleProcesses);
   o.sqlitePollers = countList('sqlite-pollers', v['sqlite-pollers'] as string | undefined, o.sqlitePollers);
+  o.cores = countList('cores', v.cores as string | undefined, o.cores);
+  o.sqliteCores = countList('sqlite-cores', v['sqlite-cores'] as string | undefined, o.sqliteCores);
   // --scale runs the scale-out benchmark alone (its own block of BENCHMARKS.md).
   if (o.scale && v.only === undefined) o.only = new Set();
   if (o.smoke) {
@@ -158,6 +166,9 @@ function parseArgs(argv: string[]): Options | 'help' {
       o.scale = true;
       if (!explicit.has('--scale-processes')) o.scaleProcesses = postgresBin() ? [2] : [];
       if (!explicit.has('--sqlite-pollers')) o.sqlitePollers = [2];
+      // And one pinned run, to check that the pinning holds and the count stays exact on one core.
+      if (!explicit.has('--cores')) o.cores = postgresBin() ? [1] : [];
+      if (!explicit.has('--sqlite-cores')) o.sqliteCores = postgresBin() ? [] : [1];
     }
   }
   return o;
@@ -256,9 +267,10 @@ function scaleChecks(s: ScaleResult): Check[] {
   if (three?.speedup != null) {
     out.push({ what: 'scale: 3 worker processes on PostgreSQL ÷ 1 process (items/s)', target: '≥ 1.8×', measured: `${three.speedup.toFixed(2)}× (${three.itemsPerSecond.toLocaleString('en-US')}/s)`, ok: three.speedup >= 1.8 });
   }
-  const wrong = s.runs.filter((x) => x.problems.length > 0);
+  const all = [...s.runs, ...s.coreRuns];
+  const wrong = all.filter((x) => x.problems.length > 0);
   out.push({ what: 'scale: /status equals the truth and every item is stored once, in every layout', target: 'no difference',
-    measured: wrong.length === 0 ? `equal (${s.runs.length} runs)` : wrong.map((x) => `${x.engine} ${x.workerProcesses}×${x.pollersPerStream}: ${x.problems[0]}`).join('; '), ok: wrong.length === 0, correctness: true });
+    measured: wrong.length === 0 ? `equal (${all.length} runs)` : wrong.map((x) => `${x.engine} ${x.workerProcesses}×${x.pollersPerStream}${x.cpus ? ` on ${x.cpus.length} core(s)` : ''}: ${x.problems[0]}`).join('; '), ok: wrong.length === 0, correctness: true });
   return out;
 }
 
@@ -269,6 +281,7 @@ function scaleSection(r: Results, o: Options, s: ScaleResult, list: Check[]): st
   const flags = [
     o.receipts !== 1_000_000 ? `--receipts ${o.receipts}` : '', o.inbound !== 200_000 ? `--inbound ${o.inbound}` : '',
     o.scaleProcesses.join(',') !== '1,2,3,4' ? `--scale-processes ${o.scaleProcesses.join(',')}` : '', o.sqlitePollers.join(',') !== '1,2' ? `--sqlite-pollers ${o.sqlitePollers.join(',')}` : '',
+    o.cores.join(',') !== '1,2' ? `--cores ${o.cores.join(',')}` : '', o.sqliteCores.join(',') !== '1,2' ? `--sqlite-cores ${o.sqliteCores.join(',')}` : '', o.profile ? '--profile' : '',
   ].filter(Boolean).join(' ');
   return [
     `Generated by \`npm run bench -- --scale${flags ? ` ${flags}` : ''}\` (${r.label} build) on ${r.startedAt}; ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB; load at start ${m.loadAtStart.join(' / ')}, at end ${(r.loadAtEnd ?? []).join(' / ')}.`, '',
@@ -276,6 +289,7 @@ function scaleSection(r: Results, o: Options, s: ScaleResult, list: Check[]): st
     ...list.map((x) => `| ${x.what.replace(/^scale: /, '')} | ${x.target} | ${x.measured} | ${x.ok ? 'met' : '**missed**'} |`), '',
     `${s.receipts.toLocaleString('en-US')} receipts and ${s.inbound.toLocaleString('en-US')} replies wait at the HQ mock (its own process, no faults). Each run: a fresh database, redis-server and mock; one \`scheduler,status\` process and N \`workers\` processes (the pm2 layout), with \`ingest.pollers\` = the pollers column. Items/s from the first acknowledged item to the last; the load average of the machine is beside each run.`, '',
     ...scaleTable(s),
+    ...coresTable(s),
   ].join('\n');
 }
 
@@ -466,10 +480,10 @@ async function main(): Promise<void> {
       }, log);
     }
     if (o.scale) {
-      log(`scale: ${o.receipts} receipts + ${o.inbound} inbound; PostgreSQL with ${o.scaleProcesses.join(', ') || 'no'} worker process(es), SQLite with ${o.sqlitePollers.join(', ') || 'no'} poller(s)`);
+      log(`scale: ${o.receipts} receipts + ${o.inbound} inbound; PostgreSQL with ${o.scaleProcesses.join(', ') || 'no'} worker process(es), SQLite with ${o.sqlitePollers.join(', ') || 'no'} poller(s); pinned: PostgreSQL on ${o.cores.join(', ') || 'no'} core(s), SQLite on ${o.sqliteCores.join(', ') || 'no'}`);
       results.scale = await runScale({
         receipts: o.receipts, inbound: o.inbound, dir: join(base, 'scale'), postgresProcesses: o.scaleProcesses, sqlitePollers: o.sqlitePollers,
-        timeoutMs: 3_600_000, seed: 1, daemonRoot: o.daemonRoot, keep: o.keep, log,
+        postgresCores: o.cores, sqliteCores: o.sqliteCores, profile: o.profile, timeoutMs: 3_600_000, seed: 1, daemonRoot: o.daemonRoot, keep: o.keep, log,
       });
     }
     if (o.only.has('conversations')) {

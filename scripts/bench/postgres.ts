@@ -16,6 +16,8 @@ import { sleep } from './util';
 export interface BenchPostgres {
   /** The server's major version ("15"). */
   version: string;
+  /** The postmaster's process id (its backends are its children). */
+  pid: number;
   createDatabase(name: string): Promise<string>;
   dropDatabase(name: string): Promise<void>;
   /** CPU seconds (user + system) of the server and all its processes so far, live and ended. */
@@ -99,6 +101,7 @@ export async function startBenchPostgres(dir: string): Promise<BenchPostgres> {
   };
   return {
     version: bin.split('/').at(-2) ?? '?',
+    pid: postmaster,
     createDatabase: async (name) => {
       await adminQuery(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
       return `postgres://econnector@127.0.0.1:${port}/${name}`;

@@ -42,9 +42,9 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null
 }
 
 /** Starts `node dist/src/hq-mock/cli.js` on a free port and waits for its "listening" line. */
-export async function startMockProcess(opts: { seed?: number; logFile: string }): Promise<MockProcess> {
+export async function startMockProcess(opts: { seed?: number; logFile: string; nodeArgs?: readonly string[] }): Promise<MockProcess> {
   const err = openSync(opts.logFile, 'a');
-  const child = spawn(NODE, [join(ROOT, 'dist/src/hq-mock/cli.js'), '--port', '0', '--seed', String(opts.seed ?? 1)], {
+  const child = spawn(NODE, [...(opts.nodeArgs ?? []), join(ROOT, 'dist/src/hq-mock/cli.js'), '--port', '0', '--seed', String(opts.seed ?? 1)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', err],
   });

@@ -2,6 +2,8 @@
  * Where the daemon's threads spend a drain: `npm run bench -- --only drain --profile` starts the
  * daemon with `--cpu-prof`, and this reads the V8 CPU profiles it leaves (one per thread: the main
  * thread, and on SQLite the page writer's) and sums their samples by what the code does.
+ * `npm run bench -- --scale --profile` does the same for the first worker process of each layout
+ * and for the HQ mock (scale.ts).
  *
  * Each sample's time goes to the first category found walking its stack from the leaf up (the
  * leaf's own file first, then its callers), so a JSON.parse called by the HQ client counts as
@@ -49,10 +51,12 @@ const CATEGORIES: Array<[category: string, test: (f: CallFrame) => boolean]> = [
   ['office upkeep (src/office: matching, keywords, consent, conversations; commlog)', (f) => f.url.includes('/src/office/') || f.url.includes('/src/db/commlog.')],
   ['rows and merge (page-sql, page-merge, bulk-sql, usage deltas)', (f) => /\/src\/ingest\/page-(sql|merge)\.|\/src\/db\/bulk-sql\.|\/src\/usage\/aggregates\./.test(f.url)],
   ['page writer thread (better-sqlite3 statements)', (f) => f.url.includes('/src/ingest/sqlite-page-writer.') || f.url.includes('/node_modules/better-sqlite3/')],
-  ['database driver (knex, node-sqlite3, MikroORM)', (f) => /\/node_modules\/(knex|sqlite3|@mikro-orm|pg|pg-protocol|tarn)\//.test(f.url)],
+  ['PostgreSQL driver (pg, pg-protocol: encoding, the wire, parsing rows)', (f) => /\/node_modules\/(pg|pg-protocol|pg-types|pgpass|pg-pool)\//.test(f.url)],
+  ['database driver (knex, node-sqlite3, MikroORM)', (f) => /\/node_modules\/(knex|sqlite3|@mikro-orm|tarn)\//.test(f.url)],
   ['drain, page store, acks (src/ingest)', (f) => f.url.includes('/src/ingest/')],
+  ['HQ mock: queue, records, routes (src/hq-mock)', (f) => f.url.includes('/src/hq-mock/')],
   ['queues and Redis (bullmq, ioredis)', (f) => /\/node_modules\/(bullmq|ioredis)\//.test(f.url)],
-  ['status server and metrics (fastify, prom-client)', (f) => /\/node_modules\/(fastify|prom-client|find-my-way|light-my-request)\//.test(f.url) || f.url.includes('/src/status/') || f.url.includes('/src/metrics/')],
+  ['fastify, prom-client (the status server; in the HQ mock, its HTTP server)', (f) => /\/node_modules\/(fastify|prom-client|find-my-way|light-my-request)\//.test(f.url) || f.url.includes('/src/status/') || f.url.includes('/src/metrics/')],
   ['logging (winston)', (f) => /\/node_modules\/(winston|logform|triple-beam)\//.test(f.url) || f.url.includes('/src/log/')],
   ['worker thread messages (structured clone)', (f) => f.url.includes('node:internal/worker')],
 ];
@@ -62,9 +66,13 @@ const STEPS: Array<[step: string, test: (f: CallFrame) => boolean]> = [
   ['HQ client: GET a page, ack (src/hq/client.ts)', (f) => f.url.includes('/src/hq/client.')],
   ['validation of a page (src/hq/items.ts)', (f) => f.url.includes('/src/hq/items.')],
   ['receipts page store (page-store-sqlite.ts, main side)', (f) => f.url.includes('/src/ingest/page-store-sqlite.')],
+  ['receipts page store (page-store-postgres.ts)', (f) => f.url.includes('/src/ingest/page-store-postgres.')],
+  ['PostgreSQL driver and knex, wherever called (pg, pg-protocol, knex)', (f) => /\/node_modules\/(pg|pg-protocol|knex)\//.test(f.url)],
   ['replies page transaction (record-inbound.ts)', (f) => f.url.includes('/src/ingest/record-inbound.')],
   ['office upkeep inside it (src/office, commlog)', (f) => f.url.includes('/src/office/') || f.url.includes('/src/db/commlog.')],
   ['page writer (sqlite-page-writer.ts)', (f) => f.url.includes('/src/ingest/sqlite-page-writer.')],
+  ['HQ mock: serving a page (records.ts page)', (f) => f.url.includes('/src/hq-mock/records.') && f.functionName === 'page'],
+  ['HQ mock: an acknowledgement (the /v1/…/ack route)', (f) => f.url.includes('/src/hq-mock/routes-v1.') && /ack/i.test(f.functionName)],
 ];
 
 const categoryOf = (stack: readonly CallFrame[]): string => {

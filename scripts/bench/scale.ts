@@ -9,6 +9,12 @@
  * 2 pollers. The clock runs from the first acknowledged item to the last (start-up is left out:
  * it does not scale and is measured elsewhere); afterwards /status must equal the mock's truth
  * and the database must hold every item once, or the run is a failure whatever its speed.
+ *
+ * Pinned layouts (`--cores`, cores.ts): the same drain with the whole system under test on k cores
+ * and k worker processes (PostgreSQL) or k pollers (SQLite), for k = 1, 2: whether throughput grows
+ * when cores and processes double together is what a machine with more cores would give, measured
+ * here. Their CPU is counted over the drain itself (first ack to last) for every process of the
+ * system, so the table also says how busy the given cores were.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +27,8 @@ import { startBenchPostgres, type BenchPostgres } from './postgres';
 import { readCpuSeconds, RssSampler, spawnBenchDaemon, startMockProcess, waitHttp } from './procs';
 import type { DaemonProcess } from '../../test/support/daemon-spawn';
 import { load1, round, sleep } from './util';
+import { pinTree, setAffinity, threadsOutside, usableCpus } from './cores';
+import { profileMarkdown, summarizeProfiles, type ThreadProfile } from './profile';
 
 export interface ScaleOptions {
   receipts: number;
@@ -30,6 +38,12 @@ export interface ScaleOptions {
   postgresProcesses: readonly number[];
   /** Pollers per stream to run on SQLite, in one worker process. */
   sqlitePollers: readonly number[];
+  /** Pinned layouts on PostgreSQL: for each k, k worker processes (k pollers each stream) on k cores. */
+  postgresCores: readonly number[];
+  /** Pinned layouts on SQLite: for each k, one worker process with k pollers per stream on k cores. */
+  sqliteCores: readonly number[];
+  /** Start the worker processes and the HQ mock with --cpu-prof and summarize the profiles (profile.ts). */
+  profile?: boolean;
   timeoutMs: number;
   seed: number;
   /** Keep each run's folder (logs, the SQLite file). */
@@ -58,8 +72,24 @@ export interface ScaleRun {
   /** PostgreSQL's processes together (null on SQLite). */
   postgresCpuSeconds: number | null;
   mockCpuSeconds: number | null;
+  /** The cores the system under test was pinned to (null: not pinned). */
+  cpus: number[] | null;
+  /** CPU seconds over the drain itself (first ack to last), by part of the system. */
+  drainCpu: DrainCpu;
+  /** With ScaleOptions.profile: where the first worker process and the mock spent their CPU. */
+  profile?: { worker: ThreadProfile[]; mock: ThreadProfile[] };
   /** Empty when /status equalled the mock's truth and the database held every item once. */
   problems: string[];
+}
+
+export interface DrainCpu {
+  workers: number;
+  /** The scheduler,status process. */
+  status: number;
+  postgres: number | null;
+  mock: number;
+  redis: number;
+  total: number;
 }
 
 export interface ScaleResult {
@@ -67,6 +97,8 @@ export interface ScaleResult {
   inbound: number;
   postgresVersion: string | null;
   runs: ScaleRun[];
+  /** The pinned layouts, speed-up over the same engine's run on one core. */
+  coreRuns: ScaleRun[];
 }
 
 const HOUR = 3_600_000;
@@ -75,16 +107,34 @@ interface Layout {
   engine: 'postgresql' | 'sqlite';
   workers: number;
   pollers: number;
+  /** Pin the system under test to these CPUs (null: the whole machine). */
+  cpus: number[] | null;
 }
 
 async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseUrl: string | null, pg: BenchPostgres | null): Promise<ScaleRun> {
   mkdirSync(dir, { recursive: true });
-  const redis = await startTestRedis(join(dir, 'redis'));
-  const mock = await startMockProcess({ seed: opts.seed, logFile: join(dir, 'hq-mock.log') });
-  const sim = simClient(mock);
+  const profileDir = join(dir, 'profile');
+  const profileArgs = (name: string): string[] => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []);
+  // Pinned: every process this run spawns inherits the main thread's affinity; PostgreSQL's server
+  // runs already and is pinned (its new backends inherit from the postmaster). Both are given
+  // back the whole machine afterwards.
+  const allCpus = usableCpus();
+  const pin = layout.cpus;
+  if (pin) {
+    setAffinity(process.pid, pin, false);
+    if (pg) pinTree(pg.pid, pin);
+  }
+  const unpinSelf = (): void => {
+    if (pin) setAffinity(process.pid, allCpus, false);
+  };
+  let redis: Awaited<ReturnType<typeof startTestRedis>> | undefined;
+  let mock: Awaited<ReturnType<typeof startMockProcess>> | undefined;
   const procs: DaemonProcess[] = [];
   const samplers: RssSampler[] = [];
   try {
+    redis = await startTestRedis(join(dir, 'redis'));
+    mock = await startMockProcess({ seed: opts.seed, logFile: join(dir, 'hq-mock.log'), nodeArgs: profileArgs('mock') });
+    const sim = simClient(mock);
     const filled = await fillBacklog(mock, opts.receipts, opts.inbound);
     opts.log(`    backlog ready: ${opts.receipts} receipts (${filled.messages} messages), ${opts.inbound} inbound, in ${Math.round(filled.ms)} ms`);
     const dataDir = join(dir, 'data');
@@ -104,8 +154,23 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
     procs.push(status);
     await waitHttp(`${status.statusUrl}/healthz`, 200, 60_000);
     for (let i = 0; i < layout.workers; i++) {
-      procs.push(await spawnBenchDaemon({ ...common, logFile: join(dir, `workers-${i}.log`), env: env('workers', i) }));
+      procs.push(await spawnBenchDaemon({ ...common, logFile: join(dir, `workers-${i}.log`), env: env('workers', i), nodeArgs: profileArgs(`worker-${i}`) }));
     }
+    // Everything is spawned: the benchmark's own polling below runs anywhere.
+    unpinSelf();
+    const redisPid = redis.pid();
+    const sutPids = [...procs.map((p) => p.pid), mock.pid, ...(redisPid !== undefined ? [redisPid] : [])];
+    const cpuNow = (): DrainCpu => {
+      const of = (pid: number | undefined): number => (pid === undefined ? 0 : readCpuSeconds(pid) ?? 0);
+      const workers = procs.slice(1).reduce((a, p) => a + of(p.pid), 0);
+      const status = of(procs[0]!.pid);
+      const postgres = pg ? pg.cpuSeconds() : null;
+      const m = of(mock!.pid);
+      const r = of(redisPid);
+      return { workers, status, postgres, mock: m, redis: r, total: workers + status + (postgres ?? 0) + m + r };
+    };
+    let cpuAtFirstAck: DrainCpu | null = null;
+    let cpuAtDone: DrainCpu | null = null;
     for (const p of procs) samplers.push(new RssSampler(p.pid, 100));
     let exited: number | null = null;
     procs.forEach((p, i) => void p.exited.then(() => (exited ??= i)));
@@ -118,9 +183,13 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
       const s = await sim<SimStats>('GET', '/sim/stats');
       const now = performance.now();
       const acked = s.receipts.acked + s.inbound.acked;
-      if (firstAckAt === null && acked > 0) firstAckAt = now;
+      if (firstAckAt === null && acked > 0) {
+        firstAckAt = now;
+        cpuAtFirstAck = cpuNow();
+      }
       if (acked >= total) {
         doneAt = now;
+        cpuAtDone = cpuNow();
         for (const p of procs.slice(1)) cpu.push(round(readCpuSeconds(p.pid) ?? NaN, 1));
         break;
       }
@@ -132,11 +201,14 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
       }
       await sleep(50);
     }
+    const outside = pin ? threadsOutside([...sutPids, ...(pg ? [pg.pid] : [])], pin, pg ? [pg.pid] : []) : [];
     const pgCpu = pg && pgCpuBefore !== null ? round(pg.cpuSeconds() - pgCpuBefore, 1) : null;
     const mockCpuAfter = readCpuSeconds(mock.pid);
     const loadAtEnd = load1();
     for (const s of samplers) s.stop();
-    const seconds = (doneAt - (firstAckAt ?? spawnedAt)) / 1000;
+    // A drain so short that one poll saw both its first and its last ack is timed from the spawn.
+    const from = firstAckAt !== null && firstAckAt < doneAt ? firstAckAt : spawnedAt;
+    const seconds = (doneAt - from) / 1000;
 
     // Correctness. The daemon answers some replies itself (STOP and START confirmations, HELP):
     // /status counts such a text at once, HQ's truth once its receipt exists (3 s to 6 h after the
@@ -160,6 +232,7 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
       if (performance.now() > deadline) break;
       await sleep(250);
     }
+    if (outside.length > 0) problems.push(`pinning did not hold: ${outside.length} thread(s) may run outside CPUs ${pin!.join(',')} (${outside.slice(0, 3).join(', ')})`);
     const counts = await storedCounts(databaseUrl, join(dataDir, 'econnector.sqlite'));
     if (counts.receipts !== hq.receipts.acked || counts.inbound !== opts.inbound || counts.twice !== 0) {
       problems.push(`database holds ${counts.receipts} receipts and ${counts.inbound} replies (${counts.twice} ids twice); HQ acknowledged ${hq.receipts.acked} receipts, ${opts.inbound} replies were waiting`);
@@ -179,16 +252,40 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
       workerCpuSeconds: cpu,
       postgresCpuSeconds: pgCpu,
       mockCpuSeconds: mockCpuAfter !== null && mockCpuBefore !== null ? round(mockCpuAfter - mockCpuBefore, 1) : null,
+      cpus: pin,
+      drainCpu: cpuDelta(cpuAtFirstAck!, cpuAtDone!),
       problems: problems.slice(0, 5),
     };
   } finally {
+    unpinSelf();
     for (const s of samplers) s.stop();
     // Workers first, then the status process (as pm2 stops them).
     for (const p of procs.slice(1)) await p.stop({ signal: 'SIGINT', timeoutMs: 15_000 });
     await procs[0]?.stop({ signal: 'SIGINT', timeoutMs: 15_000 });
-    await mock.stop();
-    await redis.stop();
+    await mock?.stop();
+    await redis?.stop();
+    if (pin && pg) pinTree(pg.pid, allCpus);
   }
+}
+
+function cpuDelta(a: DrainCpu, b: DrainCpu): DrainCpu {
+  const d = (x: number, y: number): number => round(y - x, 2);
+  return {
+    workers: d(a.workers, b.workers), status: d(a.status, b.status), postgres: a.postgres === null || b.postgres === null ? null : d(a.postgres, b.postgres),
+    mock: d(a.mock, b.mock), redis: d(a.redis, b.redis), total: d(a.total, b.total),
+  };
+}
+
+/** The profiles a run left (ScaleOptions.profile): the first worker process's threads and the mock's. */
+function runProfiles(dir: string): { worker: ThreadProfile[]; mock: ThreadProfile[] } {
+  const of = (name: string): ThreadProfile[] => {
+    try {
+      return summarizeProfiles(join(dir, 'profile', name));
+    } catch {
+      return []; // no profile written (the process was killed)
+    }
+  };
+  return { worker: of('worker-0'), mock: of('mock') };
 }
 
 async function storedCounts(databaseUrl: string | null, sqlitePath: string): Promise<{ receipts: number; inbound: number; twice: number }> {
@@ -218,41 +315,105 @@ async function storedCounts(databaseUrl: string | null, sqlitePath: string): Pro
 
 export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const runs: ScaleRun[] = [];
+  const coreRuns: ScaleRun[] = [];
+  const usable = usableCpus();
+  const cpusFor = (k: number): number[] => {
+    if (k > usable.length) throw new Error(`--cores ${k}: this benchmark may use ${usable.length} CPU(s) (${usable.join(',')})`);
+    return usable.slice(0, k);
+  };
+  for (const k of [...opts.postgresCores, ...opts.sqliteCores]) cpusFor(k); // fail before the first run, not after an hour
+  const one = async (layout: Layout, name: string, url: string | null, pg: BenchPostgres | null): Promise<ScaleRun> => {
+    const dir = join(opts.dir, name);
+    const run = await runOne(opts, layout, dir, url, pg);
+    if (opts.profile) run.profile = runProfiles(dir);
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+    report(opts, run);
+    return run;
+  };
   let pg: BenchPostgres | null = null;
   try {
-    if (opts.postgresProcesses.length > 0) {
+    if (opts.postgresProcesses.length > 0 || opts.postgresCores.length > 0) {
       pg = await startBenchPostgres(join(opts.dir, 'postgres'));
-      for (const n of opts.postgresProcesses) {
-        const name = `scale_${n}`;
-        opts.log(`  PostgreSQL ${pg.version}, ${n} worker process(es), ${n} poller(s) per stream (load ${load1()})`);
-        const url = await pg.createDatabase(name);
-        const run = await runOne(opts, { engine: 'postgresql', workers: n, pollers: n }, join(opts.dir, `pg-${n}`), url, pg);
-        await pg.dropDatabase(name);
-        if (!opts.keep) rmSync(join(opts.dir, `pg-${n}`), { recursive: true, force: true });
-        report(opts, run);
-        runs.push(run);
+      const layouts: Array<[Layout, string]> = [
+        ...opts.postgresProcesses.map((n): [Layout, string] => [{ engine: 'postgresql', workers: n, pollers: n, cpus: null }, `pg-${n}`]),
+        ...opts.postgresCores.map((k): [Layout, string] => [{ engine: 'postgresql', workers: k, pollers: k, cpus: cpusFor(k) }, `pg-${k}-on-${k}-cores`]),
+      ];
+      for (const [layout, name] of layouts) {
+        opts.log(`  PostgreSQL ${pg.version}, ${layout.workers} worker process(es), ${layout.pollers} poller(s) per stream${layout.cpus ? `, pinned to CPU ${layout.cpus.join(',')}` : ''} (load ${load1()})`);
+        const db = name.replace(/-/g, '_');
+        const url = await pg.createDatabase(db);
+        const run = await one(layout, name, url, pg);
+        await pg.dropDatabase(db);
+        (layout.cpus ? coreRuns : runs).push(run);
       }
     }
   } finally {
     await pg?.stop();
   }
-  for (const k of opts.sqlitePollers) {
-    opts.log(`  SQLite, 1 worker process, ${k} poller(s) per stream (load ${load1()})`);
-    const run = await runOne(opts, { engine: 'sqlite', workers: 1, pollers: k }, join(opts.dir, `sqlite-${k}`), null, null);
-    if (!opts.keep) rmSync(join(opts.dir, `sqlite-${k}`), { recursive: true, force: true });
-    report(opts, run);
-    runs.push(run);
+  const sqliteLayouts: Array<[Layout, string]> = [
+    ...opts.sqlitePollers.map((k): [Layout, string] => [{ engine: 'sqlite', workers: 1, pollers: k, cpus: null }, `sqlite-${k}`]),
+    ...opts.sqliteCores.map((k): [Layout, string] => [{ engine: 'sqlite', workers: 1, pollers: k, cpus: cpusFor(k) }, `sqlite-${k}-on-${k}-cores`]),
+  ];
+  for (const [layout, name] of sqliteLayouts) {
+    opts.log(`  SQLite, 1 worker process, ${layout.pollers} poller(s) per stream${layout.cpus ? `, pinned to CPU ${layout.cpus.join(',')}` : ''} (load ${load1()})`);
+    (layout.cpus ? coreRuns : runs).push(await one(layout, name, null, null));
   }
   for (const engine of ['postgresql', 'sqlite'] as const) {
-    const one = runs.find((r) => r.engine === engine && r.workerProcesses === 1 && r.pollersPerStream === 1);
-    for (const r of runs) if (r.engine === engine && one) r.speedup = round(r.itemsPerSecond / one.itemsPerSecond, 2);
+    const base = runs.find((r) => r.engine === engine && r.workerProcesses === 1 && r.pollersPerStream === 1);
+    for (const r of runs) if (r.engine === engine && base) r.speedup = round(r.itemsPerSecond / base.itemsPerSecond, 2);
+    const oneCore = coreRuns.find((r) => r.engine === engine && r.cpus?.length === 1);
+    for (const r of coreRuns) if (r.engine === engine && oneCore) r.speedup = round(r.itemsPerSecond / oneCore.itemsPerSecond, 2);
   }
-  return { receipts: opts.receipts, inbound: opts.inbound, postgresVersion: pg?.version ?? null, runs };
+  return { receipts: opts.receipts, inbound: opts.inbound, postgresVersion: pg?.version ?? null, runs, coreRuns };
 }
 
+/** Microseconds of CPU per item. */
+const perItem = (seconds: number | null, items: number): string => (seconds === null ? '–' : String(round((seconds / items) * 1e6, 1)));
+
 function report(opts: ScaleOptions, r: ScaleRun): void {
+  const items = opts.receipts + opts.inbound;
+  const c = r.drainCpu;
   opts.log(`    ${r.itemsPerSecond}/s over ${r.seconds} s (wall ${r.wallSeconds} s); worker RSS ${r.workerPeakRssMb.join('/')} MB; worker CPU ${r.workerCpuSeconds.join('/')} s; `
     + `PostgreSQL CPU ${r.postgresCpuSeconds ?? '–'} s; mock CPU ${r.mockCpuSeconds ?? '–'} s; load ${r.loadAtStart} → ${r.loadAtEnd}; ${r.problems.length === 0 ? '/status = truth' : r.problems.join('; ')}`);
+  opts.log(`    CPU over the drain, µs per item: workers ${perItem(c.workers, items)}, PostgreSQL ${perItem(c.postgres, items)}, mock ${perItem(c.mock, items)}, status ${perItem(c.status, items)}, redis ${perItem(c.redis, items)}; `
+    + `all ${perItem(c.total, items)} (${c.total} s${r.cpus ? `, ${Math.round((c.total / (r.cpus.length * r.seconds)) * 100)}% of CPU ${r.cpus.join(',')}` : ''})`);
+  if (r.profile) {
+    for (const [who, threads] of [['worker process 1', r.profile.worker], ['HQ mock', r.profile.mock]] as const) {
+      opts.log(`    profile of the ${who}:`);
+      for (const line of profileMarkdown(threads)) opts.log(`      ${line}`);
+    }
+  }
+}
+
+/**
+ * The pinned layouts' table (BENCHMARKS.md, beside the main one), and the profiles when taken.
+ * CPU per item counts every process of the system over the drain, so "cores busy" near 100% says
+ * the cores, not a wait, set the pace.
+ */
+export function coresTable(s: ScaleResult): string[] {
+  if (s.coreRuns.length === 0 && !s.runs.some((r) => r.profile)) return [];
+  const items = s.receipts + s.inbound;
+  const lines: string[] = [];
+  if (s.coreRuns.length > 0) {
+    lines.push('', 'The same drain with the whole system under test (worker processes, the scheduler/status process, PostgreSQL, the HQ mock, redis-server) pinned to k cores with `taskset`, and k worker processes (PostgreSQL) or k pollers (SQLite): the speed-up over one core is what more cores give when processes grow with them. CPU is counted over the drain (first ack → last) for every process of the system.', '');
+    lines.push('| engine | cores (CPUs) | worker processes | pollers per stream | items/s | items/s per core | speed-up over 1 core | seconds (first ack → last) | CPU µs per item: workers / PostgreSQL / mock / status + redis | CPU µs per item, all | cores busy | load at start → end | /status = truth |');
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of s.coreRuns) {
+      const k = r.cpus?.length ?? 0;
+      const c = r.drainCpu;
+      lines.push(`| ${r.engine === 'postgresql' ? `PostgreSQL ${s.postgresVersion ?? ''}`.trim() : 'SQLite'} | ${k} (${r.cpus?.join(',') ?? ''}) | ${r.workerProcesses} | ${r.pollersPerStream} | ${r.itemsPerSecond.toLocaleString('en-US')} | `
+        + `${Math.round(r.itemsPerSecond / k).toLocaleString('en-US')} | ${r.speedup === null ? '–' : `${r.speedup.toFixed(2)}×`} | ${r.seconds} | `
+        + `${perItem(c.workers, items)} / ${perItem(c.postgres, items)} / ${perItem(c.mock, items)} / ${perItem(c.status + c.redis, items)} | ${perItem(c.total, items)} | ${Math.round((c.total / (k * r.seconds)) * 100)}% | `
+        + `${r.loadAtStart} → ${r.loadAtEnd} | ${r.problems.length === 0 ? 'yes' : `**no**: ${r.problems[0]}`} |`);
+    }
+  }
+  for (const r of [...s.runs, ...s.coreRuns]) {
+    if (!r.profile) continue;
+    const name = `${r.engine === 'postgresql' ? 'PostgreSQL' : 'SQLite'}, ${r.workerProcesses} worker process(es) × ${r.pollersPerStream} poller(s)${r.cpus ? ` on ${r.cpus.length} core(s)` : ''}`;
+    lines.push('', `Where the first worker process spent the run "${name}" (\`--profile\`, scripts/bench/profile.ts):`, '', ...profileMarkdown(r.profile.worker));
+    lines.push(`Where the HQ mock spent it:`, '', ...profileMarkdown(r.profile.mock));
+  }
+  return lines;
 }
 
 /** The BENCHMARKS.md table of a scale result. */
