@@ -26,12 +26,14 @@ export const ALL_JOBS: readonly AnyJobDefinition<WorkerServices>[] = [syncAccoun
 export function followUpVia(queues: JobQueues, logger: Logger): (work: FollowUp) => Promise<void> {
   return async (work) => {
     if (work.recomputeUsage) queues.kick(recomputeUsageJob.name);
-    for (const guid of work.sendGuids ?? []) {
+    // All at once rather than one round trip after another: a page's answers reach the send
+    // workers together, and so join the same batches (src/office/send.ts OutboxSender).
+    await Promise.all((work.sendGuids ?? []).map(async (guid) => {
       try {
         await queues.enqueue(sendMessageJob.name, { guid });
       } catch (err) {
         logger.warn('office message recorded but not queued yet: the outbox sweep queues it', { guid, error: (err as Error).message });
       }
-    }
+    }));
   };
 }

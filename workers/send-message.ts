@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HqBackoffError, HqRateLimitedError } from '../src/hq/errors';
-import { deliverOfficeMessage } from '../src/office/send';
+import { OutboxSender } from '../src/office/send';
 import { defineJob } from '../src/queues/job';
 import { sleep } from '../src/util/backoff';
 import type { WorkerServices } from './services';
@@ -9,11 +9,17 @@ import type { WorkerServices } from './services';
 export const MAX_INLINE_WAIT_MS = 120_000;
 export const SEND_ATTEMPTS = 10;
 export const SEND_BACKOFF_BASE_MS = 1_000;
+/** Send jobs one process runs at once: two of OutboxSender's batches (src/office/send.ts) and the next ones gathering. */
+const SEND_JOBS_AT_ONCE = 300;
 
 /**
  * Hands one office message to HQ (POST /v1/messages), by guid; the text and number stay in the
  * database, never in Redis or the logs.
  *
+ * - Each job asks the process's OutboxSender for its guid: the sender hands the texts its jobs ask
+ *   for to HQ in batches, a few database statements per batch (src/office/send.ts), and each job
+ *   gets its own text's outcome. A drain's automatic answers (thousands, while every page being
+ *   written holds the one SQLite connection) then go out during the drain, not long after it.
  * - jobId `send-<guid>`: a message is never queued twice while its job waits or runs.
  * - A final refusal (4xx other than 429 and 401) is recorded as failed and the job completes; so is
  *   a text whose consent was withdrawn after it was queued (src/office/consent.ts), never handed over.
@@ -32,15 +38,17 @@ export const sendMessageJob = defineJob({
     attempts: SEND_ATTEMPTS,
     backoff: { type: 'exponential', delay: SEND_BACKOFF_BASE_MS, jitter: 0.5 },
   },
-  concurrency: () => 4,
+  // Enough jobs at once to fill the sender's batches: a job mostly waits for its batch.
+  concurrency: () => SEND_JOBS_AT_ONCE,
   // Queued by the office (src/status/routes) and by follow-ups, never by the clock.
   schedule: null,
-  deps: (s: WorkerServices) => ({ knex: s.db.knex, hq: s.hq, months: s.months }),
-  handler: async ({ guid }, deps, { signal, logger }) => {
+  // One sender per process: the jobs of this process share its batches.
+  deps: (s: WorkerServices) => ({ sender: new OutboxSender({ knex: s.db.knex, hq: s.hq, months: s.months }) }),
+  handler: async ({ guid }, { sender }, { signal, logger }) => {
     const deadline = Date.now() + MAX_INLINE_WAIT_MS;
     for (;;) {
       try {
-        const outcome = await deliverOfficeMessage(deps, guid, signal);
+        const outcome = await sender.deliver(guid, signal);
         if (outcome.outcome === 'refused') {
           logger.warn('HQ refused an office message: recorded as failed', { guid, httpStatus: outcome.httpStatus, reason: outcome.reason });
         }

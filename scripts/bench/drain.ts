@@ -109,6 +109,7 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
     const total = opts.receipts + opts.inbound;
     let firstAckAt: number | null = null;
     let doneAt: number | null = null;
+    let doneWall: number | null = null;
     let lastReport = performance.now();
     let cpu: number | null = null;
     let exited = false;
@@ -120,6 +121,7 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
       if (firstAckAt === null && acked > 0) firstAckAt = now;
       if (acked >= total) {
         doneAt = now;
+        doneWall = Date.now();
         cpu = readCpuSeconds(daemon.pid);
         break;
       }
@@ -166,7 +168,22 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
     const count = (table: string): number => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     const dbCounts = { receipts: count('receipts'), inbound: count('inbound_messages'), messages: count('outbound_messages'), quarantine: count('quarantine') };
     const pageSize = (db.pragma('page_size', { simple: true }) as number) * (db.pragma('page_count', { simple: true }) as number);
+    // The daemon's own texts (STOP/START/HELP answers) are what /status and the truth wait on
+    // after the last ack: what became of them, and when the last one was answered (accepted, or
+    // its refusal recorded), against the last ack, on the daemon's clock.
+    const office = db.prepare(`SELECT COUNT(*) AS n, COUNT(accepted_at) AS accepted, (SELECT COUNT(*) FROM outbox) AS owed,
+        MIN(created_at) AS first, MAX(created_at) AS last, MAX(accepted_at) AS lastAccepted,
+        (SELECT MAX(at) FROM commlog WHERE kind = 'text_failed') AS lastFailed
+      FROM outbound_messages WHERE origin = 'office'`).get() as Record<'n' | 'accepted' | 'owed', number> & Record<'first' | 'last' | 'lastAccepted' | 'lastFailed', number | null>;
+    const reasons = db.prepare(`SELECT failure_reason AS reason, COUNT(*) AS n FROM outbound_messages
+      WHERE origin = 'office' AND failure_reason IS NOT NULL GROUP BY failure_reason ORDER BY n DESC`).all() as Array<{ reason: string; n: number }>;
     db.close();
+    if (office.n > 0) {
+      const answered = Math.max(office.lastAccepted ?? 0, office.lastFailed ?? 0) || null;
+      opts.log(`  the daemon's own texts: ${office.n} recorded ${clockOf(office.first)}–${clockOf(office.last)} UTC; accepted by HQ ${office.accepted}; `
+        + `failed ${reasons.map((r) => `${r.n} ${r.reason}`).join(', ') || 0}; still owed at the end ${office.owed}; `
+        + `the last answered at ${clockOf(answered)}, the last ack at ${clockOf(doneWall)}`);
+    }
     // Every item HQ counts as acknowledged is stored once: the backlog, plus the receipts of the
     // daemon's own automatic replies that arrived before it stopped.
     const final = await sim<Stats>('GET', '/sim/stats');
@@ -197,6 +214,11 @@ export async function runDrain(opts: DrainOptions): Promise<DrainResult> {
     await mock.stop();
     await redis.stop();
   }
+}
+
+/** A wall-clock time as the daemon stamps it (epoch ms), as HH:MM:SS.mmm UTC. */
+function clockOf(ms: number | null): string {
+  return ms === null ? '–' : new Date(ms).toISOString().slice(11, 23);
 }
 
 /** Differences between /status and the mock's truth, month by month (empty: equal to the micro-dollar). */

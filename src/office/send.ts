@@ -24,7 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
-import { insertRows, rowsOf, type SqlValue } from '../db/bulk-sql';
+import { chunks, insertRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
 import type { HqClient } from '../hq/client';
 import { HqRejectedError } from '../hq/errors';
 import { readSetting, SETTING_MONTHLY_LIMIT_MICROS } from '../db/store/settings';
@@ -234,20 +234,45 @@ function refusalReason(err: HqRejectedError): string {
   return `hq_${err.status}${err.reason ? `_${err.reason}` : ''}`;
 }
 
-/** Marks an office message that will never be sent as failed (unless a receipt says otherwise), logs it and recounts its month. */
-async function markFailed(knex: Knex, months: MonthBucketer, row: OwedRow, reason: string, now: number): Promise<void> {
-  await knex.transaction(async (trx) => {
-    await trx.raw('DELETE FROM outbox WHERE guid = ?', [row.guid]);
+/** Office messages that will never be sent, each with why: what recordFailures writes. */
+interface Failure {
+  row: OwedRow;
+  reason: string;
+}
+
+/**
+ * Marks office messages that will never be sent as failed (unless a receipt says otherwise), logs
+ * each in the commlog and marks their months for a recount, inside the caller's transaction. A
+ * few statements whatever the number of messages: one per distinct reason, not one per message.
+ */
+async function recordFailures(trx: Knex.Transaction, months: MonthBucketer, failures: readonly Failure[], now: number): Promise<void> {
+  if (failures.length === 0) return;
+  await deleteOwed(trx, failures.map((f) => f.row.guid));
+  const byReason = new Map<string, string[]>();
+  for (const f of failures) byReason.set(f.reason, [...(byReason.get(f.reason) ?? []), f.row.guid]);
+  for (const [reason, guids] of byReason) {
     // A receipt is the truth about a message: never overwrite one.
-    await trx.raw('UPDATE outbound_messages SET status = ?, failure_reason = ? WHERE guid = ? AND final_receipt_id IS NULL', [REFUSED_STATUS, reason, row.guid]);
-    if (row.final_receipt_id === null) {
-      await appendCommlog(trx, [{
-        eventKey: COMMLOG_KEYS.textFailed(row.guid), at: now, kind: 'text_failed', patientId: row.patient_id === null ? null : Number(row.patient_id),
-        clinicId: Number(row.clinic_id), phone: row.to_phone, guid: row.guid, summary: `Text not sent (${reason})`,
-      }]);
-    }
-    await markUsageDirty(trx, [[row.clinic_id, months.monthOf(Number(row.sent_at))]]);
-  });
+    await updateIn(trx, 'UPDATE outbound_messages SET status = ?, failure_reason = ? WHERE final_receipt_id IS NULL AND guid IN {in}', [REFUSED_STATUS, reason], guids);
+  }
+  await appendCommlog(trx, failures.filter((f) => f.row.final_receipt_id === null).map(({ row, reason }) => ({
+    eventKey: COMMLOG_KEYS.textFailed(row.guid), at: now, kind: 'text_failed' as const, patientId: row.patient_id === null ? null : Number(row.patient_id),
+    clinicId: Number(row.clinic_id), phone: row.to_phone, guid: row.guid, summary: `Text not sent (${reason})`,
+  })));
+  await markUsageDirty(trx, failures.map((f) => [f.row.clinic_id, months.monthOf(Number(f.row.sent_at))] as const));
+}
+
+/** Marks one office message that will never be sent as failed: recordFailures in a transaction of its own. */
+async function markFailed(knex: Knex, months: MonthBucketer, row: OwedRow, reason: string, now: number): Promise<void> {
+  await knex.transaction((trx) => recordFailures(trx, months, [{ row, reason }], now));
+}
+
+/** Runs `sql`, whose `{in}` stands for a list of guids after the bound `values`, in chunks under the parameter limit. */
+async function updateIn(db: Knex | Knex.Transaction, sql: string, values: readonly SqlValue[], guids: readonly string[]): Promise<void> {
+  for (const part of chunks(guids, 500)) await db.raw(sql.replace('{in}', `(${part.map(() => '?').join(', ')})`), [...values, ...part]);
+}
+
+async function deleteOwed(db: Knex | Knex.Transaction, guids: readonly string[]): Promise<void> {
+  await updateIn(db, 'DELETE FROM outbox WHERE guid IN {in}', [], guids);
 }
 
 /**
@@ -270,10 +295,120 @@ async function withheldReason(knex: Knex, row: OwedRow & { to_phone: string }): 
   return refusal?.code ?? null;
 }
 
+/** What handing one text of a batch to HQ came to: its outcome, or the error its job retries on. */
+type Delivery = { ok: true; outcome: DeliveryOutcome } | { ok: false; error: unknown };
+
+/** POSTs one batch has at HQ at once (OutboxSender runs two batches at a time). */
+const POSTS_AT_ONCE = 4;
+
 /**
- * Hands one office message to HQ. Idempotent: a message no longer in the outbox is not sent
- * again, and HQ answers a repeated guid with its first answer. Throws on transient failures (the
- * job retries); a final refusal is recorded and returned, not thrown.
+ * Hands a batch of office messages to HQ, in a fixed number of database round trips whatever its
+ * size: one read of what is owed, the consent checks issued together, the POSTs (a few at once),
+ * then ONE transaction that records every answer. One transaction per text was what held the
+ * automatic answers of a drain back: each waited for the one SQLite connection behind every page
+ * being written, several times per text (BENCHMARKS.md).
+ *
+ * Idempotent like a single send: a message no longer in the outbox is not sent again, and HQ
+ * answers a repeated guid with its first answer. A message HQ took but whose answer was not
+ * recorded (a crash, a failed write) stays owed and is sent again later, to the same effect. A
+ * final refusal is recorded and returned; a transient failure, a 401, a 429 or the HQ client's
+ * backoff gate (which then keeps every later POST of the batch from reaching HQ before the
+ * Retry-After) is returned as that text's error, for its job to retry.
+ */
+async function deliverOfficeMessages(
+  deps: { knex: Knex; hq: HqClient; months: MonthBucketer },
+  guids: readonly string[],
+  signal?: AbortSignal,
+  now: () => number = () => deps.months.now(),
+): Promise<Map<string, Delivery>> {
+  const { knex, hq, months } = deps;
+  const out = new Map<string, Delivery>();
+  const wanted = [...new Set(guids)];
+  const failAll = (list: readonly string[], error: unknown): void => {
+    for (const guid of list) out.set(guid, { ok: false, error });
+  };
+
+  // What is still owed, and which of it may no longer go.
+  let rows: OwedRow[];
+  const failures: Failure[] = [];
+  const sendable: Array<OwedRow & { to_phone: string; body: string }> = [];
+  try {
+    rows = await selectIn<OwedRow>(knex, `SELECT ${OWED_COLUMNS} FROM outbox x JOIN outbound_messages o ON o.guid = x.guid WHERE x.guid IN {in}`, wanted);
+    // Issued together: they queue for the connection as one run, not one wait per text.
+    const withheld = await Promise.all(rows.map((row) => (row.to_phone === null || row.body === null ? null : withheldReason(knex, { ...row, to_phone: row.to_phone }))));
+    rows.forEach((row, i) => {
+      const reason = withheld[i] ?? null;
+      if (row.to_phone === null || row.body === null) {
+        failures.push({ row, reason: 'not_sendable' });
+        out.set(row.guid, { ok: true, outcome: { outcome: 'refused', httpStatus: 0, reason: 'not_sendable' } });
+      } else if (reason !== null) {
+        failures.push({ row, reason });
+        out.set(row.guid, { ok: true, outcome: { outcome: 'withheld', reason } });
+      } else {
+        sendable.push({ ...row, to_phone: row.to_phone!, body: row.body! });
+      }
+    });
+  } catch (err) {
+    failAll(wanted, err);
+    return out;
+  }
+  const owed = new Set(rows.map((r) => r.guid));
+  const nothingOwed = wanted.filter((guid) => !owed.has(guid));
+  for (const guid of nothingOwed) out.set(guid, { ok: true, outcome: { outcome: 'nothing_owed' } });
+
+  // The POSTs, a few at once, in the order the texts were asked for.
+  const accepted: Array<{ guid: string; segments: number }> = [];
+  let next = 0;
+  const post = async (): Promise<void> => {
+    for (let i = next++; i < sendable.length; i = next++) {
+      const row = sendable[i]!;
+      if (signal?.aborted) {
+        out.set(row.guid, { ok: false, error: signal.reason ?? new Error('aborted') });
+        continue;
+      }
+      try {
+        const answer = await hq.sendMessage({ guid: row.guid, clinicId: row.clinic_id, toPhone: row.to_phone, body: row.body }, signal);
+        accepted.push({ guid: row.guid, segments: answer.segments });
+        out.set(row.guid, { ok: true, outcome: { outcome: 'accepted', segments: answer.segments } });
+      } catch (err) {
+        // 401 is about the office's HQ_API_KEY, not this message: it stays owed until the key is fixed.
+        if (!(err instanceof HqRejectedError) || err.status === 401) {
+          out.set(row.guid, { ok: false, error: err });
+          continue;
+        }
+        const reason = refusalReason(err);
+        failures.push({ row, reason });
+        out.set(row.guid, { ok: true, outcome: { outcome: 'refused', httpStatus: err.status, reason } });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(POSTS_AT_ONCE, sendable.length) }, post));
+
+  // Every answer in one transaction. If it fails, they all stay owed (and are sent again, to the same effect).
+  if (accepted.length + failures.length + nothingOwed.length === 0) return out;
+  try {
+    await knex.transaction(async (trx) => {
+      // An outbox row without its message (cannot happen through this code) goes too.
+      await deleteOwed(trx, [...accepted.map((a) => a.guid), ...nothingOwed]);
+      const bySegments = new Map<number, string[]>();
+      for (const a of accepted) bySegments.set(a.segments, [...(bySegments.get(a.segments) ?? []), a.guid]);
+      const at = now();
+      for (const [segments, list] of bySegments) {
+        // HQ's part count is the one it bills; a receipt that came first already set it.
+        await updateIn(trx, 'UPDATE outbound_messages SET accepted_at = ?, segments = CASE WHEN final_receipt_id IS NULL THEN ? ELSE segments END WHERE guid IN {in}',
+          [at, segments], list);
+      }
+      await recordFailures(trx, months, failures, at);
+    });
+  } catch (err) {
+    failAll([...accepted.map((a) => a.guid), ...failures.map((f) => f.row.guid)], err);
+  }
+  return out;
+}
+
+/**
+ * Hands one office message to HQ (deliverOfficeMessages with a batch of one). Throws on transient
+ * failures (the job retries); a final refusal is recorded and returned, not thrown.
  */
 export async function deliverOfficeMessage(
   deps: { knex: Knex; hq: HqClient; months: MonthBucketer },
@@ -281,39 +416,90 @@ export async function deliverOfficeMessage(
   signal?: AbortSignal,
   now: () => number = () => deps.months.now(),
 ): Promise<DeliveryOutcome> {
-  const { knex, hq, months } = deps;
-  const row = rowsOf<OwedRow>(await knex.raw(
-    `SELECT ${OWED_COLUMNS} FROM outbox x JOIN outbound_messages o ON o.guid = x.guid WHERE x.guid = ?`, [guid]))[0];
-  if (!row) {
-    await knex.raw('DELETE FROM outbox WHERE guid = ?', [guid]);
-    return { outcome: 'nothing_owed' };
-  }
-  if (row.to_phone === null || row.body === null) {
-    await markFailed(knex, months, row, 'not_sendable', now());
-    return { outcome: 'refused', httpStatus: 0, reason: 'not_sendable' };
-  }
-  const withheld = await withheldReason(knex, { ...row, to_phone: row.to_phone });
-  if (withheld !== null) {
-    await markFailed(knex, months, row, withheld, now());
-    return { outcome: 'withheld', reason: withheld };
-  }
-  try {
-    const answer = await hq.sendMessage({ guid: row.guid, clinicId: row.clinic_id, toPhone: row.to_phone, body: row.body }, signal);
-    await knex.transaction(async (trx) => {
-      await trx.raw('DELETE FROM outbox WHERE guid = ?', [guid]);
-      // HQ's part count is the one it bills; a receipt that came first already set it.
-      await trx.raw(
-        'UPDATE outbound_messages SET accepted_at = ?, segments = CASE WHEN final_receipt_id IS NULL THEN ? ELSE segments END WHERE guid = ?',
-        [now(), answer.segments, guid],
-      );
+  const delivery = (await deliverOfficeMessages(deps, [guid], signal, now)).get(guid)!;
+  if (!delivery.ok) throw delivery.error;
+  return delivery.outcome;
+}
+
+/** Texts one batch takes (OutboxSender). */
+const BATCH_SIZE = 100;
+/** Batches under way at once: while one waits for HQ, the next reads what it owes. */
+const BATCHES_AT_ONCE = 2;
+
+interface Waiting {
+  promise: Promise<DeliveryOutcome>;
+  resolve: (outcome: DeliveryOutcome) => void;
+  reject: (err: unknown) => void;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Gathers the texts that this process's send jobs ask for into batches (deliverOfficeMessages):
+ * a job asks for its one guid and gets its own outcome, as if it had sent it alone, so each text
+ * keeps its job, its id (never queued twice), its retries and its log line; but the database sees
+ * a few statements per batch instead of a transaction per text. A guid asked for while it waits
+ * or is being sent shares that delivery: two deliveries of one text never run side by side here.
+ */
+export class OutboxSender {
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly sending = new Map<string, Waiting>();
+  private batches = 0;
+  private scheduled = false;
+
+  constructor(private readonly deps: { knex: Knex; hq: HqClient; months: MonthBucketer }) {}
+
+  deliver(guid: string, signal?: AbortSignal): Promise<DeliveryOutcome> {
+    const known = this.waiting.get(guid) ?? this.sending.get(guid);
+    if (known) return known.promise;
+    let resolve!: Waiting['resolve'];
+    let reject!: Waiting['reject'];
+    const promise = new Promise<DeliveryOutcome>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
-    return { outcome: 'accepted', segments: answer.segments };
-  } catch (err) {
-    // 401 is about the office's HQ_API_KEY, not this message: it stays owed until the key is fixed.
-    if (!(err instanceof HqRejectedError) || err.status === 401) throw err;
-    const reason = refusalReason(err);
-    await markFailed(knex, months, row, reason, now());
-    return { outcome: 'refused', httpStatus: err.status, reason };
+    this.waiting.set(guid, { promise, resolve, reject, signal });
+    this.schedule();
+    return promise;
+  }
+
+  /** Starts batches on the next turn of the event loop, so that the jobs fetched meanwhile join them. */
+  private schedule(): void {
+    if (this.scheduled || this.batches >= BATCHES_AT_ONCE || this.waiting.size === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.batches < BATCHES_AT_ONCE && this.waiting.size > 0) this.startBatch();
+    });
+  }
+
+  private startBatch(): void {
+    const batch = new Map<string, Waiting>();
+    for (const [guid, w] of this.waiting) {
+      if (batch.size >= BATCH_SIZE) break;
+      batch.set(guid, w);
+    }
+    for (const [guid, w] of batch) {
+      this.waiting.delete(guid);
+      this.sending.set(guid, w);
+    }
+    this.batches += 1;
+    const signals = [...new Set([...batch.values()].flatMap((w) => (w.signal ? [w.signal] : [])))];
+    const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+    void deliverOfficeMessages(this.deps, [...batch.keys()], signal)
+      .then((deliveries) => {
+        for (const [guid, w] of batch) {
+          const d = deliveries.get(guid);
+          if (d?.ok) w.resolve(d.outcome);
+          else w.reject(d ? d.error : new Error('office message not delivered'));
+        }
+      }, (err: unknown) => {
+        for (const w of batch.values()) w.reject(err);
+      })
+      .finally(() => {
+        for (const guid of batch.keys()) this.sending.delete(guid);
+        this.batches -= 1;
+        this.schedule();
+      });
   }
 }
 

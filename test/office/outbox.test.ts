@@ -10,7 +10,7 @@ import type { HqClient } from '../../src/hq/client';
 import { HqRejectedError, HqUnavailableError } from '../../src/hq/errors';
 import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import { OfficeError } from '../../src/office/errors';
-import { createOfficeMessage, deliverOfficeMessage, OUTBOX_EXPIRY_MS, sweepOutbox } from '../../src/office/send';
+import { createOfficeMessage, deliverOfficeMessage, OUTBOX_EXPIRY_MS, OutboxSender, sweepOutbox } from '../../src/office/send';
 import { recomputeDirtyUsage } from '../../src/usage/aggregates';
 import { MonthBucketer } from '../../src/usage/month';
 import { tempDir } from '../support/tmp';
@@ -140,5 +140,51 @@ describe('office send path and outbox', () => {
     answer = () => ({ guid: sent.guid, segments: 1, status: 'pending', acceptedAtMs: at });
     expect(await deliverOfficeMessage({ knex: db.knex, hq, months: calendar }, sent.guid)).toEqual({ outcome: 'accepted', segments: 1 });
     expect(await q('SELECT accepted_at FROM outbound_messages WHERE guid = ?', [sent.guid])).toEqual([{ accepted_at: at }]);
+  });
+
+  it('the sender hands the texts its jobs ask for together to HQ as one batch: each gets its own outcome, and one transaction records them all', async () => {
+    await db.knex.raw('DELETE FROM outbox');
+    const texts: Array<Awaited<ReturnType<typeof create>>> = [];
+    for (let i = 0; i < 12; i++) texts.push(await create(`Batch ${i}`, T0 + 100 + i));
+    // HQ refuses text 3 for good and fails text 5 for now; it accepts the rest.
+    answer = () => {
+      const text = calls.at(-1) as { guid: string; body: string };
+      if (text.body === 'Batch 3') throw new HqRejectedError('POST /v1/messages: HQ answered 403', 'POST /v1/messages', 403, 'clinic_not_subscribed');
+      if (text.body === 'Batch 5') throw new HqUnavailableError('POST /v1/messages: HQ answered 503', 'POST /v1/messages');
+      return { guid: text.guid, segments: 1, status: 'pending', acceptedAtMs: T0 };
+    };
+    const statements: string[] = [];
+    const onQuery = (q: { sql: string }): void => void statements.push(q.sql);
+    db.knex.on('query', onQuery);
+    const posted = calls.length;
+    const sender = new OutboxSender(deps());
+    let outcomes: PromiseSettledResult<unknown>[];
+    try {
+      // Asked for in one turn of the event loop, as the send jobs of a page's answers are.
+      outcomes = await Promise.allSettled(texts.map((t) => sender.deliver(t.guid)));
+    } finally {
+      db.knex.off('query', onQuery);
+    }
+    expect(calls.length - posted).toBe(12);
+    expect(outcomes.map((o, i) => (o.status === 'fulfilled' ? o.value : { error: (o.reason as Error).name, i }))).toEqual(texts.map((_, i) =>
+      i === 3 ? { outcome: 'refused', httpStatus: 403, reason: 'hq_403_clinic_not_subscribed' }
+        : i === 5 ? { error: 'HqUnavailableError', i }
+          : { outcome: 'accepted', segments: 1 }));
+    // One write transaction for the eleven answers, not one each.
+    expect(statements.filter((sql) => /^begin/i.test(sql.trim()))).toHaveLength(1);
+    expect(await q('SELECT guid FROM outbox')).toEqual([{ guid: texts[5]!.guid }]);
+    const rows = await q<{ guid: string; status: string; failure_reason: string | null; accepted: number }>(
+      `SELECT guid, status, failure_reason, accepted_at IS NOT NULL AS accepted FROM outbound_messages WHERE guid IN (${texts.map(() => '?').join(', ')})`, texts.map((t) => t.guid));
+    const byGuid = new Map(rows.map((r) => [r.guid, r]));
+    expect(texts.map((t) => byGuid.get(t.guid))).toEqual(texts.map((t, i) => ({
+      guid: t.guid,
+      status: i === 3 ? 'failed' : 'pending',
+      failure_reason: i === 3 ? 'hq_403_clinic_not_subscribed' : null,
+      accepted: i === 3 || i === 5 ? 0 : 1,
+    })));
+    // The one HQ failed for now goes in a later batch, like any retry.
+    answer = () => ({ guid: texts[5]!.guid, segments: 1, status: 'pending', acceptedAtMs: T0 });
+    expect(await sender.deliver(texts[5]!.guid)).toEqual({ outcome: 'accepted', segments: 1 });
+    expect(await q('SELECT COUNT(*) AS n FROM outbox')).toEqual([{ n: 0 }]);
   });
 });
