@@ -281,6 +281,8 @@ export const CommlogSchema = defineEntity({
 /**
  * One row per phone number the office has texted or heard from (E.164): its latest message and its
  * unread replies, kept in the transaction of every reply and text recorded (src/office/conversations.ts).
+ * On SQLite a WITHOUT ROWID table, its rows in the primary key's B-tree
+ * (Migration20261202040000_conversations_without_rowid).
  */
 export const ConversationSchema = defineEntity({
   name: 'Conversation',

@@ -98,8 +98,18 @@ export interface ReplyFlags {
   hidden: boolean;
 }
 
+/**
+ * How many blocked numbers a page reads whole. An office blocks a handful of numbers, and reading
+ * them all is one short read, where looking up the page's ~1,000 numbers one by one cost about
+ * 2 ms of a page (BENCHMARKS.md, "Recording a page of 1,000 replies"); a longer list is looked up
+ * by the page's numbers.
+ */
+const BLOCKED_READ_WHOLE = 200;
+
 export async function flagsForNewReplies(trx: Knex | Knex.Transaction, replies: readonly { inboundId: string; fromPhone: string }[]): Promise<Map<string, ReplyFlags>> {
-  const blocked = await blockedKeysOf(trx, replies.map((r) => r.fromPhone));
+  if (replies.length === 0) return new Map();
+  const few = rowsOf<{ phone_key: string }>(await trx.raw(`SELECT phone_key FROM blocked_numbers LIMIT ${BLOCKED_READ_WHOLE + 1}`));
+  const blocked = few.length <= BLOCKED_READ_WHOLE ? new Set(few.map((r) => r.phone_key)) : await blockedKeysOf(trx, replies.map((r) => r.fromPhone));
   const out = new Map<string, ReplyFlags>();
   for (const r of replies) {
     const key = phoneMatchKey(r.fromPhone);

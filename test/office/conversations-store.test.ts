@@ -135,6 +135,18 @@ describe.each(engines.each)('conversations and unread counts on %s', (_name, ope
     expect(await unblockNumber(db.knex, '+15035550102')).toBe(true);
     expect(await unblockNumber(db.knex, '+15035550102')).toBe(false);
   });
+
+  it('with more blocked numbers than a page reads whole, replies from them are still stored hidden and read', async () => {
+    // 300 blocked numbers: more than flagsForNewReplies reads whole (src/office/conversations.ts), so it looks the page's numbers up.
+    const blocked = Array.from({ length: 300 }, (_, i) => `+1503556${String(i).padStart(4, '0')}`);
+    await db.knex('blocked_numbers').insert(blocked.map((phone) => ({ phone_key: phone.slice(1), phone, blocked_at: T0 })));
+    const spam = reply(blocked[299]!);
+    const fine = reply('+15035550110');
+    await recordInboundPage(db.knex, [spam, fine], [], months);
+    const flags = num(await q('SELECT inbound_id, is_read, hidden FROM inbound_messages WHERE inbound_id IN (?, ?) ORDER BY inbound_id', [spam.inboundId, fine.inboundId]));
+    const [yes, no] = db.driver === 'sqlite' ? [1, 0] : [true, false];
+    expect(flags).toEqual([{ inbound_id: spam.inboundId, is_read: yes, hidden: yes }, { inbound_id: fine.inboundId, is_read: no, hidden: no }]);
+  });
 });
 
 describe('upgrading an existing database', () => {
