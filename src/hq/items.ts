@@ -8,21 +8,23 @@
  * rely on is missing or wrong) and drop them from the parsed value. Reasons name fields and
  * problems only, never values: items carry phone numbers and message bodies.
  *
- * Receipts have a fast path. A backlog is a million receipts, nearly all well formed; zod's
- * generic machinery (and its refine-then-transform, which parses each timestamp and amount twice)
- * cost about 5 µs per receipt, a sizeable share of a page's main-thread time (BENCHMARKS.md).
- * `fastReceipt` accepts ONLY items that `receiptSchema` accepts, and returns exactly what it
- * returns, with the same checks and limits; for anything else, or any doubt, it returns null and
- * the schema decides and explains. test/unit/fast-receipt.test.ts holds the two to each other: a
- * change to receiptSchema must be mirrored in fastReceipt (or fastReceipt made to return null for
- * what it covers).
+ * Both kinds have a fast path. A backlog is a million receipts and a few hundred thousand replies,
+ * nearly all well formed; zod's generic machinery (and its refine-then-transform, which parses each
+ * timestamp and amount twice) cost about 5 µs per receipt, and validation was 8% of the drain's
+ * main thread while only receipts had a fast path (BENCHMARKS.md). `fastReceipt` and
+ * `fastInbound` accept ONLY items that `receiptSchema` / `inboundSchema` accept, and return exactly
+ * what they return, with the same checks and limits; for anything else, or any doubt, they return
+ * null and the schema decides and explains. test/unit/fast-receipt.test.ts and
+ * test/unit/fast-inbound.test.ts hold each pair to each other: a change to a schema (or to a field
+ * schema of schemas.ts) must be mirrored in its fast path (or the fast path made to return null
+ * for what it covers).
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseUsdToMicrosOrNull } from '../money';
 import {
-  countryCode, describeIssues, id, int32, isStorableText, itemCharge, MAX_BODY_LENGTH, MAX_ID_LENGTH, MAX_INT32, MAX_ITEM_CHARGE_MICROS, parseIsoUtcMs,
-  phone, RECEIPT_STATUSES, storable, timestampMs, type ReceiptStatus,
+  countryCode, describeIssues, E164, id, int32, isStorableText, itemCharge, MAX_BODY_LENGTH, MAX_ID_LENGTH, MAX_INT32, MAX_ITEM_CHARGE_MICROS,
+  parseIsoUtcMs, phone, RECEIPT_STATUSES, storable, timestampMs, type ReceiptStatus,
 } from './schemas';
 export type ItemKind = 'receipt' | 'inbound';
 
@@ -100,28 +102,71 @@ const STATUSES: ReadonlySet<string> = new Set(RECEIPT_STATUSES);
 const MAX_FIELD_LENGTH = 40;
 const COUNTRY = /^[A-Z]{2}$/;
 
-const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_LENGTH && isStorableText(v);
-const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0 && v <= MAX_INT32;
+/**
+ * zod's `.max(n)` on a string counts code points, not UTF-16 units (a surrogate pair is one): a
+ * string of more than n units may still fit. Counted as zod counts, a high surrogate followed by a
+ * low one being one code point; test/unit/fast-inbound.test.ts holds this to zod at the limits.
+ */
+function fitsMaxLength(v: string, max: number): boolean {
+  if (v.length <= max) return true;
+  if (v.length > 2 * max) return false;
+  let codePoints = v.length;
+  for (let i = 0; i < v.length - 1; i++) {
+    if ((v.charCodeAt(i) & 0xfc00) === 0xd800 && (v.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      codePoints--;
+      i++;
+    }
+  }
+  return codePoints <= max;
+}
 
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && fitsMaxLength(v, MAX_ID_LENGTH) && isStorableText(v);
+const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0 && v <= MAX_INT32;
+/** `phone`: the E.164 pattern alone (it admits neither NUL nor a surrogate, and no length beyond 16). */
+const isPhone = (v: unknown): v is string => typeof v === 'string' && E164.test(v);
+/** `storable.max(MAX_BODY_LENGTH)`: any length from 0 (an empty reply is a reply). */
+const isBody = (v: unknown): v is string => typeof v === 'string' && fitsMaxLength(v, MAX_BODY_LENGTH) && isStorableText(v);
+
+/** `timestampMs`: a string of at most 40 characters that parseIsoUtcMs reads; else null. */
 function timestampMsOf(v: unknown): number | null {
   return typeof v === 'string' && v.length <= MAX_FIELD_LENGTH ? parseIsoUtcMs(v) : null;
 }
 
+/** `itemCharge`: a string of at most 40 characters, a contract USD amount, at most the item ceiling; else null. */
+function chargeMicrosOf(v: unknown): number | null {
+  if (typeof v !== 'string' || v.length > MAX_FIELD_LENGTH) return null;
+  const micros = parseUsdToMicrosOrNull(v);
+  return micros === null || micros > MAX_ITEM_CHARGE_MICROS ? null : micros;
+}
+
+/** z.object's own test: anything but null and arrays whose typeof is 'object'. */
+const isObjectItem = (item: unknown): item is Record<string, unknown> => typeof item === 'object' && item !== null && !Array.isArray(item);
+
 export function fastReceipt(item: unknown): ValidReceipt | null {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) return null;
-  const r = item as Record<string, unknown>;
-  const { receiptId, guid, clinicId, status, chargeUsd, segments, countryCode } = r;
+  if (!isObjectItem(item)) return null;
+  const { receiptId, guid, clinicId, status, chargeUsd, segments, countryCode, sentAt, statusAt } = item;
   if (!isId(receiptId) || !isId(guid) || !isInt32(clinicId) || !isInt32(segments)) return null;
   if (typeof status !== 'string' || !STATUSES.has(status)) return null;
   if (typeof countryCode !== 'string' || !COUNTRY.test(countryCode)) return null;
-  if (typeof chargeUsd !== 'string' || chargeUsd.length > MAX_FIELD_LENGTH) return null;
-  const chargeMicros = parseUsdToMicrosOrNull(chargeUsd);
-  if (chargeMicros === null || chargeMicros > MAX_ITEM_CHARGE_MICROS) return null;
-  const sentAtMs = timestampMsOf(r.sentAt);
+  const chargeMicros = chargeMicrosOf(chargeUsd);
+  if (chargeMicros === null) return null;
+  const sentAtMs = timestampMsOf(sentAt);
   if (sentAtMs === null) return null;
-  const statusAtMs = timestampMsOf(r.statusAt);
+  const statusAtMs = timestampMsOf(statusAt);
   if (statusAtMs === null) return null;
   return { receiptId, guid, clinicId, status: status as ReceiptStatus, chargeMicros, segments, countryCode, sentAtMs, statusAtMs };
+}
+
+export function fastInbound(item: unknown): ValidInbound | null {
+  if (!isObjectItem(item)) return null;
+  const { inboundId, clinicId, fromPhone, toPhone, body, receivedAt, chargeUsd, segments } = item;
+  if (!isId(inboundId) || !isInt32(clinicId) || !isInt32(segments)) return null;
+  if (!isPhone(fromPhone) || !isPhone(toPhone) || !isBody(body)) return null;
+  const chargeMicros = chargeMicrosOf(chargeUsd);
+  if (chargeMicros === null) return null;
+  const receivedAtMs = timestampMsOf(receivedAt);
+  if (receivedAtMs === null) return null;
+  return { inboundId, clinicId, fromPhone, toPhone, body, receivedAtMs, chargeMicros, segments };
 }
 
 export interface QuarantineEntry {
@@ -157,8 +202,8 @@ export function splitPage(kind: ItemKind, items: readonly unknown[]): SplitPage<
   const validIndex: number[] = [];
   const quarantined: QuarantineEntry[] = [];
   items.forEach((item, index) => {
-    // Well-formed receipts take the fast path (same result); the schema decides everything else.
-    const fast = kind === 'receipt' ? fastReceipt(item) : null;
+    // Well-formed items take the fast path (same result); the schema decides everything else.
+    const fast = kind === 'receipt' ? fastReceipt(item) : fastInbound(item);
     if (fast !== null) {
       valid.push(fast);
       validIndex.push(index);

@@ -61,7 +61,8 @@ const MSG = {
 } as const;
 const OWN_MESSAGES: ReadonlySet<string> = new Set(Object.values(MSG));
 
-const E164 = /^\+[1-9]\d{1,14}$/;
+/** E.164: '+', then 2 to 15 digits, the first not 0 (items.ts's fast paths test with it too). */
+export const E164 = /^\+[1-9]\d{1,14}$/;
 const COUNTRY = /^[A-Z]{2}$/;
 const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 
@@ -82,7 +83,10 @@ export function parseIsoUtcMs(value: string): number | null {
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
-/** Field schemas the item shapes (items.ts) and the answers here share. */
+/**
+ * Field schemas the item shapes (items.ts) and the answers here share. items.ts's fast paths
+ * mirror each check of them (a change here is mirrored there; test/unit/fast-*.test.ts hold them to it).
+ */
 export const storable = z.string().refine(isStorableText, { message: MSG.storable });
 export const id = z.string().min(1).max(MAX_ID_LENGTH).refine(isStorableText, { message: MSG.storable });
 const positiveInt = z.number().int().positive();

@@ -13,3 +13,18 @@ export function contractReceipt(over: Record<string, unknown> = {}): Record<stri
     ...over,
   };
 }
+
+/** A reply as the contract's example shows it (docs/hq-api.md), with fields to override. */
+export function contractInbound(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    inboundId: 'i-000045',
+    clinicId: 2,
+    fromPhone: '+15035550199',
+    toPhone: '+15035550100',
+    body: 'Yes, see you then',
+    receivedAt: '2026-11-03T16:00:00.000Z',
+    chargeUsd: '0.0079',
+    segments: 1,
+    ...over,
+  };
+}
