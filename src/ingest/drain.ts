@@ -78,9 +78,16 @@ async function fetchPage(deps: DrainDeps, stream: HqStream, signal: AbortSignal 
   return { count: page.items.length, more: page.more, text: page.text, split, startedAt };
 }
 
-export async function drainStream(deps: DrainDeps, stream: HqStream, budget: DrainBudget): Promise<DrainResult> {
+/**
+ * `result` is the tally the drain adds each acknowledged page to (a fresh one unless the caller
+ * passes its own): when the drain throws, a caller's tally still holds what was recorded and
+ * acknowledged before, the same pages `onPage` saw (src/ingest/poll-job.ts reports them).
+ */
+export async function drainStream(
+  deps: DrainDeps, stream: HqStream, budget: DrainBudget,
+  result: DrainResult = { pages: 0, items: 0, recorded: 0, duplicates: 0, quarantined: 0, acked: 0, more: false },
+): Promise<DrainResult> {
   const started = Date.now();
-  const result: DrainResult = { pages: 0, items: 0, recorded: 0, duplicates: 0, quarantined: 0, acked: 0, more: false };
   let ahead: Promise<FetchedPage> | null = null;
   // The last committed page's acknowledgement, sent while the next page is written.
   let acking: Promise<void> | null = null;

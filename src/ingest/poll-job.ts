@@ -1,7 +1,9 @@
 /**
  * The handler shared by the two poll jobs (receipts, inbound): drain the stream within the job's
  * budget. A closed backoff gate (HQ asked us to wait, or HQ or the database failed recently) is
- * not a failure of this job: it ends quietly and the next tick looks again.
+ * not a failure of this job: it ends quietly and the next tick looks again. When the gate closes,
+ * or HQ answers 429, after the job recorded pages, the job ends as done with those pages in its
+ * summary (the pages' metrics counted them already; a summary of an idle or failed job did not).
  *
  * A stream may have several pollers (config ingest.pollers), in one process or several: each runs
  * this on its own, leasing its own pages (HQ never hands one item to two GETs within its lease),
@@ -10,7 +12,7 @@
  */
 import type { Knex } from '@mikro-orm/knex';
 import type { Logger } from 'winston';
-import { HqBackoffError } from '../hq/errors';
+import { HqBackoffError, HqRateLimitedError } from '../hq/errors';
 import type { HqClient } from '../hq/client';
 import type { HqStream } from '../texting/streams';
 import type { Backoff } from '../util/backoff';
@@ -47,6 +49,8 @@ export interface PollDeps {
 export async function pollStream(stream: HqStream, deps: PollDeps, helpers: { logger: Logger; signal: AbortSignal }): Promise<PollResult> {
   const { progress } = deps;
   const startedAt = Date.now();
+  // What the drain recorded and acknowledged so far, kept when it throws.
+  const tally: DrainResult = { ...IDLE_POLL };
   try {
     const result = await drainStream(
       {
@@ -67,16 +71,21 @@ export async function pollStream(stream: HqStream, deps: PollDeps, helpers: { lo
       },
       stream,
       { maxPages: deps.budget.maxPagesPerJob, maxMs: deps.budget.maxJobSeconds * 1000, signal: helpers.signal },
+      tally,
     );
     // What /status says about catching up; a failure here must not fail a job whose pages are acknowledged.
     await recordCatchUp(deps.knex, progress, stream, { items: result.items, more: result.more, startedAt }).catch((err: Error) =>
       helpers.logger.warn('could not record catch-up state', { stream, error: err.message }));
     return result;
   } catch (err) {
+    // `more` stays false: the next tick looks again, not an immediate re-queue into a closed gate.
     if (err instanceof HqBackoffError || (err instanceof DatabaseUnavailableError && !err.attempted)) {
-      return { ...IDLE_POLL, deferredMs: err.waitMs };
+      return { ...tally, more: false, deferredMs: err.waitMs };
     }
     await recordStreamError(deps.knex, stream, err as Error).catch(() => undefined);
+    // HQ asked us to wait after the job's pages were recorded: the job did its work (the 429 is in
+    // stream_state like any error, and the HQ client holds the endpoint until Retry-After).
+    if (err instanceof HqRateLimitedError && tally.pages > 0) return { ...tally, more: false, deferredMs: err.retryAfterMs };
     throw err;
   }
 }
