@@ -1,21 +1,11 @@
 import { createHash } from 'node:crypto';
 import { accountSchema, ackAnswerSchema, describeIssues, inboundPageSchema, parseIsoUtcMs, parserFor, receiptsPageSchema } from '../../src/hq/schemas';
 import { receiptSchema, splitPage } from '../../src/hq/items';
-import { contractReceipt } from '../support/hq-items';
+import { contractInbound, contractReceipt } from '../support/hq-items';
 
 const receipt = contractReceipt;
 
-const inbound = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
-  inboundId: 'i-000045',
-  clinicId: 2,
-  fromPhone: '+15035550199',
-  toPhone: '+15035550100',
-  body: 'Yes, see you then',
-  receivedAt: '2026-11-03T16:00:00.000Z',
-  chargeUsd: '0.0079',
-  segments: 1,
-  ...over,
-});
+const inbound = contractInbound;
 
 const without = (obj: Record<string, unknown>, key: string): Record<string, unknown> => {
   const copy = { ...obj };
