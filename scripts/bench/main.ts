@@ -16,11 +16,11 @@ import { runBaseline, type BaselineResult } from './baseline';
 import { runConversations, type ConversationsResult } from './conversations';
 import { runDrain, type DrainResult } from './drain';
 import { profileMarkdown, summarizeProfiles, type ThreadProfile } from './profile';
-import { postgresBin } from './postgres';
 import { mergeMainReport, replaceBlock, sectionOfCheck, SECTION_HEADINGS, type BlockSection, type FreshBlock, type Markers } from './report';
 import { coresTable, runScale, scaleTable, type ScaleResult } from './scale';
 import { buildMonthDb, copyMonthDb, type MonthDb } from './month-db';
 import { hasBuild, ROOT, startScriptNodeFlags } from './procs';
+import { postgresBinDir } from '../../test/support/postgres';
 import { runSoak, runStartup, runStatus, type SoakResult, type StartupResult, type StatusResult } from './status';
 import { load1, machineInfo, median, round, type MachineInfo } from './util';
 import { openDatabase } from '../../src/db/orm';
@@ -168,11 +168,11 @@ function parseArgs(argv: string[]): Options | 'help' {
     // A tiny scale run: two processes writing side by side on PostgreSQL (when installed), two pollers on SQLite.
     if (!o.scale && v.only === undefined) {
       o.scale = true;
-      if (!explicit.has('--scale-processes')) o.scaleProcesses = postgresBin() ? [2] : [];
+      if (!explicit.has('--scale-processes')) o.scaleProcesses = postgresBinDir() ? [2] : [];
       if (!explicit.has('--sqlite-pollers')) o.sqlitePollers = [2];
       // And one pinned run, to check that the pinning holds and the count stays exact on one core.
-      if (!explicit.has('--cores')) o.cores = postgresBin() ? [1] : [];
-      if (!explicit.has('--sqlite-cores')) o.sqliteCores = postgresBin() ? [] : [1];
+      if (!explicit.has('--cores')) o.cores = postgresBinDir() ? [1] : [];
+      if (!explicit.has('--sqlite-cores')) o.sqliteCores = postgresBinDir() ? [] : [1];
     }
   }
   return o;

@@ -12,15 +12,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { startHqMock, type HqMock } from '../../src/hq-mock/server';
+import type { HqMock } from '../../src/hq-mock/server';
 import { ackedButMissing } from '../support/acked';
-import { suiteOffset } from '../support/clock';
 import { spawnDaemon, type LogLine } from '../support/daemon-spawn';
-import { startPostgres, type TestPostgres } from '../support/postgres';
-import { killAllTracked, killGroup, waitGroupGone, untrack, type Spawned } from '../support/processes';
+import { waitGroupGone, untrack, type Spawned } from '../support/processes';
 import { Deadline, diffAgainstTruth, waitFor } from '../support/stack';
 import { simClient } from '../support/hq-sim';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import type { TestRedis } from '../support/redis';
+import { startSharedBackend, stopSharedBackend, type SharedBackend } from '../support/shared-backend';
 import { tempDir } from '../support/tmp';
 
 const TZ = 'America/Denver';
@@ -38,7 +37,7 @@ interface Proc {
 describe('three worker processes on one PostgreSQL, with lost acks and a kill -9', () => {
   const owner = {};
   const dir = tempDir('econnector-3w-');
-  let pg: TestPostgres;
+  let backend: SharedBackend | undefined;
   let redis: TestRedis;
   let mock: HqMock;
   let databaseUrl: string;
@@ -76,20 +75,14 @@ describe('three worker processes on one PostgreSQL, with lost acks and a kill -9
   };
 
   beforeAll(async () => {
-    pg = await startPostgres({ crashSafe: true });
-    databaseUrl = await pg.createDatabase('three_workers');
-    redis = await startTestRedis(dir.path);
     // The mock and every process's calendar at the suite's instant (test/support/clock.ts).
-    mock = await startHqMock({ port: 0, leaseMs: 1500, seed: 31, clockOffsetMs: suiteOffset() });
+    backend = await startSharedBackend({ crashSafe: true, database: 'three_workers', dir: dir.path, leaseMs: 1500, seed: 31 });
+    ({ databaseUrl, redis, mock } = backend);
     prefix = `three-${randomUUID().slice(0, 8)}`;
   }, 60_000);
 
   afterAll(async () => {
-    for (const p of procs) if (p.spawned.running()) await killGroup(p.spawned, 'SIGTERM');
-    const leftovers = await killAllTracked(owner);
-    await mock?.close();
-    await redis?.stop();
-    await pg?.stop();
+    const leftovers = await stopSharedBackend(backend, procs.map((p) => p.spawned), owner);
     dir.remove();
     expect(leftovers).toEqual([]);
   });

@@ -8,16 +8,15 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { startHqMock, type HqMock } from '../../src/hq-mock/server';
-import { startPostgres, type TestPostgres } from '../support/postgres';
+import type { HqMock } from '../../src/hq-mock/server';
 import { spawnDaemon, type LogLine } from '../support/daemon-spawn';
-import { killAllTracked, killGroup, type Spawned } from '../support/processes';
+import type { Spawned } from '../support/processes';
 import { ackedButMissing } from '../support/acked';
-import { suiteOffset } from '../support/clock';
 import { Deadline, waitFor, waitForTruth } from '../support/stack';
 import { tempDir } from '../support/tmp';
 import { simClient } from '../support/hq-sim';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import type { TestRedis } from '../support/redis';
+import { startSharedBackend, stopSharedBackend, type SharedBackend } from '../support/shared-backend';
 import type { StatusDocument } from '../support/status-client';
 
 const TZ = 'America/New_York';
@@ -26,7 +25,7 @@ const DAY = 86_400_000;
 describe('two daemons sharing one Redis and one PostgreSQL', () => {
   const owner = {};
   const dir = tempDir();
-  let pg: TestPostgres;
+  let backend: SharedBackend | undefined;
   let redis: TestRedis;
   let mock: HqMock;
   let databaseUrl: string;
@@ -35,11 +34,9 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
   const sim = simClient(() => mock);
 
   beforeAll(async () => {
-    pg = await startPostgres();
-    databaseUrl = await pg.createDatabase('two_daemons');
-    redis = await startTestRedis(dir.path);
     // The mock and both daemons' calendars at the suite's instant (test/support/clock.ts).
-    mock = await startHqMock({ port: 0, leaseMs: 2000, seed: 5, clockOffsetMs: suiteOffset() });
+    backend = await startSharedBackend({ database: 'two_daemons', dir: dir.path, leaseMs: 2000, seed: 5 });
+    ({ databaseUrl, redis, mock } = backend);
     const prefix = `two-${randomUUID().slice(0, 8)}`;
     for (const name of ['a', 'b']) {
       // STATUS_PORT=0: the kernel picks a free port when the server binds, read back from the start line.
@@ -66,11 +63,7 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const d of daemons) await killGroup(d.proc, 'SIGTERM');
-    const leftovers = await killAllTracked(owner);
-    await mock?.close();
-    await redis?.stop();
-    await pg?.stop();
+    const leftovers = await stopSharedBackend(backend, daemons.map((d) => d.proc), owner);
     dir.remove();
     expect(leftovers).toEqual([]);
   });
