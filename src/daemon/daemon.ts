@@ -102,7 +102,6 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
     const redisUrl: string = config.redis.url ?? (await (async () => {
       const embedded: EmbeddedRedis = await startEmbeddedRedis({
         dataDir: config.dataDir,
-        unixSocket: true,
         log: (level, message, meta) => logger.log(level, message, meta),
       });
       shutdown.add('stop embedded services', 'embedded redis-server', () => embedded.stop());

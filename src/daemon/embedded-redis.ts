@@ -3,33 +3,26 @@
  * The daemon's server listens on a unix socket in that folder (0700) and on no TCP port at all:
  * a loopback port would let every local account read and change the queues (and the job data
  * in them), while the socket is reachable only by the daemon's own account. No password is
- * needed, so none shows in `ps` (docs/security.md). Tests start theirs on a socket too
- * (test/support/redis.ts). A pid file lets the next start clean up a server orphaned by a kill -9 of the
- * daemon (Node cannot ask the kernel to kill a child when its parent dies). If the server dies
+ * needed, so none shows in `ps` (docs/security.md). Tests and benchmarks start theirs the same way
+ * (test/support/redis.ts): there is no TCP mode. A pid file lets the next start clean up a server
+ * orphaned by a kill -9 of the daemon (Node cannot ask the kernel to kill a child when its parent dies). If the server dies
  * while the daemon runs, it is started again on the same socket; BullMQ's connections reconnect.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export interface EmbeddedRedisOptions {
   dataDir: string;
   binary?: string;
-  /** Listen on this loopback TCP port (tests); ignored with unixSocket. */
-  port?: number;
-  /** Listen only on DATA_DIR/redis/redis.sock (the daemon), no TCP port. */
-  unixSocket?: boolean;
   /** Start the server again when it dies (default true; fault tests turn it off to kill it at will). */
   restartOnExit?: boolean;
   log?: (level: 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
 }
 
 export interface EmbeddedRedis {
-  /** redis://127.0.0.1:<port>, or the socket's absolute path (ioredis takes either). */
+  /** The socket's absolute path, DATA_DIR/redis/redis.sock (ioredis takes it as a URL). */
   url: string;
-  /** The TCP port; 0 on a unix socket. */
-  port: number;
   /** The server's current process id. */
   pid(): number | undefined;
   stop(): Promise<void>;
@@ -37,18 +30,6 @@ export interface EmbeddedRedis {
 
 export class RedisServerMissingError extends Error {
   override name = 'RedisServerMissingError';
-}
-
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function isRedisProcess(pid: number): boolean {
@@ -79,7 +60,7 @@ async function waitForReady(child: ChildProcess, timeoutMs: number): Promise<voi
     const timer = setTimeout(() => fail(new Error(`redis-server did not become ready within ${timeoutMs} ms: ${output.trim().split('\n').pop() ?? ''}`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-4000);
-      // 'Ready to accept connections tcp' on a port, 'The server is now ready to accept connections at <socket>' on a socket.
+      // On a socket: 'The server is now ready to accept connections at <socket>'.
       if (/ready to accept connections/i.test(output)) done();
     };
     const onExit = (code: number | null): void => fail(new Error(`redis-server exited (code ${code}) during start: ${output.trim().split('\n').pop() ?? ''}`));
@@ -111,14 +92,12 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
   chmodSync(dir, 0o700);
   const pidFile = join(dir, 'redis-server.pid');
   reapOrphan(pidFile);
-  const socket = opts.unixSocket ? join(dir, 'redis.sock') : null;
-  if (socket !== null && Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
+  const socket = join(dir, 'redis.sock');
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
     throw new Error(`DATA_DIR: too long a path for the embedded Redis' socket (${socket} is ${Buffer.byteLength(socket)} bytes, at most ${MAX_SOCKET_PATH_BYTES}): choose a shorter DATA_DIR or set REDIS_URL`);
   }
-  const port = socket !== null ? 0 : opts.port ?? (await freePort());
-  const listen = socket !== null
-    ? ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700']
-    : ['--bind', '127.0.0.1', '--port', String(port)];
+  // --port 0: no TCP listener at all.
+  const listen = ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700'];
   const log = opts.log ?? (() => undefined);
   let stopping = false;
   let child: ChildProcess;
@@ -164,10 +143,9 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
     process.off('exit', onProcessExit);
     throw err;
   });
-  log('info', 'embedded redis-server started', socket !== null ? { socket } : { port, dir });
+  log('info', 'embedded redis-server started', { socket });
   return {
-    url: socket ?? `redis://127.0.0.1:${port}`,
-    port,
+    url: socket,
     pid: () => child.pid,
     stop: async () => {
       stopping = true;

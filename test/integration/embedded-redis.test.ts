@@ -24,7 +24,7 @@ describe('embedded redis-server', () => {
   afterAll(() => dir.remove());
 
   it('starts on a unix socket with its data under DATA_DIR/redis, and stops', async () => {
-    const redis = await startEmbeddedRedis({ dataDir: dir.path, unixSocket: true });
+    const redis = await startEmbeddedRedis({ dataDir: dir.path });
     const client = new Redis(redis.url);
     try {
       expect(await client.ping()).toBe('PONG');
@@ -39,10 +39,10 @@ describe('embedded redis-server', () => {
   });
 
   it('reaps a server orphaned by a daemon killed with -9, and restarts one that dies', async () => {
-    const orphan = await startEmbeddedRedis({ dataDir: dir.path, unixSocket: true, restartOnExit: false });
+    const orphan = await startEmbeddedRedis({ dataDir: dir.path, restartOnExit: false });
     const orphanPid = Number(readFileSync(join(dir.path, 'redis', 'redis-server.pid'), 'utf8'));
     // The next start finds the pid file of a live redis-server and kills it.
-    const next = await startEmbeddedRedis({ dataDir: dir.path, unixSocket: true });
+    const next = await startEmbeddedRedis({ dataDir: dir.path });
     try {
       await waitFor('the orphaned redis-server to die', async () => !alive(orphanPid), 10_000, 20);
       const firstPid = next.pid()!;
@@ -61,8 +61,8 @@ describe('embedded redis-server', () => {
   });
 
   it('says in one line what to do when redis-server is not installed', async () => {
-    await expect(startEmbeddedRedis({ dataDir: dir.path, binary: 'redis-server-that-does-not-exist', unixSocket: true })).rejects.toThrow(RedisServerMissingError);
-    await expect(startEmbeddedRedis({ dataDir: dir.path, binary: 'redis-server-that-does-not-exist', unixSocket: true })).rejects.toThrow(
+    await expect(startEmbeddedRedis({ dataDir: dir.path, binary: 'redis-server-that-does-not-exist' })).rejects.toThrow(RedisServerMissingError);
+    await expect(startEmbeddedRedis({ dataDir: dir.path, binary: 'redis-server-that-does-not-exist' })).rejects.toThrow(
       /redis-server is not installed: install it .* or set REDIS_URL/,
     );
   });

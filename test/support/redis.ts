@@ -18,6 +18,6 @@ export interface TestRedis {
 
 /** Starts a redis-server on `dir/redis/redis.sock` that stays dead when killed (no restart). */
 export async function startTestRedis(dir: string): Promise<TestRedis> {
-  const redis = await startEmbeddedRedis({ dataDir: dir, unixSocket: true, restartOnExit: false });
+  const redis = await startEmbeddedRedis({ dataDir: dir, restartOnExit: false });
   return { url: `unix://${redis.url}`, socket: redis.url, pid: () => redis.pid(), stop: () => redis.stop() };
 }
