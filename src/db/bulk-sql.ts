@@ -8,17 +8,22 @@
  * costs about 7 ms of main-thread time per 1,000 rows in knex's binding pass and node-sqlite3's
  * per-value conversion, and SQLite must parse and plan a 25 KB statement each time; the JSON form
  * costs about 1.5 ms (one JSON.stringify) and its statement text is the same for every page
- * (measured in BENCHMARKS.md). Other databases (PostgreSQL) get the `VALUES` form, which is
- * valid there too, including `ON CONFLICT`.
+ * (measured in BENCHMARKS.md).
  *
- * The two forms store the same values: numbers, strings, booleans (as 1/0) and null come out of
- * `->>` with the types a bound parameter has; strings with lone UTF-16 surrogates are made well
+ * On PostgreSQL a batch travels as one array parameter per column, typed with the column's own
+ * type and zipped back into rows by `unnest` (`INSERT … SELECT * FROM unnest(?::text[],
+ * ?::bigint[], …)`): the statement text is the same for every batch, and a column's values are one
+ * JSON.stringify turned into an array literal. Against `VALUES (?, …)` with a bound value each
+ * (which knex rewrites and the pg driver and the server then handle one by one) and against one
+ * json parameter expanded by json_populate_recordset (object keys built, sent and matched for every
+ * row), this costs about half the client's CPU and a quarter less of the server's per row
+ * (docs/scaling.md). The column types are read once from PostgreSQL's catalog.
+ *
+ * Both store what bound values would: on SQLite numbers, strings, booleans (as 1/0) and null come
+ * out of `->>` with the types a bound parameter has; strings with lone UTF-16 surrogates are made well
  * formed first (U+FFFD), exactly as node-sqlite3 converts a bound string to UTF-8.
  */
 import type { Knex } from '@mikro-orm/knex';
-
-/** SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535: stay well under both. */
-const MAX_PARAMS_PER_STATEMENT = 30_000;
 
 export type SqlValue = string | number | boolean | null;
 
@@ -53,25 +58,63 @@ function checkRows(table: string, columns: readonly string[], rows: readonly (re
   }
 }
 
+/**
+ * A PostgreSQL array literal of one column's values: `{"a","b"}`, `{1,NULL}`. JSON quotes a string
+ * exactly as an array literal does as long as its only escapes are \" and \\ (a control character,
+ * a lone surrogate or U+2028 gives another); then the JSON text is the literal. Otherwise each
+ * string is quoted by hand, and the driver makes a lone surrogate U+FFFD on the way, as it does for
+ * a bound string.
+ */
+export function pgArrayLiteral(values: readonly SqlValue[]): string {
+  const json = JSON.stringify(values);
+  if (!/\\[^"\\]/.test(json)) return `{${json.slice(1, -1)}}`;
+  return `{${values.map((v) => (typeof v === 'string' ? `"${v.replace(/[\\"]/g, '\\$&')}"` : JSON.stringify(v))).join(',')}}`;
+}
+
+/** The key of a knex client's database: a transaction's client shares its parent's settings. */
+function databaseKey(db: Db): unknown {
+  const client = (db as unknown as { client?: { connectionSettings?: unknown; config?: { connection?: unknown } } }).client;
+  return client?.connectionSettings ?? client?.config?.connection ?? db;
+}
+
+/** Column types (format_type without the modifier: the column applies its own on insert), by database and table. */
+const pgColumnTypes = new Map<unknown, Map<string, Map<string, string>>>();
+
+/**
+ * The PostgreSQL type of each of `columns`, read from the catalog on the first insert into `table`
+ * (through `db`, so inside a transaction it reads what the transaction sees) and kept; read again
+ * when a column is not among those kept (a migration added it since).
+ */
+async function pgTypesOf(db: Db, table: string, columns: readonly string[]): Promise<string[]> {
+  const key = databaseKey(db);
+  let byTable = pgColumnTypes.get(key);
+  if (!byTable) pgColumnTypes.set(key, (byTable = new Map()));
+  let types = byTable.get(table);
+  if (!types || columns.some((c) => !types!.has(c))) {
+    const rows = rowsOf<{ attname: string; type: string }>(await db.raw(
+      'SELECT attname, format_type(atttypid, NULL) AS type FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped', [table]));
+    types = new Map(rows.map((r) => [r.attname, r.type]));
+    byTable.set(table, types);
+  }
+  return columns.map((c) => {
+    const t = types!.get(c);
+    if (t === undefined) throw new Error(`insertRows(${table}): no column ${c}`);
+    return t;
+  });
+}
+
+/** `INSERT INTO table (cols) SELECT * FROM unnest(?::type[], …)`: one array parameter per column, zipped into rows in their order. */
+async function unnestInsert(db: Db, batch: PreparedRows, arrays: readonly string[], onConflict: string, returning?: string): Promise<unknown[]> {
+  const types = await pgTypesOf(db, batch.table, batch.columns);
+  const sql = `INSERT INTO ${batch.table} (${batch.columns.join(', ')}) SELECT * FROM unnest(${types.map((t) => `?::${t}[]`).join(', ')}) ${onConflict}${returning ? ` RETURNING ${returning}` : ''}`;
+  const result = await db.raw(sql, [...arrays]);
+  return returning ? rowsOf(result) : [];
+}
+
 /** `INSERT INTO table (cols) SELECT value ->> 0, … FROM json_each(?) WHERE true` (the WHERE lets ON CONFLICT parse). */
 function jsonInsertSql(table: string, columns: readonly string[], onConflict: string, returning?: string): string {
   const picks = columns.map((_, i) => `value ->> ${i}`).join(', ');
   return `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${picks} FROM json_each(?) WHERE true ${onConflict}${returning ? ` RETURNING ${returning}` : ''}`;
-}
-
-async function valuesInsert(db: Db, table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[], onConflict: string, returning?: string): Promise<unknown[]> {
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMS_PER_STATEMENT / columns.length));
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
-  const out: unknown[] = [];
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const chunk = rows.slice(start, start + perStatement);
-    const bindings: SqlValue[] = [];
-    for (const row of chunk) bindings.push(...row);
-    const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(chunk.length).fill(tuple).join(', ')} ${onConflict}${returning ? ` RETURNING ${returning}` : ''}`;
-    const result = await db.raw(sql, bindings);
-    if (returning) out.push(...rowsOf(result));
-  }
-  return out;
 }
 
 /**
@@ -80,22 +123,27 @@ async function valuesInsert(db: Db, table: string, columns: readonly string[], r
  * database connection while JavaScript runs.
  */
 export class PreparedRows {
-  /** The batch's JSON parameter on SQLite; null elsewhere (the VALUES form binds each value). */
+  /** The batch's JSON parameter on SQLite; null elsewhere. */
   readonly json: string | null;
+  /** The batch's column arrays on PostgreSQL (array literals); null elsewhere. */
+  readonly arrays: string[] | null;
 
   constructor(db: Db, readonly table: string, readonly columns: readonly string[], readonly rows: readonly (readonly SqlValue[])[]) {
     checkRows(table, columns, rows);
-    this.json = rows.length > 0 && isSqlite(db) ? batchJson(rows) : null;
+    const sqlite = isSqlite(db);
+    this.json = rows.length > 0 && sqlite ? batchJson(rows) : null;
+    this.arrays = rows.length > 0 && !sqlite ? columns.map((_, i) => pgArrayLiteral(rows.map((row) => row[i]!))) : null;
   }
 }
 
 async function runInsert(db: Db, batch: PreparedRows, onConflict: string, returning?: string): Promise<unknown[]> {
   if (batch.rows.length === 0) return [];
-  if (batch.json !== null && isSqlite(db)) {
-    const result = await db.raw(jsonInsertSql(batch.table, batch.columns, onConflict, returning), [batch.json]);
+  if (isSqlite(db)) {
+    const json = batch.json ?? batchJson(batch.rows);
+    const result = await db.raw(jsonInsertSql(batch.table, batch.columns, onConflict, returning), [json]);
     return returning ? rowsOf(result) : [];
   }
-  return valuesInsert(db, batch.table, batch.columns, batch.rows, onConflict, returning);
+  return unnestInsert(db, batch, batch.arrays ?? batch.columns.map((_, i) => pgArrayLiteral(batch.rows.map((row) => row[i]!))), onConflict, returning);
 }
 
 export async function insertRows(

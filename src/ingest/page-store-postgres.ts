@@ -1,13 +1,14 @@
 /**
  * The page store on PostgreSQL (page-store.ts): each page in one transaction on the ORM's knex
- * pool, a few multi-row statements per table (src/db/bulk-sql.ts), side by side with the pages
+ * pool, a few multi-row statements per table (src/db/bulk-sql.ts: a column's values travel as one
+ * typed array that unnest zips back into rows, built before the transaction), side by side with the pages
  * of other pollers and processes (src/db/pg-serialized.ts says how they stay exact). Receipts are inserted or
  * ignored by receiptId (RETURNING names the new ones), messages new to the database are inserted
  * outright with their greatest receipt of the page, and stored ones are read once and merged
  * (page-merge.ts). Replies go through recordInboundPage (record-inbound.ts).
  */
 import type { Knex } from '@mikro-orm/knex';
-import { insertPreparedReturning, insertRows, isSqlite, PreparedRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
+import { insertPreparedReturning, insertRows, isSqlite, PreparedRows, selectIn, type SqlValue } from '../db/bulk-sql';
 import { pageTransaction } from '../db/pg-serialized';
 import type { ValidReceipt } from '../hq/items';
 import { applyUsageDeltas, UsageDeltas } from '../usage/aggregates';
@@ -33,44 +34,6 @@ export class PostgresPageStore implements PageStore {
   }
 }
 
-/** A lone UTF-16 surrogate, which PostgreSQL's json input refuses: made U+FFFD, as bulk-sql.ts does for SQLite. */
-const LONE_SURROGATE = /\p{Cs}/gu;
-
-/**
- * The rows of one of a page's two big inserts (receipts, messages), serialized before the
- * transaction begins. On PostgreSQL they travel as ONE json parameter that
- * json_populate_recordset expands into the table's own row type (so every value gets its
- * column's type): a page of 1,000 receipts as `VALUES (?, …)` was 10,000 bound parameters, which
- * knex rewrites and the pg driver encodes one by one and the server parses one by one. On SQLite
- * (the reference test runs this store there too) they are bulk-sql's PreparedRows.
- */
-class PageRows {
-  private readonly prepared: PreparedRows | null = null;
-  private readonly json: string | null = null;
-
-  constructor(knex: Knex, private readonly table: string, private readonly columns: readonly string[], rows: readonly (readonly SqlValue[])[]) {
-    if (isSqlite(knex)) this.prepared = new PreparedRows(knex, table, columns, rows);
-    else if (rows.length > 0) {
-      const objects = rows.map((row) => Object.fromEntries(columns.map((c, i) => {
-        const v = row[i];
-        if (v === undefined || (v !== null && typeof v === 'object')) throw new Error(`${table}: a value of ${c} is not a SQL value`);
-        return [c, typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v];
-      })));
-      this.json = JSON.stringify(objects);
-    }
-  }
-
-  /** INSERT … ON CONFLICT … RETURNING: the rows the statement inserted (or updated). */
-  async insertReturning<T>(trx: Knex.Transaction, onConflict: string, returning: string): Promise<T[]> {
-    if (this.prepared) return insertPreparedReturning<T>(trx, this.prepared, onConflict, returning);
-    if (this.json === null) return [];
-    const cols = this.columns.join(', ');
-    // The rows come out of the function in the array's order: the sorted order the page locks them in.
-    return rowsOf<T>(await trx.raw(
-      `INSERT INTO ${this.table} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${this.table}, ?::json) ${onConflict} RETURNING ${returning}`, [this.json]));
-  }
-}
-
 async function recordReceiptsPage(knex: Knex, months: MonthBucketer, { receipts, quarantined, now }: ReceiptsPage): Promise<PageOutcome> {
   if (receipts.length === 0 && quarantined.length === 0) return recordEmptyPoll(knex, 'receipts', now);
   // Sorted by id: pages written side by side then lock the rows they share in one order, so they
@@ -79,9 +42,10 @@ async function recordReceiptsPage(knex: Knex, months: MonthBucketer, { receipts,
 
   // Everything that does not depend on what is stored is built before the transaction begins, so
   // it overlaps the other stream's transaction instead of holding a connection.
-  const receiptRows = new PageRows(knex, 'receipts', RECEIPT_COLUMNS, unique.map((r) => receiptRow(r, now)));
+  const receiptRows = new PreparedRows(knex, 'receipts', RECEIPT_COLUMNS, unique.map((r) => receiptRow(r, now)));
   const latest = new Map([...greatestPerMessage(unique)].sort(([a], [b]) => byCodeUnit(a, b)));
-  const newMessageRows = new PageRows(knex, 'outbound_messages', MESSAGE_COLUMNS, [...latest.values()].map((r) => messageRow(r, now)));
+  // unnest hands the rows out in the arrays' order: the sorted order the page locks them in.
+  const newMessageRows = new PreparedRows(knex, 'outbound_messages', MESSAGE_COLUMNS, [...latest.values()].map((r) => messageRow(r, now)));
   // The stored messages are read under a row lock: no other page can change one between this
   // page's reading it and writing it (SQLite, where the reference test runs this, has one writer).
   const lockStored = isSqlite(knex) ? '' : ' ORDER BY guid FOR UPDATE';
@@ -89,13 +53,13 @@ async function recordReceiptsPage(knex: Knex, months: MonthBucketer, { receipts,
   // The transaction may run more than once (a deadlock): what it collects starts inside.
   const outcome = await pageTransaction(knex, async (trx) => {
     const deltas = new UsageDeltas();
-    const inserted = await receiptRows.insertReturning<{ receipt_id: string }>(trx, RECEIPT_IF_NEW, 'receipt_id');
+    const inserted = await insertPreparedReturning<{ receipt_id: string }>(trx, receiptRows, RECEIPT_IF_NEW, 'receipt_id');
     await storeQuarantine(trx, quarantined, now);
 
     // Messages new to the database (nearly all, in a backlog) are inserted outright: their greatest
     // receipt is their final one. RETURNING names them; the insert's own key lookup is the only one.
     const pending = new Map<string, ValidReceipt>(latest);
-    for (const { guid } of await newMessageRows.insertReturning<{ guid: string }>(trx, MESSAGE_IF_NEW, 'guid')) {
+    for (const { guid } of await insertPreparedReturning<{ guid: string }>(trx, newMessageRows, MESSAGE_IF_NEW, 'guid')) {
       mergeReceipt(null, pending.get(guid)!, months, deltas);
       pending.delete(guid);
     }
