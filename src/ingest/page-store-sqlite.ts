@@ -1,12 +1,14 @@
 /**
- * The page store on SQLite (page-store.ts). Receipts pages are written on a thread of their own
+ * The page store on SQLite (page-store.ts). Pages are written on a thread of their own
  * (sqlite-page-writer.ts, through better-sqlite3), so the event loop keeps serving HTTP, Redis and
- * the next page's fetch while a page is written and synced. Replies go through recordInboundPage
- * (record-inbound.ts) on the ORM's connection.
+ * the next page's fetch while a page is written and synced: receipts by prepared statements, reply
+ * pages by recordInboundPage (record-inbound.ts, the code PostgreSQL runs) through knex on the
+ * thread's connection, with the office's upkeep of each reply. A page with no item at all is only a
+ * good poll, recorded here on the ORM's connection.
  *
  * In-process writers take turns: while the thread writes a page, this holds the ORM's one SQLite
- * connection (the pool's only one), so the inbound stream, office requests and the usage
- * recompute queue behind the page in order, exactly as they did behind each other, instead of
+ * connection (the pool's only one), so office requests, the usage recompute and the other
+ * stream's pages queue behind the page in order, exactly as they did behind each other, instead of
  * meeting its write lock and polling for it with busy_timeout. Writers in other processes still
  * wait on the lock (busy_timeout), as before.
  *
@@ -19,8 +21,8 @@ import { Worker } from 'node:worker_threads';
 import type { Knex } from '@mikro-orm/knex';
 import type { MonthBucketer } from '../usage/month';
 import type { InboundPage, PageOutcome, PageStore, ReceiptsPage } from './page-store';
-import { recordEmptyPoll, recordInboundPage } from './record-inbound';
-import type { WriterAnswer, WriterData, WriterRequest } from './sqlite-page-writer';
+import { recordEmptyPoll } from './record-inbound';
+import type { WriterAnswer, WriterData, WriterPage, WriterRequest } from './sqlite-page-writer';
 
 /** The thread's compiled file: beside this one in dist/, or in dist/ when this runs from src/ (tests). */
 function writerFile(): string {
@@ -38,6 +40,22 @@ export class PageWriterError extends Error {
   }
 }
 
+/** Where the thread writes: the SQLite file and the office's time zone. */
+type WriterTarget = Omit<WriterData, 'calendarOffsetMs'>;
+
+/**
+ * The calendar clock's offset from real time. The daemon's calendar is real time plus a fixed
+ * offset (config.testClock, src/daemon/daemon.ts); a clock cannot cross to the thread, its offset
+ * can, read here to the millisecond (a read that straddles a millisecond tick is taken again).
+ */
+function calendarOffset(months: MonthBucketer): number {
+  for (let attempt = 0; ; attempt++) {
+    const before = Date.now();
+    const calendar = months.now();
+    if (Date.now() === before || attempt >= 100) return calendar - before;
+  }
+}
+
 interface KnexClientLike {
   acquireConnection(): Promise<unknown>;
   releaseConnection(conn: unknown): Promise<unknown>;
@@ -50,7 +68,12 @@ export class SqlitePageStore implements PageStore {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
 
-  constructor(private readonly knex: Knex, private readonly months: MonthBucketer, private readonly data: WriterData) {}
+  private readonly data: WriterData;
+
+  /** `months` is the daemon's calendar: the thread's follows it (sqlite-page-writer.ts). */
+  constructor(private readonly knex: Knex, months: MonthBucketer, target: WriterTarget) {
+    this.data = { path: target.path, officeTz: target.officeTz, calendarOffsetMs: calendarOffset(months) };
+  }
 
   /**
    * Records one page in one transaction on the thread. Rejects on any failure, and the page is
@@ -59,11 +82,13 @@ export class SqlitePageStore implements PageStore {
    */
   recordReceipts(page: ReceiptsPage): Promise<PageOutcome> {
     if (page.receipts.length === 0 && page.quarantined.length === 0) return this.track(() => recordEmptyPoll(this.knex, 'receipts', page.now));
-    return this.track(() => this.takeTurn(page));
+    return this.track(() => this.takeTurn({ kind: 'receipts', page }));
   }
 
+  /** Likewise for a page of replies; the outcome names the automatic texts to queue (sendGuids). */
   recordInbound(page: InboundPage): Promise<PageOutcome> {
-    return this.track(() => recordInboundPage(this.knex, page.messages, page.quarantined, this.months, page.now));
+    if (page.messages.length === 0 && page.quarantined.length === 0) return this.track(() => recordEmptyPoll(this.knex, 'inbound', page.now));
+    return this.track(() => this.takeTurn({ kind: 'inbound', page }));
   }
 
   /** close() waits for every page already handed over, from its turn in the queue to its answer. */
@@ -76,22 +101,22 @@ export class SqlitePageStore implements PageStore {
     return recording;
   }
 
-  private async takeTurn(page: ReceiptsPage): Promise<PageOutcome> {
+  private async takeTurn(request: WriterPage): Promise<PageOutcome> {
     const client = (this.knex as unknown as { client: KnexClientLike }).client;
     const conn = await client.acquireConnection();
     try {
-      return await this.send(page);
+      return await this.send(request);
     } finally {
       await client.releaseConnection(conn);
     }
   }
 
-  private send(page: ReceiptsPage): Promise<PageOutcome> {
+  private send(request: WriterPage): Promise<PageOutcome> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<PageOutcome>((resolvePage, rejectPage) => {
       this.pending.set(id, { resolve: resolvePage, reject: rejectPage });
-      worker.postMessage({ id, page } satisfies WriterRequest);
+      worker.postMessage({ ...request, id } satisfies WriterRequest);
     });
   }
 

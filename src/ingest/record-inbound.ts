@@ -1,6 +1,7 @@
 /**
  * Records one page of patient replies in ONE transaction through knex (both engines: the SQLite
- * page store runs it on its writer thread's connection, the PostgreSQL one on the pool): the
+ * page store runs it on its writer thread, through knex on that thread's better-sqlite3 connection,
+ * src/ingest/sqlite-page-writer.ts; the PostgreSQL one on the pool; tests on the ORM's knex): the
  * replies new to the database with the office's upkeep (matching, commlog, keywords, automatic
  * texts, conversations: src/office/inbound.ts, src/office/conversations.ts), the page's bad items
  * in quarantine, the clinics it names, the stream's progress, and the exact usage deltas.

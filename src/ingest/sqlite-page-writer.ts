@@ -1,17 +1,26 @@
 /**
  * The SQLite page store's writer thread (page-store-sqlite.ts starts it): one better-sqlite3
  * connection on the daemon's SQLite file, with the same pragmas as every other connection, that
- * records one page per message it is sent and answers with the outcome or the error.
+ * records one page per message it is sent, in the order sent, and answers with the outcome or the
+ * error (its message and SQLite code, which the drain's bisect of a refused item reads:
+ * src/db/errors.ts).
  *
- * Why better-sqlite3 and prepared one-row statements: on the ORM's driver (node-sqlite3) a page
- * travels as JSON that SQLite unpacks with json_each, every statement is compiled again, and each
- * one is a round trip between the event loop and the driver's threads. Prepared statements in a
- * synchronous driver do the same work in about half the database time (BENCHMARKS.md), and on
- * this thread the event loop never waits for it. The rows and conflict rules are page-sql.ts's,
- * the decisions page-merge.ts's, exactly as on PostgreSQL (page-store-postgres.ts).
+ * Receipts pages: prepared one-row statements. On the ORM's driver (node-sqlite3) a page travels
+ * as JSON that SQLite unpacks with json_each, every statement is compiled again, and each one is a
+ * round trip between the event loop and the driver's threads. Prepared statements in a synchronous
+ * driver do the same work in about half the database time (BENCHMARKS.md), and on this thread the
+ * event loop never waits for it. The rows and conflict rules are page-sql.ts's, the decisions
+ * page-merge.ts's, exactly as on PostgreSQL (page-store-postgres.ts).
+ *
+ * Reply pages: recordInboundPage (record-inbound.ts), the very code PostgreSQL and the tests run,
+ * through knex on this same connection (src/db/sqlite-connection-knex.ts), so the office's upkeep
+ * of each reply (matching, commlog, keywords, automatic texts, conversations) runs here too, off
+ * the event loop. It reads "now" from the daemon's calendar clock (src/usage/month.ts): real time
+ * plus the offset the store measured on the main thread's, so both threads keep one calendar.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { knexOnConnection } from '../db/sqlite-connection-knex';
 import { SQLITE_CONNECTION_PRAGMAS } from '../db/sqlite-pragmas';
 import { USAGE_ADDS_DELTA, USAGE_COLUMNS, UsageDeltas } from '../usage/aggregates';
 import { MonthBucketer } from '../usage/month';
@@ -20,17 +29,19 @@ import {
   CLINIC_SEEN, MESSAGE_COLUMNS, MESSAGE_IF_NEW, MESSAGE_TAKES_RECEIPT, messageRow, QUARANTINE_COLUMNS, QUARANTINE_SEEN_AGAIN, quarantineRow,
   RECEIPT_COLUMNS, RECEIPT_IF_NEW, receiptRow, STREAM_PROGRESS,
 } from './page-sql';
-import type { PageOutcome, ReceiptsPage } from './page-store';
+import type { InboundPage, PageOutcome, ReceiptsPage } from './page-store';
+import { recordInboundPage } from './record-inbound';
 
 export interface WriterData {
   path: string;
   officeTz: string;
+  /** The daemon's calendar clock minus real time (0 unless a test moved the calendar: docs/testing.md). */
+  calendarOffsetMs: number;
 }
 
-export interface WriterRequest {
-  id: number;
-  page: ReceiptsPage;
-}
+export type WriterPage = { kind: 'receipts'; page: ReceiptsPage } | { kind: 'inbound'; page: InboundPage };
+
+export type WriterRequest = WriterPage & { id: number };
 
 export type WriterAnswer =
   | { id: number; ok: true; result: PageOutcome }
@@ -102,24 +113,45 @@ class ReceiptsRecorder {
 
 function main(): void {
   const port = parentPort!;
-  const { path, officeTz } = workerData as WriterData;
+  const { path, officeTz, calendarOffsetMs } = workerData as WriterData;
   const db = new Database(path, { fileMustExist: true });
   for (const pragma of SQLITE_CONNECTION_PRAGMAS) db.exec(pragma);
-  const recorder = new ReceiptsRecorder(db, new MonthBucketer(officeTz));
-  port.on('message', (msg: WriterRequest | 'close') => {
-    if (msg === 'close') {
+  const months = new MonthBucketer(officeTz, () => Date.now() + calendarOffsetMs);
+  const receipts = new ReceiptsRecorder(db, months);
+  const knex = knexOnConnection(db, path);
+
+  const record = (request: WriterPage): PageOutcome | Promise<PageOutcome> => request.kind === 'receipts'
+    ? receipts.record(request.page)
+    : recordInboundPage(knex, request.page.messages, request.page.quarantined, months, request.page.now);
+  const answer = async (msg: WriterRequest): Promise<void> => {
+    let reply: WriterAnswer;
+    try {
+      reply = { id: msg.id, ok: true, result: await record(msg) };
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      reply = { id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err), code: typeof code === 'string' ? code : null };
+    }
+    try {
+      port.postMessage(reply);
+    } catch (err) {
+      // An outcome that cannot be sent (it should not happen) must still fail its page, not leave it waiting.
+      port.postMessage({ id: msg.id, ok: false, message: `the page's answer could not be sent: ${(err as Error).message}`, code: null } satisfies WriterAnswer);
+    }
+  };
+  const close = async (): Promise<void> => {
+    try {
+      await knex.destroy();
+    } finally {
       db.close();
       port.close();
-      return;
     }
-    let answer: WriterAnswer;
-    try {
-      answer = { id: msg.id, ok: true, result: recorder.record(msg.page) };
-    } catch (err) {
-      const e = err as Error & { code?: unknown };
-      answer = { id: msg.id, ok: false, message: e.message, code: typeof e.code === 'string' ? e.code : null };
-    }
-    port.postMessage(answer);
+  };
+  // One request at a time, in the order sent: a reply page awaits knex, and a receipts page's
+  // transaction must not begin on the connection while a reply page's is open (the store sends one
+  // page at a time anyway: takeTurn in page-store-sqlite.ts).
+  let turn: Promise<void> = Promise.resolve();
+  port.on('message', (msg: WriterRequest | 'close') => {
+    turn = turn.then(() => (msg === 'close' ? close() : answer(msg)));
   });
 }
 

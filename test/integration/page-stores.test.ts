@@ -1,17 +1,27 @@
 /**
- * Receipts pages have one page store per engine, and both must store exactly the same thing: the
- * PostgreSQL one (PostgresPageStore, knex statements, run here on SQLite as the reference) and the
- * SQLite one (SqlitePageStore -> its writer thread, better-sqlite3). The same pages, with redeliveries, receipts of one message
- * out of order, statusAt ties, refused and uncharged messages, office messages awaiting their
- * first receipt and quarantined items, go through both into two real SQLite files; every table
- * they touch must come out equal, and equal to the contract's rule computed here independently.
+ * Each engine has one page store, and both must store exactly the same thing: the PostgreSQL one
+ * (PostgresPageStore, knex statements, run here on SQLite as the reference) and the SQLite one
+ * (SqlitePageStore -> its writer thread, better-sqlite3).
+ *
+ * Receipts pages: the same pages, with redeliveries, receipts of one message out of order,
+ * statusAt ties, refused and uncharged messages, office messages awaiting their first receipt and
+ * quarantined items, go through both into two real SQLite files; every table they touch must come
+ * out equal, and equal to the contract's rule computed here independently.
+ *
+ * Reply pages: the same pages of replies (keywords from numbers with patients, shared numbers, a
+ * blocked number, opt-in requests awaiting an answer, redeliveries, quarantined items) through both,
+ * with the daemon's calendar moved years ahead of real time (as a test moves it): the outcomes
+ * (the automatic texts to send included) and every table the office upkeep touches must come out
+ * equal, and the automatic texts and commlog rows stamped on that calendar on the thread too.
  */
 import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
+import { itemFailureReason } from '../../src/db/errors';
 import { openDatabase, type Database } from '../../src/db/orm';
-import type { ValidReceipt, QuarantineEntry } from '../../src/hq/items';
+import type { ValidInbound, ValidReceipt, QuarantineEntry } from '../../src/hq/items';
 import { PostgresPageStore } from '../../src/ingest/page-store-postgres';
 import { PageWriterError, SqlitePageStore } from '../../src/ingest/page-store-sqlite';
+import { upsertPatients, type PatientRecord } from '../../src/office/patients';
 import { MonthBucketer } from '../../src/usage/month';
 import { tempDir } from '../support/tmp';
 
@@ -192,5 +202,163 @@ describe('receipts pages: the SQLite page store stores exactly what the PostgreS
     await writer.close();
     await expect(writing).resolves.toMatchObject({ recorded: new Set(page.receipts.map((r) => r.receiptId)).size });
     await expect(writer.recordReceipts(page)).rejects.toThrow('page store closed');
+  });
+});
+
+/** 400 replies from 30 numbers around a month boundary, in pages of 25, with redeliveries and quarantined items. */
+function replyPages(seed: number): Array<{ messages: ValidInbound[]; quarantined: QuarantineEntry[]; now: number }> {
+  const random = rng(seed);
+  const boundary = Date.parse('2026-11-01T05:00:00.000Z'); // midnight, November 1st, in Chicago
+  const bodies = ['Thanks', 'See you then', 'Can I move it to Friday?', 'STOP', 'stop', 'START', 'YES', 'HELP', 'info', 'Unsubscribe', 'Yes'];
+  const all: ValidInbound[] = [];
+  for (let n = 1; n <= 400; n++) {
+    all.push({
+      inboundId: `i-${seed}-${String(n).padStart(5, '0')}`,
+      clinicId: 1 + Math.floor(random() * 2),
+      fromPhone: phone(Math.floor(random() * 30)),
+      toPhone: '+15035550100',
+      body: bodies[Math.floor(random() * bodies.length)]!,
+      receivedAtMs: boundary + Math.floor((random() - 0.5) * 8 * 3_600_000),
+      chargeMicros: random() < 0.9 ? 7900 : 0,
+      segments: 1 + Math.floor(random() * 2),
+    });
+  }
+  const pages: ReturnType<typeof replyPages> = [];
+  let now = Date.parse('2026-11-20T12:00:00.000Z');
+  for (let i = 0; i < all.length; i += 25) {
+    const messages = all.slice(i, i + 25);
+    if (i % 100 === 0) messages.push(messages[3]!); // the same reply twice in a page
+    const quarantined: QuarantineEntry[] = i % 75 === 0
+      ? [{ kind: 'inbound', itemKey: `sha256:${i % 150}`, ackId: null, raw: '{"bad":true}', reason: 'fromPhone: missing' }]
+      : [];
+    pages.push({ messages, quarantined, now: (now += 1000) });
+    if (random() < 0.3 && pages.length > 1) pages.push({ ...pages[Math.floor(random() * (pages.length - 1))]!, now: (now += 1000) }); // redelivery
+  }
+  return pages;
+}
+
+const phone = (k: number): string => `+1503555${200 + k}0`;
+const officePatient = (patientId: number, k: number, clinicId: number | null, guarantorId = patientId, textOk: PatientRecord['textOk'] = 'yes'): PatientRecord => ({
+  patientId, name: `P${patientId}`, wirelessPhone: phone(k), phoneKey: phone(k).slice(1), clinicId, guarantorId, textOk,
+});
+
+async function seedPatients(db: Database): Promise<void> {
+  const at = Date.parse('2026-10-01T12:00:00.000Z');
+  await db.knex.raw("INSERT INTO clinics (clinic_id, name, subscribed, in_account, optin_title, prompt_optin) VALUES (1, 'Main', true, true, 'Main Street Dental', false), (2, 'River', true, true, NULL, false)");
+  await db.knex.raw("INSERT INTO settings (key, value, updated_at) VALUES ('practice_title', 'Family Dental', ?)", [at]);
+  const patients: PatientRecord[] = [];
+  for (let k = 0; k < 20; k++) patients.push(officePatient(100 + k, k, 1 + (k % 2), 100 + k, k % 5 === 0 ? 'unknown' : k % 7 === 0 ? 'no' : 'yes'));
+  patients.push(officePatient(200, 0, 1, 100)); // a family sharing a number
+  patients.push(officePatient(201, 1, 1)); // two unrelated patients sharing a number
+  patients.push(officePatient(202, 2, 2)); // the same number at the other clinic
+  await upsertPatients(db.knex, patients, at);
+  // Sent the opt-in text, waiting for the answer.
+  await db.knex.raw("UPDATE patients SET optin_status = 'sent', optin_at = ?, optin_requested_at = ? WHERE patient_id IN (103, 104, 108)", [at, at]);
+  await db.knex.raw('INSERT INTO blocked_numbers (phone_key, phone, blocked_at) VALUES (?, ?, ?)', [phone(5).slice(1), phone(5), at]);
+}
+
+const OFFICE_TABLES: Record<string, string> = {
+  inbound: 'SELECT * FROM inbound_messages ORDER BY inbound_id',
+  messages: 'SELECT * FROM outbound_messages ORDER BY guid',
+  outbox: 'SELECT * FROM outbox ORDER BY guid',
+  commlog: 'SELECT * FROM commlog ORDER BY id',
+  conversations: 'SELECT * FROM conversations ORDER BY phone',
+  unread: 'SELECT * FROM unread_counts ORDER BY clinic_id',
+  optOuts: 'SELECT * FROM opt_outs ORDER BY phone_key',
+  patients: 'SELECT * FROM patients ORDER BY patient_id',
+  usage: 'SELECT month, clinic_id, sent_count, sent_charge_micros, received_count, received_charge_micros FROM monthly_usage ORDER BY month, clinic_id',
+  dirty: 'SELECT * FROM usage_dirty ORDER BY clinic_id, month',
+  clinics: 'SELECT clinic_id, seen_in_traffic FROM clinics ORDER BY clinic_id',
+  quarantine: 'SELECT * FROM quarantine ORDER BY kind, item_key',
+  stream: "SELECT stream, last_ok_at, items_recorded FROM stream_state WHERE stream = 'inbound'",
+};
+
+/** Every table the reply pages touch, with each instant on the calendar in [from, to] written as 'calendar'. */
+async function officeDump(db: Database, from: number, to: number): Promise<{ tables: Record<string, unknown[]>; calendarStamps: number }> {
+  let calendarStamps = 0;
+  const tables: Record<string, unknown[]> = {};
+  for (const [name, sql] of Object.entries(OFFICE_TABLES)) {
+    tables[name] = rowsOf<Record<string, unknown>>(await db.knex.raw(sql)).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => {
+      if (typeof v === 'number' && v >= from && v <= to) {
+        calendarStamps += 1;
+        return [k, 'calendar'];
+      }
+      return [k, v];
+    })));
+  }
+  return { tables, calendarStamps };
+}
+
+describe('reply pages: the SQLite page store records them on its thread exactly as the PostgreSQL one does', () => {
+  const dir = tempDir();
+  const opened: Database[] = [];
+  const writers: SqlitePageStore[] = [];
+  afterAll(async () => {
+    for (const w of writers) await w.close();
+    for (const db of opened) await db.close();
+    dir.remove();
+  });
+
+  it.each([1, 2])('seed %i: same outcomes, same tables, automatic texts on the daemon\'s calendar', async (seed) => {
+    // The daemon's calendar, moved as a test moves it (config.testClock): years ahead of real time.
+    const offset = Date.parse('2030-11-15T18:00:00.000Z') - Date.now();
+    const calendar = new MonthBucketer(TZ, () => Date.now() + offset);
+    const open = async (name: string): Promise<Database> => {
+      const db = await openDatabase({ driver: 'sqlite', path: join(dir.path, name) });
+      opened.push(db);
+      await seedPatients(db);
+      return db;
+    };
+    const viaKnex = await open(`replies-knex-${seed}.sqlite`);
+    const viaThread = await open(`replies-thread-${seed}.sqlite`);
+    const writer = new SqlitePageStore(viaThread.knex, calendar, { path: join(dir.path, `replies-thread-${seed}.sqlite`), officeTz: TZ });
+    writers.push(writer);
+    const reference = new PostgresPageStore(viaKnex.knex, calendar);
+
+    const from = calendar.now();
+    const sendGuids: string[] = [];
+    for (const page of replyPages(seed)) {
+      const a = await reference.recordInbound(page);
+      const b = await writer.recordInbound(page);
+      expect({ ...b, ackIds: [...b.ackIds].sort() }).toEqual({ ...a, ackIds: [...a.ackIds].sort() });
+      sendGuids.push(...b.sendGuids);
+    }
+    const to = calendar.now();
+    // The pages did answer keywords (confirmations, HELP), and recorded what they answered.
+    expect(sendGuids.length).toBeGreaterThan(10);
+    const outbox = rowsOf<{ guid: string }>(await viaThread.knex.raw('SELECT guid FROM outbox ORDER BY guid')).map((r) => r.guid);
+    expect(outbox).toEqual([...sendGuids].sort());
+
+    const [a, b] = [await officeDump(viaKnex, from, to), await officeDump(viaThread, from, to)];
+    expect(b.tables).toEqual(a.tables);
+    // Stamped on the calendar, not on real time: every automatic text and every commlog row of the pages.
+    expect(b.calendarStamps).toBeGreaterThan(sendGuids.length);
+    expect(b.calendarStamps).toBe(a.calendarStamps);
+  });
+
+  it('a reply page the database refuses fails whole, with its SQLite code and no bound value in its message', async () => {
+    const path = join(dir.path, 'replies-refused.sqlite');
+    const db = await openDatabase({ driver: 'sqlite', path });
+    opened.push(db);
+    await seedPatients(db);
+    await db.knex.raw("CREATE TRIGGER test_refuse BEFORE INSERT ON inbound_messages WHEN NEW.body = 'please refuse me' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    const writer = new SqlitePageStore(db.knex, months, { path, officeTz: TZ });
+    writers.push(writer);
+    const good = replyPages(3)[0]!;
+    const bad = { ...good, messages: [...good.messages.slice(0, 10), { ...good.messages[10]!, body: 'please refuse me', fromPhone: '+15035559876' }] };
+
+    const failure = await writer.recordInbound(bad).then(() => null, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(PageWriterError);
+    expect((failure as PageWriterError).code).toBe('SQLITE_CONSTRAINT_TRIGGER');
+    // What the drain reads to bisect the page and quarantine the refused item (src/ingest/drain.ts).
+    expect(itemFailureReason(failure)).toMatch(/^database refused the item: SQLITE_CONSTRAINT_TRIGGER \(refused\)$/);
+    expect((failure as Error).message).not.toContain('please refuse me');
+    expect((failure as Error).message).not.toContain('5559876');
+    for (const table of ['inbound_messages', 'commlog', 'conversations', 'outbound_messages', 'opt_outs']) {
+      expect(rowsOf(await db.knex.raw(`SELECT 1 FROM ${table}`))).toHaveLength(0);
+    }
+
+    const again = await writer.recordInbound(good);
+    expect(again.recorded).toBe(new Set(good.messages.map((m) => m.inboundId)).size);
   });
 });
