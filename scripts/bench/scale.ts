@@ -74,7 +74,7 @@ export interface ScaleRun {
   mockCpuSeconds: number | null;
   /** The cores the system under test was pinned to (null: not pinned). */
   cpus: number[] | null;
-  /** CPU seconds over the drain itself (first ack to last), by part of the system. */
+  /** CPU seconds over the drain itself (first ack to last; a worker started later, from its start), by part of the system. */
   drainCpu: DrainCpu;
   /** With ScaleOptions.profile: where the first worker process and the mock spent their CPU. */
   profile?: { worker: ThreadProfile[]; mock: ThreadProfile[] };
@@ -131,6 +131,9 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
   let mock: Awaited<ReturnType<typeof startMockProcess>> | undefined;
   const procs: DaemonProcess[] = [];
   const samplers: RssSampler[] = [];
+  const clock = { firstAckAt: null as number | null, cpuAtFirstAck: null as DrainCpu | null, workersAtFirstAck: new Map<number, number>(), watching: true };
+  /** Each worker's CPU seconds once it had started: what it spent starting up is not the drain's. */
+  const cpuAtStarted = new Map<number, number>();
   try {
     redis = await startTestRedis(join(dir, 'redis'));
     mock = await startMockProcess({ seed: opts.seed, logFile: join(dir, 'hq-mock.log'), nodeArgs: profileArgs('mock') });
@@ -149,33 +152,56 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
     const mockCpuBefore = readCpuSeconds(mock.pid);
     const spawnedAt = performance.now();
     const common = { hqUrl: mock.url, apiKey: mock.apiKey, redisUrl: redis.url, dataDir, root: opts.daemonRoot };
-    // The status process first: it migrates a fresh database; the workers retry a migration race anyway.
-    const status = await spawnBenchDaemon({ ...common, logFile: join(dir, 'status.log'), env: env('scheduler,status', null) });
-    procs.push(status);
-    await waitHttp(`${status.statusUrl}/healthz`, 200, 60_000);
-    for (let i = 0; i < layout.workers; i++) {
-      procs.push(await spawnBenchDaemon({ ...common, logFile: join(dir, `workers-${i}.log`), env: env('workers', i), nodeArgs: profileArgs(`worker-${i}`) }));
-    }
-    // Everything is spawned: the benchmark's own polling below runs anywhere.
-    unpinSelf();
     const redisPid = redis.pid();
-    const sutPids = [...procs.map((p) => p.pid), mock.pid, ...(redisPid !== undefined ? [redisPid] : [])];
     const cpuNow = (): DrainCpu => {
       const of = (pid: number | undefined): number => (pid === undefined ? 0 : readCpuSeconds(pid) ?? 0);
       const workers = procs.slice(1).reduce((a, p) => a + of(p.pid), 0);
-      const status = of(procs[0]!.pid);
+      const status = of(procs[0]?.pid);
       const postgres = pg ? pg.cpuSeconds() : null;
       const m = of(mock!.pid);
       const r = of(redisPid);
       return { workers, status, postgres, mock: m, redis: r, total: workers + status + (postgres ?? 0) + m + r };
     };
-    let cpuAtFirstAck: DrainCpu | null = null;
+    // The clock starts at the first acknowledged item, whenever it comes: this watcher polls HQ from
+    // before the first worker is spawned, so a worker that drains while the others still start is
+    // timed (and its CPU counted) from its first page on. (Polling only once every process was up
+    // started the clock late, after a head start of the first worker: a 4-process run on a loaded
+    // machine drained most of the backlog before its clock started.)
+    const firstAck = (at: number): void => {
+      clock.firstAckAt = at;
+      clock.cpuAtFirstAck = cpuNow();
+      for (const p of procs.slice(1)) clock.workersAtFirstAck.set(p.pid, readCpuSeconds(p.pid) ?? 0);
+    };
+    const watcher = (async () => {
+      while (clock.watching && clock.firstAckAt === null) {
+        const s = await sim<SimStats>('GET', '/sim/stats').catch(() => null);
+        if (s && s.receipts.acked + s.inbound.acked > 0) firstAck(performance.now());
+        await sleep(20);
+      }
+    })();
+    // The status process first: it migrates a fresh database; the workers retry a migration race anyway.
+    const status = await spawnBenchDaemon({ ...common, logFile: join(dir, 'status.log'), env: env('scheduler,status', null) });
+    procs.push(status);
+    samplers.push(new RssSampler(status.pid, 100));
+    await waitHttp(`${status.statusUrl}/healthz`, 200, 60_000);
+    // The workers start side by side, as pm2 starts them (each is forked at once, so each inherits the pinning).
+    const spawned = await Promise.allSettled(Array.from({ length: layout.workers }, (_, i) =>
+      spawnBenchDaemon({ ...common, logFile: join(dir, `workers-${i}.log`), env: env('workers', i), nodeArgs: profileArgs(`worker-${i}`) }).then((w) => {
+        cpuAtStarted.set(w.pid, readCpuSeconds(w.pid) ?? 0);
+        procs.push(w);
+        samplers.push(new RssSampler(w.pid, 100));
+        return w;
+      })));
+    const failed = spawned.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    // Everything is spawned: the benchmark's own polling below runs anywhere.
+    unpinSelf();
+    const sutPids = [...procs.map((p) => p.pid), mock.pid, ...(redisPid !== undefined ? [redisPid] : [])];
     let cpuAtDone: DrainCpu | null = null;
-    for (const p of procs) samplers.push(new RssSampler(p.pid, 100));
+    let workersDrainCpu = 0;
     let exited: number | null = null;
     procs.forEach((p, i) => void p.exited.then(() => (exited ??= i)));
     const total = opts.receipts + opts.inbound;
-    let firstAckAt: number | null = null;
     let doneAt = 0;
     const cpu: number[] = [];
     let lastReport = performance.now();
@@ -183,13 +209,12 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
       const s = await sim<SimStats>('GET', '/sim/stats');
       const now = performance.now();
       const acked = s.receipts.acked + s.inbound.acked;
-      if (firstAckAt === null && acked > 0) {
-        firstAckAt = now;
-        cpuAtFirstAck = cpuNow();
-      }
+      if (clock.firstAckAt === null && acked > 0) firstAck(now);
       if (acked >= total) {
         doneAt = now;
         cpuAtDone = cpuNow();
+        // Each worker from its first ack or, when it started later (they start side by side), from its start.
+        workersDrainCpu = procs.slice(1).reduce((a, p) => a + (readCpuSeconds(p.pid) ?? 0) - Math.max(cpuAtStarted.get(p.pid) ?? 0, clock.workersAtFirstAck.get(p.pid) ?? 0), 0);
         for (const p of procs.slice(1)) cpu.push(round(readCpuSeconds(p.pid) ?? NaN, 1));
         break;
       }
@@ -206,7 +231,10 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
     const mockCpuAfter = readCpuSeconds(mock.pid);
     const loadAtEnd = load1();
     for (const s of samplers) s.stop();
+    clock.watching = false;
+    await watcher;
     // A drain so short that one poll saw both its first and its last ack is timed from the spawn.
+    const firstAckAt = clock.firstAckAt;
     const from = firstAckAt !== null && firstAckAt < doneAt ? firstAckAt : spawnedAt;
     const seconds = (doneAt - from) / 1000;
 
@@ -253,10 +281,11 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
       postgresCpuSeconds: pgCpu,
       mockCpuSeconds: mockCpuAfter !== null && mockCpuBefore !== null ? round(mockCpuAfter - mockCpuBefore, 1) : null,
       cpus: pin,
-      drainCpu: cpuDelta(cpuAtFirstAck!, cpuAtDone!),
+      drainCpu: withWorkers(cpuDelta(clock.cpuAtFirstAck ?? cpuAtDone!, cpuAtDone!), workersDrainCpu),
       problems: problems.slice(0, 5),
     };
   } finally {
+    clock.watching = false;
     unpinSelf();
     for (const s of samplers) s.stop();
     // Workers first, then the status process (as pm2 stops them).
@@ -266,6 +295,12 @@ async function runOne(opts: ScaleOptions, layout: Layout, dir: string, databaseU
     await redis?.stop();
     if (pin && pg) pinTree(pg.pid, allCpus);
   }
+}
+
+/** `c` with the workers' share replaced by `workers` (their CPU over the drain without their start-up). */
+function withWorkers(c: DrainCpu, workers: number): DrainCpu {
+  const w = round(workers, 2);
+  return { ...c, workers: w, total: round(c.total - c.workers + w, 2) };
 }
 
 function cpuDelta(a: DrainCpu, b: DrainCpu): DrainCpu {
