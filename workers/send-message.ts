@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HqBackoffError, HqRateLimitedError } from '../src/hq/errors';
-import { OutboxSender } from '../src/office/send';
+import { BATCH_SIZE, BATCHES_AT_ONCE, OutboxSender } from '../src/office/send';
 import { defineJob } from '../src/queues/job';
 import { sleep } from '../src/util/backoff';
 import type { WorkerServices } from './services';
@@ -9,8 +9,8 @@ import type { WorkerServices } from './services';
 export const MAX_INLINE_WAIT_MS = 120_000;
 export const SEND_ATTEMPTS = 10;
 export const SEND_BACKOFF_BASE_MS = 1_000;
-/** Send jobs one process runs at once: two of OutboxSender's batches (src/office/send.ts) and the next ones gathering. */
-const SEND_JOBS_AT_ONCE = 300;
+/** Send jobs one process runs at once: OutboxSender's batches under way (src/office/send.ts) and the next one gathering. */
+const SEND_JOBS_AT_ONCE = BATCH_SIZE * (BATCHES_AT_ONCE + 1);
 
 /**
  * Hands one office message to HQ (POST /v1/messages), by guid; the text and number stay in the
@@ -43,7 +43,7 @@ export const sendMessageJob = defineJob({
   // Queued by the office (src/status/routes) and by follow-ups, never by the clock.
   schedule: null,
   // One sender per process: the jobs of this process share its batches.
-  deps: (s: WorkerServices) => ({ sender: new OutboxSender({ knex: s.db.knex, hq: s.hq, months: s.months }) }),
+  deps: (s: WorkerServices) => ({ sender: new OutboxSender({ knex: s.db.knex, hq: s.hq, months: s.months, logger: s.logger }) }),
   handler: async ({ guid }, { sender }, { signal, logger }) => {
     const deadline = Date.now() + MAX_INLINE_WAIT_MS;
     for (;;) {

@@ -24,9 +24,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
+import type { Logger } from 'winston';
 import { chunks, insertRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
 import type { HqClient } from '../hq/client';
-import { HqRejectedError } from '../hq/errors';
+import { HqBackoffError, HqRejectedError } from '../hq/errors';
 import { readSetting, SETTING_MONTHLY_LIMIT_MICROS } from '../db/store/settings';
 import { countSegments, type Encoding } from '../texting/segments';
 import type { MonthBucketer } from '../usage/month';
@@ -298,56 +299,69 @@ async function withheldReason(knex: Knex, row: OwedRow & { to_phone: string }): 
 /** What handing one text of a batch to HQ came to: its outcome, or the error its job retries on. */
 type Delivery = { ok: true; outcome: DeliveryOutcome } | { ok: false; error: unknown };
 
-/** POSTs one batch has at HQ at once (OutboxSender runs two batches at a time). */
+/** POSTs one batch has at HQ at once (OutboxSender runs BATCHES_AT_ONCE batches at a time). */
 const POSTS_AT_ONCE = 4;
+const POST_MESSAGES = ['POST', '/v1/messages'] as const;
+
+/** What deliverOfficeMessages needs; `logger` gets the one line a batch-wide failure is worth. */
+interface SendDeps {
+  knex: Knex;
+  hq: HqClient;
+  months: MonthBucketer;
+  logger?: Pick<Logger, 'warn'>;
+}
+
+type Sendable = OwedRow & { to_phone: string; body: string };
 
 /**
- * Hands a batch of office messages to HQ, in a fixed number of database round trips whatever its
- * size: one read of what is owed, the consent checks issued together, the POSTs (a few at once),
- * then ONE transaction that records every answer. One transaction per text was what held the
- * automatic answers of a drain back: each waited for the one SQLite connection behind every page
- * being written, several times per text (BENCHMARKS.md).
+ * Hands a batch of office messages to HQ, in a few database round trips whatever its size: one
+ * read of what is owed; then, POSTS_AT_ONCE texts at a time, their consent checks (issued
+ * together) and at once their POSTs, so a text leaves as soon after its consent check as it did
+ * when each text went alone (a STOP committed meanwhile withholds the texts not yet checked); then
+ * ONE transaction that records every answer. One transaction per text was what held the automatic
+ * answers of a drain back: each waited for the one SQLite connection behind every page being
+ * written, several times per text (BENCHMARKS.md).
  *
  * Idempotent like a single send: a message no longer in the outbox is not sent again, and HQ
  * answers a repeated guid with its first answer. A message HQ took but whose answer was not
- * recorded (a crash, a failed write) stays owed and is sent again later, to the same effect. A
- * final refusal is recorded and returned; a transient failure, a 401, a 429 or the HQ client's
- * backoff gate (which then keeps every later POST of the batch from reaching HQ before the
- * Retry-After) is returned as that text's error, for its job to retry.
+ * recorded (a crash, a failed write) stays owed and is sent again later, to the same effect. If
+ * the batch's transaction fails, each answer is recorded in a transaction of its own, so a text
+ * whose write always fails fails alone instead of every batch it lands in. A final refusal is
+ * recorded and returned; a transient failure, a 401, a 429 or the HQ client's backoff gate is
+ * returned as that text's error, for its job to retry. With the gate of POST /v1/messages closed
+ * (a Retry-After, a backoff), or the signal aborted (shutdown), the texts not yet sent fail at
+ * once with that, without another query or POST.
  */
 async function deliverOfficeMessages(
-  deps: { knex: Knex; hq: HqClient; months: MonthBucketer },
+  deps: SendDeps,
   guids: readonly string[],
   signal?: AbortSignal,
   now: () => number = () => deps.months.now(),
 ): Promise<Map<string, Delivery>> {
-  const { knex, hq, months } = deps;
+  const { knex, hq } = deps;
   const out = new Map<string, Delivery>();
   const wanted = [...new Set(guids)];
   const failAll = (list: readonly string[], error: unknown): void => {
     for (const guid of list) out.set(guid, { ok: false, error });
   };
+  // Why the texts not yet sent must wait, if they must: shutdown, or HQ's gate for the endpoint.
+  const held = (): unknown => {
+    if (signal?.aborted) return signal.reason ?? new Error('aborted');
+    const wait = hq.waitMs(...POST_MESSAGES);
+    return wait > 0 ? new HqBackoffError(POST_MESSAGES.join(' '), wait) : null;
+  };
+  const atStart = held();
+  if (atStart !== null) {
+    failAll(wanted, atStart);
+    return out;
+  }
 
-  // What is still owed, and which of it may no longer go.
+  // What is still owed, in the order the texts were asked for.
   let rows: OwedRow[];
-  const failures: Failure[] = [];
-  const sendable: Array<OwedRow & { to_phone: string; body: string }> = [];
   try {
-    rows = await selectIn<OwedRow>(knex, `SELECT ${OWED_COLUMNS} FROM outbox x JOIN outbound_messages o ON o.guid = x.guid WHERE x.guid IN {in}`, wanted);
-    // Issued together: they queue for the connection as one run, not one wait per text.
-    const withheld = await Promise.all(rows.map((row) => (row.to_phone === null || row.body === null ? null : withheldReason(knex, { ...row, to_phone: row.to_phone }))));
-    rows.forEach((row, i) => {
-      const reason = withheld[i] ?? null;
-      if (row.to_phone === null || row.body === null) {
-        failures.push({ row, reason: 'not_sendable' });
-        out.set(row.guid, { ok: true, outcome: { outcome: 'refused', httpStatus: 0, reason: 'not_sendable' } });
-      } else if (reason !== null) {
-        failures.push({ row, reason });
-        out.set(row.guid, { ok: true, outcome: { outcome: 'withheld', reason } });
-      } else {
-        sendable.push({ ...row, to_phone: row.to_phone!, body: row.body! });
-      }
-    });
+    const order = new Map(wanted.map((guid, i) => [guid, i]));
+    rows = (await selectIn<OwedRow>(knex, `SELECT ${OWED_COLUMNS} FROM outbox x JOIN outbound_messages o ON o.guid = x.guid WHERE x.guid IN {in}`, wanted))
+      .sort((a, b) => order.get(a.guid)! - order.get(b.guid)!);
   } catch (err) {
     failAll(wanted, err);
     return out;
@@ -355,76 +369,96 @@ async function deliverOfficeMessages(
   const owed = new Set(rows.map((r) => r.guid));
   const nothingOwed = wanted.filter((guid) => !owed.has(guid));
   for (const guid of nothingOwed) out.set(guid, { ok: true, outcome: { outcome: 'nothing_owed' } });
+  const failures: Failure[] = [];
+  const sendable: Sendable[] = [];
+  for (const row of rows) {
+    if (row.to_phone === null || row.body === null) {
+      failures.push({ row, reason: 'not_sendable' });
+      out.set(row.guid, { ok: true, outcome: { outcome: 'refused', httpStatus: 0, reason: 'not_sendable' } });
+    } else sendable.push({ ...row, to_phone: row.to_phone, body: row.body });
+  }
 
-  // The POSTs, a few at once, in the order the texts were asked for.
   const accepted: Array<{ guid: string; segments: number }> = [];
-  let next = 0;
-  const post = async (): Promise<void> => {
-    for (let i = next++; i < sendable.length; i = next++) {
-      const row = sendable[i]!;
-      if (signal?.aborted) {
-        out.set(row.guid, { ok: false, error: signal.reason ?? new Error('aborted') });
-        continue;
+  const send = async (row: Sendable): Promise<void> => {
+    try {
+      const answer = await hq.sendMessage({ guid: row.guid, clinicId: row.clinic_id, toPhone: row.to_phone, body: row.body }, signal);
+      accepted.push({ guid: row.guid, segments: answer.segments });
+      out.set(row.guid, { ok: true, outcome: { outcome: 'accepted', segments: answer.segments } });
+    } catch (err) {
+      // 401 is about the office's HQ_API_KEY, not this message: it stays owed until the key is fixed.
+      if (!(err instanceof HqRejectedError) || err.status === 401) {
+        out.set(row.guid, { ok: false, error: err });
+        return;
       }
-      try {
-        const answer = await hq.sendMessage({ guid: row.guid, clinicId: row.clinic_id, toPhone: row.to_phone, body: row.body }, signal);
-        accepted.push({ guid: row.guid, segments: answer.segments });
-        out.set(row.guid, { ok: true, outcome: { outcome: 'accepted', segments: answer.segments } });
-      } catch (err) {
-        // 401 is about the office's HQ_API_KEY, not this message: it stays owed until the key is fixed.
-        if (!(err instanceof HqRejectedError) || err.status === 401) {
-          out.set(row.guid, { ok: false, error: err });
-          continue;
-        }
-        const reason = refusalReason(err);
-        failures.push({ row, reason });
-        out.set(row.guid, { ok: true, outcome: { outcome: 'refused', httpStatus: err.status, reason } });
-      }
+      const reason = refusalReason(err);
+      failures.push({ row, reason });
+      out.set(row.guid, { ok: true, outcome: { outcome: 'refused', httpStatus: err.status, reason } });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(POSTS_AT_ONCE, sendable.length) }, post));
+  for (let i = 0; i < sendable.length; i += POSTS_AT_ONCE) {
+    const group = sendable.slice(i, i + POSTS_AT_ONCE);
+    const holding = held();
+    if (holding !== null) {
+      failAll(sendable.slice(i).map((r) => r.guid), holding);
+      break;
+    }
+    // Checked just before they go, together: one wait for the connection, not one per text.
+    const checks = await Promise.allSettled(group.map((row) => withheldReason(knex, row)));
+    const cleared: Sendable[] = [];
+    group.forEach((row, k) => {
+      const check = checks[k]!;
+      if (check.status === 'rejected') out.set(row.guid, { ok: false, error: check.reason });
+      else if (check.value !== null) {
+        failures.push({ row, reason: check.value });
+        out.set(row.guid, { ok: true, outcome: { outcome: 'withheld', reason: check.value } });
+      } else cleared.push(row);
+    });
+    await Promise.all(cleared.map(send));
+  }
 
-  // Every answer in one transaction. If it fails, they all stay owed (and are sent again, to the same effect).
   if (accepted.length + failures.length + nothingOwed.length === 0) return out;
   try {
     await knex.transaction(async (trx) => {
       // An outbox row without its message (cannot happen through this code) goes too.
-      await deleteOwed(trx, [...accepted.map((a) => a.guid), ...nothingOwed]);
-      const bySegments = new Map<number, string[]>();
-      for (const a of accepted) bySegments.set(a.segments, [...(bySegments.get(a.segments) ?? []), a.guid]);
+      await deleteOwed(trx, nothingOwed);
       const at = now();
-      for (const [segments, list] of bySegments) {
-        // HQ's part count is the one it bills; a receipt that came first already set it.
-        await updateIn(trx, 'UPDATE outbound_messages SET accepted_at = ?, segments = CASE WHEN final_receipt_id IS NULL THEN ? ELSE segments END WHERE guid IN {in}',
-          [at, segments], list);
-      }
-      await recordFailures(trx, months, failures, at);
+      await recordAccepted(trx, accepted, at);
+      await recordFailures(trx, deps.months, failures, at);
     });
   } catch (err) {
-    failAll([...accepted.map((a) => a.guid), ...failures.map((f) => f.row.guid)], err);
+    // One line for the batch; then each answer on its own, so only a text whose write fails stays
+    // owed (and is sent again later, to the same effect) and fails its job.
+    deps.logger?.warn('recording a batch of office messages failed: recording each on its own', {
+      texts: accepted.length + failures.length, error: (err as Error).message,
+    });
+    await deleteOwed(knex, nothingOwed).catch(() => undefined);
+    for (const a of accepted) {
+      await knex.transaction((trx) => recordAccepted(trx, [a], now())).catch((e: unknown) => failAll([a.guid], e));
+    }
+    for (const f of failures) {
+      await knex.transaction((trx) => recordFailures(trx, deps.months, [f], now())).catch((e: unknown) => failAll([f.row.guid], e));
+    }
   }
   return out;
 }
 
-/**
- * Hands one office message to HQ (deliverOfficeMessages with a batch of one). Throws on transient
- * failures (the job retries); a final refusal is recorded and returned, not thrown.
- */
-export async function deliverOfficeMessage(
-  deps: { knex: Knex; hq: HqClient; months: MonthBucketer },
-  guid: string,
-  signal?: AbortSignal,
-  now: () => number = () => deps.months.now(),
-): Promise<DeliveryOutcome> {
-  const delivery = (await deliverOfficeMessages(deps, [guid], signal, now)).get(guid)!;
-  if (!delivery.ok) throw delivery.error;
-  return delivery.outcome;
+/** Records HQ's acceptance of office messages, inside the caller's transaction: no longer owed, accepted at `at`. */
+async function recordAccepted(trx: Knex.Transaction, accepted: ReadonlyArray<{ guid: string; segments: number }>, at: number): Promise<void> {
+  if (accepted.length === 0) return;
+  await deleteOwed(trx, accepted.map((a) => a.guid));
+  const bySegments = new Map<number, string[]>();
+  for (const a of accepted) bySegments.set(a.segments, [...(bySegments.get(a.segments) ?? []), a.guid]);
+  for (const [segments, list] of bySegments) {
+    // HQ's part count is the one it bills; a receipt that came first already set it.
+    await updateIn(trx, 'UPDATE outbound_messages SET accepted_at = ?, segments = CASE WHEN final_receipt_id IS NULL THEN ? ELSE segments END WHERE guid IN {in}',
+      [at, segments], list);
+  }
 }
 
 /** Texts one batch takes (OutboxSender). */
-const BATCH_SIZE = 100;
+export const BATCH_SIZE = 100;
 /** Batches under way at once: while one waits for HQ, the next reads what it owes. */
-const BATCHES_AT_ONCE = 2;
+export const BATCHES_AT_ONCE = 2;
 
 interface Waiting {
   promise: Promise<DeliveryOutcome>;
@@ -446,8 +480,13 @@ export class OutboxSender {
   private batches = 0;
   private scheduled = false;
 
-  constructor(private readonly deps: { knex: Knex; hq: HqClient; months: MonthBucketer }) {}
+  constructor(private readonly deps: SendDeps) {}
 
+  /**
+   * `signal` is the process's shutdown signal (src/queues/workers.ts hands every job the same one):
+   * a batch stops sending when any signal of its texts aborts, so a signal of one job's own would
+   * stop its batch-mates too.
+   */
   deliver(guid: string, signal?: AbortSignal): Promise<DeliveryOutcome> {
     const known = this.waiting.get(guid) ?? this.sending.get(guid);
     if (known) return known.promise;

@@ -15,7 +15,7 @@ import { OPTIN_REQUEST_INTERVAL_MS, requestOptin } from '../../src/office/optin'
 import { updatePatient } from '../../src/office/patient-edit';
 import { readPatient, searchPatients } from '../../src/office/patient-view';
 import { upsertPatients, type PatientRecord } from '../../src/office/patients';
-import { createOfficeMessage, deliverOfficeMessage } from '../../src/office/send';
+import { createOfficeMessage, OutboxSender } from '../../src/office/send';
 import { startConfirmationGuid, stopConfirmationGuid } from '../../src/office/uuid';
 import { MonthBucketer } from '../../src/usage/month';
 import { databaseEngines } from '../support/databases';
@@ -38,7 +38,7 @@ const patient = (patientId: number, name: string, phone: string | null, textOk: 
   patientId, name, wirelessPhone: phone, phoneKey: phone === null ? null : phone.slice(1), clinicId, guarantorId: patientId, textOk,
 });
 
-const noHq = { sendMessage: () => { throw new Error('HQ must not be called'); } } as unknown as HqClient;
+const noHq = { waitMs: () => 0, sendMessage: () => { throw new Error('HQ must not be called'); } } as unknown as HqClient;
 
 const engines = databaseEngines('consent');
 afterAll(() => engines.stop());
@@ -150,7 +150,7 @@ describe.each(engines.each)('consent and the commlog on %s', (_name, open) => {
     await updatePatient(db.knex, 1, { wirelessPhone: '+15035550511' }, T0 + 70_000);
     const queued = await createOfficeMessage(db.knex, months, { patientId: 1, toPhone: '+15035550511', body: 'See you Tuesday' }, ALLOW, T0 + 71_000);
     await recordInboundPage(db.knex, [reply('+15035550511', 'cancel')], [], months, T0 + 72_000);
-    expect(await deliverOfficeMessage({ knex: db.knex, hq: noHq, months }, queued.guid, undefined, () => T0 + 73_000)).toEqual({ outcome: 'withheld', reason: 'opted_out' });
+    expect(await new OutboxSender({ knex: db.knex, hq: noHq, months }).deliver(queued.guid)).toEqual({ outcome: 'withheld', reason: 'opted_out' });
     expect(await q('SELECT status, failure_reason FROM outbound_messages WHERE guid = ?', [queued.guid])).toEqual([{ status: 'failed', failure_reason: 'opted_out' }]);
     expect(await q('SELECT kind FROM commlog WHERE guid = ? ORDER BY id', [queued.guid])).toEqual([{ kind: 'text_sent' }, { kind: 'text_failed' }]);
     expect(await q('SELECT COUNT(*) AS n FROM outbox WHERE guid = ?', [queued.guid])).toEqual([{ n: 0 }]);

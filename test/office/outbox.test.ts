@@ -3,14 +3,18 @@
  * delivery and its idempotence, final refusals, transient failures, the outbox sweep and expiry,
  * a receipt arriving for an office message, and the calendar clock the path reads "now" from.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
-import type { HqClient } from '../../src/hq/client';
-import { HqRejectedError, HqUnavailableError } from '../../src/hq/errors';
+import { HqClient } from '../../src/hq/client';
+import { HqBackoffError, HqRateLimitedError, HqRejectedError, HqUnavailableError } from '../../src/hq/errors';
 import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
+import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { OfficeError } from '../../src/office/errors';
-import { createOfficeMessage, deliverOfficeMessage, OUTBOX_EXPIRY_MS, OutboxSender, sweepOutbox } from '../../src/office/send';
+import {
+  createOfficeMessage, insertOfficeMessages, OUTBOX_EXPIRY_MS, OutboxSender, sweepOutbox,
+} from '../../src/office/send';
 import { recomputeDirtyUsage } from '../../src/usage/aggregates';
 import { MonthBucketer } from '../../src/usage/month';
 import { tempDir } from '../support/tmp';
@@ -25,7 +29,7 @@ describe('office send path and outbox', () => {
   const q = async <T>(sql: string, b: unknown[] = []): Promise<T[]> => rowsOf<T>(await db.knex.raw(sql, b as never));
   const calls: unknown[] = [];
   let answer: () => unknown = () => ({ guid: 'x', segments: 1, status: 'pending', acceptedAtMs: T0 });
-  const hq = { sendMessage: async (text: unknown) => { calls.push(text); return answer(); } } as unknown as HqClient;
+  const hq = { waitMs: () => 0, sendMessage: async (text: unknown) => { calls.push(text); return answer(); } } as unknown as HqClient;
   const deps = () => ({ knex: db.knex, hq, months });
   const create = (body = 'Hello', now = T0) => createOfficeMessage(db.knex, months, { clinicId: 1, toPhone: '+15035550142', body }, { unknownTextOk: 'allow' }, now);
   const usage = async () => {
@@ -56,9 +60,9 @@ describe('office send path and outbox', () => {
       receiptId: 'r-1', guid: sent.guid, clinicId: 1, status: 'delivered', chargeMicros: 7900, segments: 1, countryCode: 'US', sentAtMs: T0 + 5, statusAtMs: T0 + 9,
     }], quarantined: [], now: T0 + 10 });
     answer = () => ({ guid: sent.guid, segments: 2, status: 'pending', acceptedAtMs: T0 });
-    expect(await deliverOfficeMessage(deps(), sent.guid)).toEqual({ outcome: 'accepted', segments: 2 });
+    expect(await new OutboxSender(deps()).deliver(sent.guid)).toEqual({ outcome: 'accepted', segments: 2 });
     expect(calls).toEqual([{ guid: sent.guid, clinicId: 1, toPhone: '+15035550142', body: 'Hello 😀' }]);
-    expect(await deliverOfficeMessage(deps(), sent.guid)).toEqual({ outcome: 'nothing_owed' });
+    expect(await new OutboxSender(deps()).deliver(sent.guid)).toEqual({ outcome: 'nothing_owed' });
     expect(calls).toHaveLength(1);
     expect(await q('SELECT status, charge_micros, segments, origin, to_phone, body, accepted_at IS NOT NULL AS accepted FROM outbound_messages WHERE guid = ?', [sent.guid])).toEqual([
       { status: 'delivered', charge_micros: 7900, segments: 1, origin: 'office', to_phone: '+15035550142', body: 'Hello 😀', accepted: 1 },
@@ -70,21 +74,21 @@ describe('office send path and outbox', () => {
     const refused = await create('Refused');
     expect((await usage())[0]!.sent_count).toBe(2);
     answer = () => { throw new HqRejectedError('POST /v1/messages: HQ answered 403', 'POST /v1/messages', 403, 'clinic_not_subscribed'); };
-    expect(await deliverOfficeMessage(deps(), refused.guid)).toEqual({ outcome: 'refused', httpStatus: 403, reason: 'hq_403_clinic_not_subscribed' });
+    expect(await new OutboxSender(deps()).deliver(refused.guid)).toEqual({ outcome: 'refused', httpStatus: 403, reason: 'hq_403_clinic_not_subscribed' });
     expect(await q('SELECT status, failure_reason FROM outbound_messages WHERE guid = ?', [refused.guid])).toEqual([{ status: 'failed', failure_reason: 'hq_403_clinic_not_subscribed' }]);
     expect((await usage())[0]!.sent_count).toBe(1);
 
     // A bad HQ key is not the message's fault: it stays owed.
     const keyed = await create('Bad key');
     answer = () => { throw new HqRejectedError('POST /v1/messages: HQ answered 401', 'POST /v1/messages', 401, 'unauthorized'); };
-    await expect(deliverOfficeMessage(deps(), keyed.guid)).rejects.toBeInstanceOf(HqRejectedError);
+    await expect(new OutboxSender(deps()).deliver(keyed.guid)).rejects.toBeInstanceOf(HqRejectedError);
     expect(await q('SELECT status FROM outbound_messages WHERE guid = ?', [keyed.guid])).toEqual([{ status: 'pending' }]);
     await db.knex.raw('DELETE FROM outbox WHERE guid = ?', [keyed.guid]);
     await db.knex.raw("UPDATE outbound_messages SET status = 'failed' WHERE guid = ?", [keyed.guid]);
 
     const later = await create('Later');
     answer = () => { throw new HqUnavailableError('POST /v1/messages: HQ answered 503', 'POST /v1/messages'); };
-    await expect(deliverOfficeMessage(deps(), later.guid)).rejects.toBeInstanceOf(HqUnavailableError);
+    await expect(new OutboxSender(deps()).deliver(later.guid)).rejects.toBeInstanceOf(HqUnavailableError);
     expect(await q('SELECT guid FROM outbox')).toEqual([{ guid: later.guid }]);
     expect(await q('SELECT status FROM outbound_messages WHERE guid = ?', [later.guid])).toEqual([{ status: 'pending' }]);
   });
@@ -138,7 +142,7 @@ describe('office send path and outbox', () => {
     expect(await sweepOutbox(db.knex, calendar)).toEqual({ requeue: [sent.guid], expired: 0 });
     // ...and delivery stamps its acceptance on it.
     answer = () => ({ guid: sent.guid, segments: 1, status: 'pending', acceptedAtMs: at });
-    expect(await deliverOfficeMessage({ knex: db.knex, hq, months: calendar }, sent.guid)).toEqual({ outcome: 'accepted', segments: 1 });
+    expect(await new OutboxSender({ knex: db.knex, hq, months: calendar }).deliver(sent.guid)).toEqual({ outcome: 'accepted', segments: 1 });
     expect(await q('SELECT accepted_at FROM outbound_messages WHERE guid = ?', [sent.guid])).toEqual([{ accepted_at: at }]);
   });
 
@@ -186,5 +190,171 @@ describe('office send path and outbox', () => {
     answer = () => ({ guid: texts[5]!.guid, segments: 1, status: 'pending', acceptedAtMs: T0 });
     expect(await sender.deliver(texts[5]!.guid)).toEqual({ outcome: 'accepted', segments: 1 });
     expect(await q('SELECT COUNT(*) AS n FROM outbox')).toEqual([{ n: 0 }]);
+  });
+
+  /** `n` owed texts to `toPhone`, recorded in one transaction; their guids in order. */
+  const owe = async (n: number, toPhone = '+15035550142'): Promise<string[]> => {
+    const guids = Array.from({ length: n }, () => randomUUID());
+    await db.knex.transaction((trx) => insertOfficeMessages(trx, guids.map((guid, i) => ({
+      guid, clinicId: 1, patientId: null, toPhone, body: `Owed ${i}`, segments: 1, purpose: null,
+    })), T0 + 200));
+    return guids;
+  };
+  /** The SQL run while `run` runs. */
+  const statementsOf = async <T>(run: () => Promise<T>): Promise<{ result: T; statements: string[] }> => {
+    const statements: string[] = [];
+    const onQuery = (x: { sql: string }): void => void statements.push(x.sql);
+    db.knex.on('query', onQuery);
+    try {
+      return { result: await run(), statements };
+    } finally {
+      db.knex.off('query', onQuery);
+    }
+  };
+  const begins = (statements: readonly string[]): number => statements.filter((sql) => /^begin/i.test(sql.trim())).length;
+  const owedNow = async (): Promise<string[]> => (await q<{ guid: string }>('SELECT guid FROM outbox')).map((r) => r.guid);
+  /** A few turns of the event loop (never a timer): long enough for the other batch to get going. */
+  const turns = async (n = 5): Promise<void> => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('caps the POSTs at four per batch and the batches at two: 250 texts take three recording transactions', async () => {
+    await db.knex.raw('DELETE FROM outbox');
+    const guids = await owe(250);
+    const batchOf = new Map(guids.map((guid, i) => [guid, Math.floor(i / 100)]));
+    const inFlight = new Map<number, number>();
+    let maxPerBatch = 0;
+    const slowHq = {
+      waitMs: () => 0,
+      sendMessage: async (text: { guid: string }) => {
+        const batch = batchOf.get(text.guid)!;
+        inFlight.set(batch, (inFlight.get(batch) ?? 0) + 1);
+        maxPerBatch = Math.max(maxPerBatch, inFlight.get(batch)!);
+        await turns();
+        inFlight.set(batch, inFlight.get(batch)! - 1);
+        return { guid: text.guid, segments: 1, status: 'pending', acceptedAtMs: T0 };
+      },
+    } as unknown as HqClient;
+    const sender = new OutboxSender({ knex: db.knex, hq: slowHq, months });
+    const { result, statements } = await statementsOf(() => Promise.all(guids.map((guid) => sender.deliver(guid))));
+    expect(result.every((o) => o.outcome === 'accepted')).toBe(true);
+    expect(maxPerBatch).toBe(4);
+    // A batch is under way from its read of what is owed to the commit of its answers.
+    let underWay = 0;
+    let maxBatches = 0;
+    for (const sql of statements) {
+      if (/from outbox x join outbound_messages/i.test(sql)) maxBatches = Math.max(maxBatches, ++underWay);
+      if (/^commit/i.test(sql.trim())) underWay -= 1;
+    }
+    expect(maxBatches).toBe(2);
+    expect(begins(statements)).toBe(3);
+    expect(await owedNow()).toEqual([]);
+  });
+
+  it('checks consent just before each group of POSTs: a STOP committed while the batch is under way withholds the texts not yet sent', async () => {
+    const phone = '+15035550177';
+    const guids = await owe(8, phone);
+    let stopped = false;
+    const stoppingHq = {
+      waitMs: () => 0,
+      sendMessage: async (text: { guid: string }) => {
+        calls.push(text);
+        if (!stopped) {
+          stopped = true;
+          await recordInboundPage(db.knex, [{
+            inboundId: 'i-outbox-stop-1', clinicId: 1, fromPhone: phone, toPhone: '+15035550100', body: 'STOP',
+            receivedAtMs: T0 + 300, chargeMicros: 7900, segments: 1,
+          }], [], months, T0 + 301);
+        }
+        return { guid: text.guid, segments: 1, status: 'pending', acceptedAtMs: T0 };
+      },
+    } as unknown as HqClient;
+    const sender = new OutboxSender({ knex: db.knex, hq: stoppingHq, months });
+    const outcomes = await Promise.all(guids.map((guid) => sender.deliver(guid)));
+    expect(outcomes).toEqual(guids.map((_, i) => (i < 4 ? { outcome: 'accepted', segments: 1 } : { outcome: 'withheld', reason: 'opted_out' })));
+    expect(await q(`SELECT COUNT(*) AS n FROM outbound_messages WHERE status = 'failed' AND failure_reason = 'opted_out' AND guid IN (${guids.map(() => '?').join(', ')})`, guids)).toEqual([{ n: 4 }]);
+  });
+
+  it('a recording that fails for one text fails only that one: the others are recorded one by one, it stays owed, one line says so', async () => {
+    await db.knex.raw('DELETE FROM outbox');
+    const guids = await owe(5);
+    const bad = guids[2]!;
+    await db.knex.raw(`CREATE TRIGGER outbox_test_refuse BEFORE UPDATE OF accepted_at ON outbound_messages WHEN NEW.guid = '${bad}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    answer = () => ({ guid: (calls.at(-1) as { guid: string }).guid, segments: 1, status: 'pending', acceptedAtMs: T0 });
+    const warn = jest.fn();
+    try {
+      const sender = new OutboxSender({ ...deps(), logger: { warn } as never });
+      const outcomes = await Promise.allSettled(guids.map((guid) => sender.deliver(guid)));
+      expect(outcomes.map((o) => o.status)).toEqual(guids.map((g) => (g === bad ? 'rejected' : 'fulfilled')));
+      expect(await owedNow()).toEqual([bad]);
+      expect(await q('SELECT accepted_at FROM outbound_messages WHERE guid = ?', [bad])).toEqual([{ accepted_at: null }]);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![1]).toMatchObject({ texts: 5 });
+
+      // A write that fails for every text: every text stays owed.
+      await db.knex.raw('DROP TRIGGER outbox_test_refuse');
+      await db.knex.raw("CREATE TRIGGER outbox_test_refuse BEFORE UPDATE OF accepted_at ON outbound_messages BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+      const more = await owe(3);
+      const failed = await Promise.allSettled(more.map((guid) => sender.deliver(guid)));
+      expect(failed.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect((await owedNow()).sort()).toEqual([bad, ...more].sort());
+    } finally {
+      await db.knex.raw('DROP TRIGGER IF EXISTS outbox_test_refuse');
+    }
+    // Sent again (HQ answers a repeated guid with its first answer), they are recorded.
+    const sender = new OutboxSender(deps());
+    expect((await owedNow()).length).toBe(4);
+    for (const guid of await owedNow()) expect(await sender.deliver(guid)).toEqual({ outcome: 'accepted', segments: 1 });
+    expect(await owedNow()).toEqual([]);
+  });
+
+  it('a 429 holds the rest of the batch back (no POST before its Retry-After), and a batch that starts meanwhile touches neither HQ nor the database', async () => {
+    await db.knex.raw('DELETE FROM outbox');
+    let clock = 1_000_000;
+    let status = 429;
+    const fetched: string[] = [];
+    const fetchStub = jest.spyOn(globalThis, 'fetch').mockImplementation(async (_url, init) => {
+      const text = JSON.parse(String(init?.body)) as { guid: string };
+      fetched.push(text.guid);
+      return status === 429
+        ? new Response('{"error":"rate_limited"}', { status: 429, headers: { 'retry-after': '60', 'content-type': 'application/json' } })
+        : new Response(JSON.stringify({ guid: text.guid, segments: 1, status: 'pending', acceptedAt: new Date(T0).toISOString() }), { status: 200, headers: { 'content-type': 'application/json' } });
+    });
+    try {
+      const realHq = new HqClient({ baseUrl: 'http://hq.invalid', apiKey: 'test-key', timeoutMs: 10_000, backoff: { baseMs: 1_000, maxMs: 60_000 }, now: () => clock });
+      const sender = new OutboxSender({ knex: db.knex, hq: realHq, months });
+      const guids = await owe(10);
+      const outcomes = await Promise.allSettled(guids.map((guid) => sender.deliver(guid)));
+      // The first group went out together; once HQ said 429, nothing more left.
+      expect(fetched).toEqual(guids.slice(0, 4));
+      expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).constructor : null))).toEqual(guids.map((_, i) => (i < 4 ? HqRateLimitedError : HqBackoffError)));
+      expect((await owedNow()).sort()).toEqual([...guids].sort());
+
+      // While the gate is closed, a batch fails at once: no query, no POST.
+      const { result, statements } = await statementsOf(() => sender.deliver(guids[0]!).then(() => null, (e: unknown) => e));
+      expect(result).toBeInstanceOf(HqBackoffError);
+      expect(statements).toEqual([]);
+      expect(fetched).toHaveLength(4);
+
+      // Once the Retry-After has passed, they go.
+      clock += 60_200;
+      status = 200;
+      expect(await Promise.all(guids.map((guid) => sender.deliver(guid)))).toEqual(guids.map(() => ({ outcome: 'accepted', segments: 1 })));
+      expect(await owedNow()).toEqual([]);
+    } finally {
+      fetchStub.mockRestore();
+    }
+  });
+
+  it('after the shutdown signal, a batch fails at once without a query', async () => {
+    const guids = await owe(3);
+    const stopping = new AbortController();
+    stopping.abort(new Error('shutting down'));
+    const sender = new OutboxSender(deps());
+    const { result, statements } = await statementsOf(() => Promise.allSettled(guids.map((guid) => sender.deliver(guid, stopping.signal))));
+    expect(result.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'sent'))).toEqual(['shutting down', 'shutting down', 'shutting down']);
+    expect(statements).toEqual([]);
+    expect((await owedNow()).sort()).toEqual([...guids].sort());
+    await db.knex.raw('DELETE FROM outbox');
   });
 });
