@@ -28,12 +28,12 @@ export function followUpVia(queues: JobQueues, logger: Logger): (work: FollowUp)
     if (work.recomputeUsage) queues.kick(recomputeUsageJob.name);
     // All at once rather than one round trip after another: a page's answers reach the send
     // workers together, and so join the same batches (src/office/send.ts OutboxSender).
-    await Promise.all((work.sendGuids ?? []).map(async (guid) => {
-      try {
-        await queues.enqueue(sendMessageJob.name, { guid });
-      } catch (err) {
-        logger.warn('office message recorded but not queued yet: the outbox sweep queues it', { guid, error: (err as Error).message });
-      }
-    }));
+    const guids = work.sendGuids ?? [];
+    const refused = (await Promise.allSettled(guids.map((guid) => queues.enqueue(sendMessageJob.name, { guid }))))
+      .flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    // One line for the lot: with Redis away, every one of a page's sends fails the same way.
+    if (refused.length > 0) {
+      logger.warn('office messages recorded but not queued yet: the outbox sweep queues them', { count: refused.length, of: guids.length, error: refused[0]!.message });
+    }
   };
 }

@@ -5,6 +5,7 @@
  * without it, a metrics-only server), the schedule. Shutdown runs in named phases
  * (src/daemon/shutdown.ts).
  */
+import { setMaxListeners } from 'node:events';
 import { getHeapStatistics } from 'node:v8';
 import { openPageStore } from '../ingest/open-page-store';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -33,6 +34,9 @@ import { createMetrics, packageVersion, registerSharedStateMetrics, startMetrics
 import { recordCompletion, snapshotQueues } from '../queues/progress';
 import { hasRole, isAllInOne, logFileFor, metricsPortFor, processInstance, rolesName, type Role } from './roles';
 import { readSetting, SETTING_USAGE_TZ, writeSetting } from '../db/store/settings';
+
+/** Listeners the workers' shutdown signal may have: a few per running job, every queue's concurrency together, with room to spare. */
+const SHUTDOWN_LISTENERS = 1_000;
 
 export interface Daemon {
   app: AppContext;
@@ -158,6 +162,10 @@ export async function startDaemon(config: Readonly<Config>, opts: { logger?: Log
 
     if (consumer) {
       const stopping = new AbortController();
+      // Every running job listens on it (each send job's wait out of a 429 too, up to
+      // workers/send-message.ts's concurrency): past Node's default of 10 it would warn on stderr,
+      // outside the logs, of a leak that is not one.
+      setMaxListeners(SHUTDOWN_LISTENERS, stopping.signal);
       const services: WorkerServices = app;
       const workers: RunningWorkers = startWorkers({
         registry, services, config, queues, connection: consumer, logger, signal: stopping.signal,
