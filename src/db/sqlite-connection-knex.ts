@@ -42,15 +42,19 @@ const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3') as Clien
 
 /**
  * Distinct statements kept prepared. A reply page runs about fifteen, the same texts on every page
- * but for a few IN lists whose length follows the page (the patients of the page's numbers).
+ * (each batch one JSON parameter), and a few whose text follows the page: an IN list of one `?`
+ * per value (the patients of the page's numbers). Those are compiled for each use, as knex does:
+ * each is seldom seen twice, and a prepared statement of a thousand parameters holds tens of KB.
  */
-const MAX_PREPARED = 200;
+const MAX_PREPARED = 64;
+const MAX_PREPARED_BINDINGS = 16;
 
 /** A knex instance whose one connection is `connection` (the caller has set its pragmas). `path` names the file in knex's settings only. */
 export function knexOnConnection(connection: Database.Database, path: string): Knex {
   // Least recently used first (a Map keeps insertion order; a hit moves its statement to the end).
   const prepared = new Map<string, Database.Statement>();
-  const statementFor = (sql: string): Database.Statement => {
+  const statementFor = (sql: string, bindings: number): Database.Statement => {
+    if (bindings > MAX_PREPARED_BINDINGS) return connection.prepare(sql);
     let statement = prepared.get(sql);
     if (statement !== undefined) prepared.delete(sql);
     else {
@@ -72,8 +76,8 @@ export function knexOnConnection(connection: Database.Database, path: string): K
     /** knex's better-sqlite3 _query, on a statement prepared once. */
     override async _query(_connection: unknown, obj: QueryObject): Promise<QueryObject> {
       if (!obj.sql) throw new Error('The query is empty');
-      const statement = statementFor(obj.sql);
       const bindings = this._formatBindings(obj.bindings);
+      const statement = statementFor(obj.sql, bindings.length);
       if (statement.reader) {
         obj.response = statement.all(bindings);
         return obj;

@@ -121,7 +121,10 @@ export class SqlitePageStore implements PageStore {
   }
 
   private start(): Worker {
-    const worker = new Worker(writerFile(), { workerData: this.data });
+    // The thread's heap is its own: without limits V8 let it grow to ~25 MB more peak RSS over a
+    // drain once reply pages ran there (their live set is a page or two). A thread out of memory
+    // dies like any other failure below: its pages are not acknowledged, the next starts a thread.
+    const worker = new Worker(writerFile(), { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64 } });
     worker.on('message', (answer: WriterAnswer) => {
       const waiting = this.pending.get(answer.id);
       if (!waiting) return;
