@@ -130,7 +130,9 @@ export class SqlitePageStore implements PageStore {
       if (!waiting) return;
       this.pending.delete(answer.id);
       if (answer.ok) waiting.resolve(answer.result);
-      else waiting.reject(new PageWriterError(answer.message, answer.code));
+      // better-sqlite3's messages lack the code ("database is locked"); the line an operator reads
+      // names it, as the ORM driver's errors do ("SQLITE_BUSY: database is locked").
+      else waiting.reject(new PageWriterError(answer.code !== null && !answer.message.startsWith(answer.code) ? `${answer.code}: ${answer.message}` : answer.message, answer.code));
     });
     const fail = (err: Error): void => {
       if (this.worker === worker) this.worker = null;
