@@ -13,7 +13,11 @@
  *   ~1,000 pages of the guid index, so the default checkpointed after nearly every commit, writing
  *   each of those pages to the database file (and syncing it) once per commit; a larger WAL writes
  *   a page dirtied by several commits back once. Durability is unchanged: every commit still
- *   syncs the WAL (synchronous=FULL). Figures in BENCHMARKS.md.
+ *   syncs the WAL (synchronous=FULL). Figures in BENCHMARKS.md;
+ * - cache_size, the same on every connection (SQLite's own default, 2 MB): the page writer's
+ *   better-sqlite3 is built with a 16 MB default, and during a drain its cache of the random-key
+ *   indexes filled most of that, held in its thread's malloc arena. Pages that fall out of the
+ *   cache are still in the OS's file cache, which is not the daemon's memory.
  */
 import { MikroORM } from '@mikro-orm/core';
 import { SqliteDriver } from '@mikro-orm/sqlite';

@@ -5,6 +5,8 @@
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** WAL pages before an automatic checkpoint (SQLite's default is 1000). */
 export const SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** Each connection's page cache, in KiB (a negative cache_size is KiB): SQLite's own default. */
+const SQLITE_CACHE_KIB = 2000;
 
 export const SQLITE_CONNECTION_PRAGMAS: readonly string[] = [
   'PRAGMA journal_mode = WAL',
@@ -13,4 +15,5 @@ export const SQLITE_CONNECTION_PRAGMAS: readonly string[] = [
   'PRAGMA foreign_keys = OFF',
   'PRAGMA temp_store = MEMORY',
   `PRAGMA wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT_PAGES}`,
+  `PRAGMA cache_size = -${SQLITE_CACHE_KIB}`,
 ];
