@@ -19,7 +19,7 @@ import { profileMarkdown, summarizeProfiles, type ThreadProfile } from './profil
 import { mergeMainReport, replaceBlock, sectionOfCheck, SECTION_HEADINGS, type BlockSection, type FreshBlock, type Markers } from './report';
 import { coresTable, runScale, scaleTable, type ScaleResult } from './scale';
 import { buildMonthDb, copyMonthDb, type MonthDb } from './month-db';
-import { hasBuild, ROOT, startScriptNodeFlags } from './procs';
+import { hasBuild, ROOT, startCommandLine } from './procs';
 import { postgresBinDir } from '../../test/support/postgres';
 import { runSoak, runStartup, runStatus, type SoakResult, type StartupResult, type StatusResult } from './status';
 import { load1, machineInfo, median, round, type MachineInfo } from './util';
@@ -337,7 +337,7 @@ function reportSection(r: Results, o: Options, list: Check[]): FreshBlock {
     const d = r.drain;
     const lines: string[] = [];
     lines.push(`${d[0]!.receipts.toLocaleString('en-US')} receipts and ${d[0]!.inbound.toLocaleString('en-US')} inbound messages wait at the HQ mock (its own process, no faults);`
-      + ` the daemon is spawned as npm start runs it, \`node ${startScriptNodeFlags(o.daemonRoot).join(' ')} dist/src/daemon/main.js\`, with its default settings (HQ_URL, HQ_API_KEY, REDIS_URL, DATA_DIR and a free STATUS_PORT set; a redis-server of the benchmark's own);`
+      + ` the daemon is spawned as npm start runs it, \`${startCommandLine(o.daemonRoot)}\`, with its default settings (HQ_URL, HQ_API_KEY, REDIS_URL, DATA_DIR and a free STATUS_PORT set; a redis-server of the benchmark's own);`
       + ' the clock runs from the spawn until /sim/stats shows every item acknowledged.', '');
     lines.push('| run | load at start | seconds | items/s | steady items/s (first ack → last) | baseline items/s | ratio | baseline with default pragmas (ratio) | baseline, items\' own rows only | daemon CPU s | peak RSS MB | /status = truth after |');
     lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');

@@ -14,11 +14,31 @@ import { sleep } from './util';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const NODE = process.execPath;
 
-/** The Node flags of package.json's `start` script (`node --flag … dist/src/daemon/main.js`), read from `root`. */
-export function startScriptNodeFlags(root: string = ROOT): string[] {
+function startScript(root: string): string[] {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-  const start = pkg.scripts?.start ?? '';
-  return start.split(/\s+/).filter((t) => t.startsWith('--'));
+  return (pkg.scripts?.start ?? '').split(/\s+/).filter(Boolean);
+}
+
+/** The Node flags of package.json's `start` script (`NAME=value … node --flag … bin/econnector.js start`), read from `root`. */
+function startScriptNodeFlags(root: string = ROOT): string[] {
+  return startScript(root).filter((t) => t.startsWith('--'));
+}
+
+/** The environment package.json's `start` script sets before `node` (MALLOC_ARENA_MAX), read from `root`. */
+function startScriptEnv(root: string = ROOT): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const token of startScript(root)) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(token);
+    if (!m) break;
+    env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
+/** How npm start runs the daemon, for a report: `NAME=value node --flag … dist/src/daemon/main.js`. */
+export function startCommandLine(root: string = ROOT): string {
+  const env = Object.entries(startScriptEnv(root)).map(([k, v]) => `${k}=${v}`);
+  return [...env, 'node', ...startScriptNodeFlags(root), 'dist/src/daemon/main.js'].join(' ');
 }
 
 export interface MockProcess {
@@ -89,11 +109,11 @@ export interface DaemonEnv {
 }
 
 /**
- * Spawns the daemon as `npm start` runs it, `node <npm start's flags> dist/src/daemon/main.js`, through
- * the tests' one spawner (test/support/daemon-spawn.ts), with its default settings: only HQ_URL,
- * HQ_API_KEY, REDIS_URL and DATA_DIR are set, plus STATUS_PORT=0 (other daemons may hold 7380; the
- * bound port is read back from its start line). Its output goes to `logFile`. Stop it with
- * `stop({ signal: 'SIGINT' })`, the ordered shutdown pm2 and Ctrl-C ask for.
+ * Spawns the daemon as `npm start` runs it, `<npm start's environment> node <npm start's flags>
+ * dist/src/daemon/main.js`, through the tests' one spawner (test/support/daemon-spawn.ts), with its
+ * default settings: only HQ_URL, HQ_API_KEY, REDIS_URL and DATA_DIR are set, plus STATUS_PORT=0
+ * (other daemons may hold 7380; the bound port is read back from its start line). Its output goes
+ * to `logFile`. Stop it with `stop({ signal: 'SIGINT' })`, the ordered shutdown pm2 and Ctrl-C ask for.
  */
 export function spawnBenchDaemon(opts: DaemonEnv): Promise<DaemonProcess> {
   const env: Record<string, string> = {
@@ -104,6 +124,7 @@ export function spawnBenchDaemon(opts: DaemonEnv): Promise<DaemonProcess> {
     REDIS_URL: opts.redisUrl,
     DATA_DIR: opts.dataDir,
     STATUS_PORT: '0',
+    ...startScriptEnv(opts.root ?? ROOT),
     ...(process.env.TZ !== undefined ? { TZ: process.env.TZ } : {}),
     ...opts.env,
   };

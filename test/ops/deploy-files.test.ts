@@ -66,6 +66,13 @@ describe('deploy/econnector.service', () => {
     expect(one('ReadWritePaths')).toBe(dataDir);
     // The same heap limit as npm start and pm2, through the econnector command (its build check).
     expect(one('ExecStart')).toBe('/usr/bin/node --max-old-space-size=256 /opt/econnector/bin/econnector.js start');
+    // And the same environment npm start sets before node (the malloc arenas).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const start = (require('../../package.json') as { scripts: Record<string, string> }).scripts.start!;
+    const startEnv = start.split(/\s+/).filter((t) => /^[A-Z_]+=/.test(t));
+    expect(startEnv).toEqual(['MALLOC_ARENA_MAX=2']);
+    const unitEnv = (s.get('Environment') ?? []).join(' ').split(/\s+/);
+    for (const kv of startEnv) expect(unitEnv).toContain(kv);
   });
 });
 

@@ -117,13 +117,16 @@ describe('ecosystem.config.js', () => {
     expect(() => loadEcosystem({ ECONNECTOR_WORKERS: 'many' })).toThrow("ECONNECTOR_WORKERS: 'many' is not a number of worker processes (0-99)");
   });
 
-  it('gives pm2 the same Node flags as npm start (the heap limit that bounds memory)', () => {
+  it('gives pm2 the same Node flags and environment as npm start (the heap limit and malloc arenas that bound memory)', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const start = (require('../../package.json') as { scripts: Record<string, string> }).scripts.start!;
     const startFlags = start.split(/\s+/).filter((t) => t.startsWith('--'));
+    const startEnv = Object.fromEntries(start.split(/\s+/).filter((t) => /^[A-Z_]+=/.test(t)).map((t) => t.split('=') as [string, string]));
     expect(startFlags).toContain('--max-old-space-size=256');
+    expect(startEnv).toEqual({ MALLOC_ARENA_MAX: '2' });
     for (const app of loadEcosystem({ ECONNECTOR_WORKERS: '2' }).apps.concat(loadEcosystem({ ECONNECTOR_WORKERS: '0' }).apps)) {
       expect(app.node_args).toEqual(startFlags);
+      expect(app.env).toMatchObject(startEnv);
     }
   });
 });
