@@ -39,7 +39,7 @@ import { consentRefusal } from './consent';
 import { OfficeError, invalid } from './errors';
 import type { TextOk } from './text-ok';
 import { phoneMatchKey } from './phone';
-import { purposeLabel, type Purpose } from './purpose';
+import { allowedWhenOptedOut, purposeLabel, type Purpose } from './purpose';
 import { getDefaultClinicId } from './settings';
 import { markUsageDirty } from '../db/store/usage-dirty';
 
@@ -290,6 +290,8 @@ async function textOkOfNumber(knex: Knex | Knex.Transaction, phoneKey: string): 
 async function withheldReason(knex: Knex, row: OwedRow & { to_phone: string }): Promise<string | null> {
   const phoneKey = phoneMatchKey(row.to_phone);
   if (phoneKey === null) return 'not_sendable';
+  // STOP and START confirmations go whatever the consent (consentRefusal): nothing to read.
+  if (allowedWhenOptedOut(row.purpose)) return null;
   const textOk = row.patient_id === null ? await textOkOfNumber(knex, phoneKey)
     : rowsOf<{ text_ok: TextOk }>(await knex.raw('SELECT text_ok FROM patients WHERE patient_id = ?', [row.patient_id]))[0]?.text_ok ?? null;
   const refusal = await consentRefusal(knex, { phone: row.to_phone, phoneKey, textOk, purpose: row.purpose, unknownTextOk: null });
@@ -301,6 +303,8 @@ type Delivery = { ok: true; outcome: DeliveryOutcome } | { ok: false; error: unk
 
 /** POSTs one batch has at HQ at once (OutboxSender runs BATCHES_AT_ONCE batches at a time). */
 const POSTS_AT_ONCE = 4;
+/** The longest a text of a batch goes out after its consent was read (a STOP committed since withholds it). */
+export const CONSENT_FRESH_MS = 1_000;
 const POST_MESSAGES = ['POST', '/v1/messages'] as const;
 
 /** What deliverOfficeMessages needs; `logger` gets the one line a batch-wide failure is worth. */
@@ -309,15 +313,17 @@ interface SendDeps {
   hq: HqClient;
   months: MonthBucketer;
   logger?: Pick<Logger, 'warn'>;
+  /** A monotonic clock in ms for CONSENT_FRESH_MS (performance.now; tests move it). */
+  elapsed?: () => number;
 }
 
 type Sendable = OwedRow & { to_phone: string; body: string };
 
 /**
  * Hands a batch of office messages to HQ, in a few database round trips whatever its size: one
- * read of what is owed; then, POSTS_AT_ONCE texts at a time, their consent checks (issued
- * together) and at once their POSTs, so a text leaves as soon after its consent check as it did
- * when each text went alone (a STOP committed meanwhile withholds the texts not yet checked); then
+ * read of what is owed; the consent of every text not yet sent, read together, and read again
+ * whenever that reading is CONSENT_FRESH_MS old, so a text leaves at most that long after its
+ * consent was read (a STOP committed before withholds it); the POSTs, POSTS_AT_ONCE at a time; then
  * ONE transaction that records every answer. One transaction per text was what held the automatic
  * answers of a drain back: each waited for the one SQLite connection behind every page being
  * written, several times per text (BENCHMARKS.md).
@@ -395,25 +401,37 @@ async function deliverOfficeMessages(
       out.set(row.guid, { ok: true, outcome: { outcome: 'refused', httpStatus: err.status, reason } });
     }
   };
+  // Consent is read for every text not yet sent, together (one wait for the connection, behind
+  // whatever page holds it), and read again before the next POSTs once that reading is
+  // CONSENT_FRESH_MS old: a text leaves at most that long after its consent was read, and a batch
+  // does not wait for the connection once per group of POSTs (which held a drain's answers back
+  // behind its pages again).
+  const elapsed = deps.elapsed ?? (() => performance.now());
+  let checkedAt = -Infinity;
+  const settled = new Set<string>();
   for (let i = 0; i < sendable.length; i += POSTS_AT_ONCE) {
-    const group = sendable.slice(i, i + POSTS_AT_ONCE);
     const holding = held();
     if (holding !== null) {
-      failAll(sendable.slice(i).map((r) => r.guid), holding);
+      failAll(sendable.slice(i).filter((r) => !settled.has(r.guid)).map((r) => r.guid), holding);
       break;
     }
-    // Checked just before they go, together: one wait for the connection, not one per text.
-    const checks = await Promise.allSettled(group.map((row) => withheldReason(knex, row)));
-    const cleared: Sendable[] = [];
-    group.forEach((row, k) => {
-      const check = checks[k]!;
-      if (check.status === 'rejected') out.set(row.guid, { ok: false, error: check.reason });
-      else if (check.value !== null) {
-        failures.push({ row, reason: check.value });
-        out.set(row.guid, { ok: true, outcome: { outcome: 'withheld', reason: check.value } });
-      } else cleared.push(row);
-    });
-    await Promise.all(cleared.map(send));
+    if (elapsed() - checkedAt >= CONSENT_FRESH_MS) {
+      checkedAt = elapsed();
+      const rest = sendable.slice(i).filter((r) => !settled.has(r.guid));
+      const checks = await Promise.allSettled(rest.map((row) => withheldReason(knex, row)));
+      rest.forEach((row, k) => {
+        const check = checks[k]!;
+        if (check.status === 'rejected') {
+          settled.add(row.guid);
+          out.set(row.guid, { ok: false, error: check.reason });
+        } else if (check.value !== null) {
+          settled.add(row.guid);
+          failures.push({ row, reason: check.value });
+          out.set(row.guid, { ok: true, outcome: { outcome: 'withheld', reason: check.value } });
+        }
+      });
+    }
+    await Promise.all(sendable.slice(i, i + POSTS_AT_ONCE).filter((r) => !settled.has(r.guid)).map(send));
   }
 
   if (accepted.length + failures.length + nothingOwed.length === 0) return out;

@@ -13,7 +13,7 @@ import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { OfficeError } from '../../src/office/errors';
 import {
-  createOfficeMessage, insertOfficeMessages, OUTBOX_EXPIRY_MS, OutboxSender, sweepOutbox,
+  CONSENT_FRESH_MS, createOfficeMessage, insertOfficeMessages, OUTBOX_EXPIRY_MS, OutboxSender, sweepOutbox,
 } from '../../src/office/send';
 import { recomputeDirtyUsage } from '../../src/usage/aggregates';
 import { MonthBucketer } from '../../src/usage/month';
@@ -251,16 +251,19 @@ describe('office send path and outbox', () => {
     expect(await owedNow()).toEqual([]);
   });
 
-  it('checks consent just before each group of POSTs: a STOP committed while the batch is under way withholds the texts not yet sent', async () => {
+  it('reads consent again once the last reading is CONSENT_FRESH_MS old: a STOP committed while the batch is under way withholds the texts not yet sent', async () => {
     const phone = '+15035550177';
     const guids = await owe(8, phone);
     let stopped = false;
+    let clock = 0;
     const stoppingHq = {
       waitMs: () => 0,
       sendMessage: async (text: { guid: string }) => {
         calls.push(text);
         if (!stopped) {
           stopped = true;
+          // The first group's POSTs take longer than the reading of consent stays fresh.
+          clock += CONSENT_FRESH_MS;
           await recordInboundPage(db.knex, [{
             inboundId: 'i-outbox-stop-1', clinicId: 1, fromPhone: phone, toPhone: '+15035550100', body: 'STOP',
             receivedAtMs: T0 + 300, chargeMicros: 7900, segments: 1,
@@ -269,10 +272,38 @@ describe('office send path and outbox', () => {
         return { guid: text.guid, segments: 1, status: 'pending', acceptedAtMs: T0 };
       },
     } as unknown as HqClient;
-    const sender = new OutboxSender({ knex: db.knex, hq: stoppingHq, months });
+    const sender = new OutboxSender({ knex: db.knex, hq: stoppingHq, months, elapsed: () => clock });
     const outcomes = await Promise.all(guids.map((guid) => sender.deliver(guid)));
     expect(outcomes).toEqual(guids.map((_, i) => (i < 4 ? { outcome: 'accepted', segments: 1 } : { outcome: 'withheld', reason: 'opted_out' })));
     expect(await q(`SELECT COUNT(*) AS n FROM outbound_messages WHERE status = 'failed' AND failure_reason = 'opted_out' AND guid IN (${guids.map(() => '?').join(', ')})`, guids)).toEqual([{ n: 4 }]);
+  });
+
+  it('within CONSENT_FRESH_MS a batch reads consent once for all its texts, not once per group of POSTs', async () => {
+    await db.knex.raw('DELETE FROM outbox');
+    const guids = await owe(12, '+15035550178');
+    const optOutReads: number[] = [];
+    let posted = 0;
+    const countingHq = {
+      waitMs: () => 0,
+      sendMessage: async (text: { guid: string }) => {
+        calls.push(text);
+        posted += 1;
+        return { guid: text.guid, segments: 1, status: 'pending', acceptedAtMs: T0 };
+      },
+    } as unknown as HqClient;
+    const onQuery = (query: { sql: string }): void => {
+      if (/FROM opt_outs/i.test(query.sql)) optOutReads.push(posted);
+    };
+    db.knex.on('query', onQuery);
+    try {
+      const sender = new OutboxSender({ knex: db.knex, hq: countingHq, months, elapsed: () => 0 });
+      const outcomes = await Promise.all(guids.map((guid) => sender.deliver(guid)));
+      expect(outcomes.every((o) => o.outcome === 'accepted')).toBe(true);
+    } finally {
+      db.knex.removeListener('query', onQuery);
+    }
+    // Every text's opt-out read came before the first POST: one reading for the batch.
+    expect(optOutReads).toEqual(guids.map(() => 0));
   });
 
   it('a recording that fails for one text fails only that one: the others are recorded one by one, it stays owed, one line says so', async () => {
