@@ -84,9 +84,12 @@ describe('SQLite with writers in several processes', () => {
     expect(exit.code).toBe(0);
     const wrote = Number(/wrote (\d+)/.exec(out)?.[1] ?? 0);
     expect(failures).toEqual([]);
-    // Both sides made progress.
+    // Both sides made progress. How far the other process gets depends on the machine's load and
+    // on SQLite's busy handler, which is not fair (a waiting writer sleeps and retries, and a busy
+    // one may take the lock again first): a fresh-clone CI run saw 12 commits where 20 were
+    // expected. What must hold is above: no transaction of either side failed.
     expect(ok).toBeGreaterThan(3);
-    expect(wrote).toBeGreaterThan(20);
+    expect(wrote).toBeGreaterThan(0);
   }, 20_000);
 
   it('npm run backup copies the database consistently while another process writes', async () => {
