@@ -21,7 +21,7 @@ import type { PageStore } from '../../src/ingest/page-store';
 import { PostgresPageStore } from '../../src/ingest/page-store-postgres';
 import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import { MonthBucketer } from '../../src/usage/month';
-import { Backoff } from '../../src/util/backoff';
+import { Backoff, monotonicMs } from '../../src/util/backoff';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { tempDir } from '../support/tmp';
 
@@ -74,6 +74,25 @@ class OnePageHq {
   }
 }
 
+/**
+ * The stream's gate as drain.ts uses it, recording what the drain told it: each failure with the
+ * instant it was recorded at and the wait it imposed, and each success. The test asserts on these
+ * and on the gate's state at those instants, never on how much real time went by since.
+ */
+class RecordingGate extends Backoff {
+  readonly events: Array<{ event: 'fail'; at: number; waitMs: number } | { event: 'succeed' }> = [];
+  // Whole milliseconds, so that the wait arithmetic below is exact (performance.now() is fractional).
+  override fail(now: number = Math.floor(monotonicMs())): number {
+    const waitMs = super.fail(now);
+    this.events.push({ event: 'fail', at: now, waitMs });
+    return waitMs;
+  }
+  override succeed(): void {
+    super.succeed();
+    this.events.push({ event: 'succeed' });
+  }
+}
+
 type Engine = 'sqlite' | 'postgresql';
 
 describe.each<Engine>(['sqlite', 'postgresql'])('a page with items the database refuses, on %s', (engine) => {
@@ -117,11 +136,13 @@ describe.each<Engine>(['sqlite', 'postgresql'])('a page with items the database 
   ])('%s: records the page-mates, quarantines each refused item verbatim with the reason, acknowledges all', async (stream, make, table, idColumn, kind) => {
     const items = Array.from({ length: 120 }, (_, i) => make(i + 1));
     const hq = new OnePageHq(items, stream === 'receipts' ? 'receipts' : 'messages');
-    const gate = new Backoff({ baseMs: 100, maxMs: 1000 });
+    const gate = new RecordingGate({ baseMs: 100, maxMs: 1000 });
     const result = await drainStream(deps(hq, gate), stream, { maxPages: 10, maxMs: 60_000 });
 
     expect(result).toMatchObject({ items: 120, recorded: 116, quarantined: 4, acked: 120 });
-    // No item of the page is a failure of the database: the stream's gate stays open.
+    // No item of the page is a failure of the database: the stream's gate recorded no failure
+    // (only the page's success) and stays open.
+    expect(gate.events).toEqual([{ event: 'succeed' }]);
     expect(gate.waitMs()).toBe(0);
     const idOf = (item: Record<string, unknown>): string => String(item.receiptId ?? item.inboundId);
     expect([...hq.acked].sort()).toEqual(items.map(idOf).sort());
@@ -153,19 +174,26 @@ describe.each<Engine>(['sqlite', 'postgresql'])('a page with items the database 
   it('a failure of the database itself fails the page as a whole: nothing quarantined, nothing acknowledged', async () => {
     const busy = Object.assign(new Error('database is locked'), { code: engine === 'postgresql' ? '57P01' : 'SQLITE_BUSY' });
     const hq = new OnePageHq([receipt(1000), receipt(1001)], 'receipts');
-    const gate = new Backoff({ baseMs: 100, maxMs: 1000 });
+    const gate = new RecordingGate({ baseMs: 100, maxMs: 1000 });
     const before = (await rows<{ n: number | string }>('SELECT COUNT(*) AS n FROM quarantine'))[0]!.n;
     const d: DrainDeps = engine === 'postgresql'
       // The knex transaction fails the way a database that went away does.
       ? { ...deps(hq, gate), store: new PostgresPageStore(new Proxy(db.knex, { get: (t, p) => (p === 'transaction' ? async () => { throw busy; } : Reflect.get(t, p)) }), months) }
       // The writer thread answers with the database's error.
       : { ...deps(hq, gate), store: { recordReceipts: async () => { throw busy; }, recordInbound: async () => { throw busy; }, close: async () => undefined } };
-    await expect(drainStream(d, 'receipts', { maxPages: 10, maxMs: 60_000 })).rejects.toThrow(DatabaseUnavailableError);
+    const failure = await drainStream(d, 'receipts', { maxPages: 10, maxMs: 60_000 }).then(() => null, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(DatabaseUnavailableError);
+    expect(failure).toMatchObject({ attempted: true, waitMs: 100 });
     expect(hq.acked).toEqual([]);
-    // One failure closes the stream's gate for one base wait (100 ms here): the next page waits.
-    const wait = gate.waitMs();
-    expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(100);
+    // One failure, and no success, reached the stream's gate: it closed for one base wait (100 ms
+    // here) from the instant of the failure, so a page fetched then waits, and one fetched after
+    // the wait goes ahead. Asserted at those instants, not by reading the clock now: how long the
+    // drain took to throw depends on the machine's load.
+    expect(gate.events).toEqual([{ event: 'fail', at: expect.any(Number), waitMs: 100 }]);
+    const failedAt = (gate.events[0] as { at: number }).at;
+    expect(gate.waitMs(failedAt)).toBe(100);
+    expect(gate.waitMs(failedAt + 99)).toBe(1);
+    expect(gate.waitMs(failedAt + 100)).toBe(0);
     expect((await rows<{ n: number | string }>('SELECT COUNT(*) AS n FROM quarantine'))[0]!.n).toEqual(before);
   });
 });
