@@ -4,6 +4,8 @@
  * not a failure of this job: it ends quietly and the next tick looks again. When the gate closes,
  * or HQ answers 429, after the job recorded pages, the job ends as done with those pages in its
  * summary (the pages' metrics counted them already; a summary of an idle or failed job did not).
+ * Whatever ends a job, the pages it recorded go into the stream's catch-up state (catch-up.ts),
+ * which /status reads.
  *
  * A stream may have several pollers (config ingest.pollers), in one process or several: each runs
  * this on its own, leasing its own pages (HQ never hands one item to two GETs within its lease),
@@ -51,6 +53,13 @@ export async function pollStream(stream: HqStream, deps: PollDeps, helpers: { lo
   const startedAt = Date.now();
   // What the drain recorded and acknowledged so far, kept when it throws.
   const tally: DrainResult = { ...IDLE_POLL };
+  // What HQ said with the last acknowledged page: whether a backlog is still waiting.
+  let lastMore = false;
+  // What /status says about catching up; a failure here must not fail a job whose pages are acknowledged.
+  const noteCatchUp = (items: number, more: boolean): Promise<void> =>
+    recordCatchUp(deps.knex, progress, stream, { items, more, startedAt }).catch((err: Error) => {
+      helpers.logger.warn('could not record catch-up state', { stream, error: err.message });
+    });
   try {
     const result = await drainStream(
       {
@@ -60,6 +69,7 @@ export async function pollStream(stream: HqStream, deps: PollDeps, helpers: { lo
         pageSize: deps.pageSize,
         onPage: (_stream, page) => {
           deps.onPageRecorded(stream, page);
+          lastMore = page.more;
           // Pages update usage in place (deltas); pairs they leave dirty (office replies) wait for the
           // scheduled recompute (every few seconds) rather than one per page, which would hold the
           // writer with a month's scan after every page of a drain.
@@ -73,11 +83,13 @@ export async function pollStream(stream: HqStream, deps: PollDeps, helpers: { lo
       { maxPages: deps.budget.maxPagesPerJob, maxMs: deps.budget.maxJobSeconds * 1000, signal: helpers.signal },
       tally,
     );
-    // What /status says about catching up; a failure here must not fail a job whose pages are acknowledged.
-    await recordCatchUp(deps.knex, progress, stream, { items: result.items, more: result.more, startedAt }).catch((err: Error) =>
-      helpers.logger.warn('could not record catch-up state', { stream, error: err.message }));
+    await noteCatchUp(result.items, result.more);
     return result;
   } catch (err) {
+    // Pages recorded and acknowledged before whatever ended the job (a 429, a closed gate, a
+    // failure) are part of the catch-up like any others: /status counts them too. A job that
+    // recorded nothing leaves the state alone (HQ said nothing about its backlog).
+    if (tally.pages > 0) await noteCatchUp(tally.items, lastMore);
     // `more` stays false: the next tick looks again, not an immediate re-queue into a closed gate.
     if (err instanceof HqBackoffError || (err instanceof DatabaseUnavailableError && !err.attempted)) {
       return { ...tally, more: false, deferredMs: err.waitMs };

@@ -1,13 +1,15 @@
 /**
  * A poll job's summary (its 'job done' line) against what it recorded: a job that records pages and
  * is then told to wait by HQ (a 429, or the endpoint's gate closed by an earlier 429) reports those
- * pages, as the page metrics already counted them, instead of an idle poll or a failure.
+ * pages, as the page metrics already counted them, instead of an idle poll or a failure. Whatever
+ * ends the job, its pages are in the stream's catch-up state, which /status reads.
  *
  * A scripted HQ client stands in for HTTP and a counting page store for the database; stream_state
  * (where a poll records its errors and catch-up) is a real SQLite file.
  */
 import { join } from 'node:path';
-import { createLogger } from 'winston';
+import type { Knex } from '@mikro-orm/knex';
+import { createLogger, type Logger } from 'winston';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
 import type { HqClient, Page } from '../../src/hq/client';
@@ -73,12 +75,13 @@ describe('poll job summary after HQ says to wait', () => {
   });
 
   /** Runs one poll job; returns its result (or error) and the sums of the pages the metrics counted. */
-  async function poll(hq: ScriptedHq): Promise<{ result?: ReturnType<typeof summarizePoll>; idle?: boolean; error?: unknown; metrics: { pages: number; items: number; recorded: number; acked: number } }> {
+  async function poll(hq: ScriptedHq, opts: { knex?: Knex; logger?: Logger } = {}): Promise<{ result?: ReturnType<typeof summarizePoll>; idle?: boolean; error?: unknown; metrics: { pages: number; items: number; recorded: number; acked: number } }> {
     const metrics = { pages: 0, items: 0, recorded: 0, acked: 0 };
+    const jobLogger = opts.logger ?? logger;
     const deps: PollDeps = {
       hq: hq as unknown as HqClient,
       store: countingStore,
-      knex: db.knex,
+      knex: opts.knex ?? db.knex,
       dbGate: new Backoff({ baseMs: 100, maxMs: 1000 }),
       pageSize: PAGE,
       budget: { maxPagesPerJob: 100, maxJobSeconds: 60 },
@@ -93,7 +96,7 @@ describe('poll job summary after HQ says to wait', () => {
       progress: new CatchUpProgress(),
     };
     try {
-      const r = await pollStream('receipts', deps, { logger, signal: new AbortController().signal });
+      const r = await pollStream('receipts', deps, { logger: jobLogger, signal: new AbortController().signal });
       return { result: summarizePoll(r), idle: isIdlePoll(r), metrics };
     } catch (error) {
       return { error, metrics };
@@ -102,6 +105,13 @@ describe('poll job summary after HQ says to wait', () => {
 
   const lastError = async (): Promise<string | null> =>
     rowsOf<{ last_error: string | null }>(await db.knex.raw("SELECT last_error FROM stream_state WHERE stream = 'receipts'"))[0]?.last_error ?? null;
+
+  /** The stream's catch-up state, as /status reads it (src/ingest/catch-up.ts). */
+  const catchUp = async (): Promise<{ items: number; at: number | null } | null> => {
+    const row = rowsOf<{ catch_up_items: number; catch_up_at: number | null }>(
+      await db.knex.raw("SELECT catch_up_items, catch_up_at FROM stream_state WHERE stream = 'receipts'"))[0];
+    return row ? { items: Number(row.catch_up_items), at: row.catch_up_at === null ? null : Number(row.catch_up_at) } : null;
+  };
 
   beforeEach(async () => {
     await db.knex.raw('DELETE FROM stream_state');
@@ -115,6 +125,35 @@ describe('poll job summary after HQ says to wait', () => {
     expect(idle).toBe(false); // an info line, not a debug one
     // The 429 is still what stream_state says last went wrong.
     expect(await lastError()).toMatch(/429/);
+    // And the three pages are in the catch-up /status reports: HQ said more was waiting.
+    expect(await catchUp()).toEqual({ items: 30, at: expect.any(Number) });
+  });
+
+  it('pages recorded before a closed gate or a failure are in the catch-up state too; a job that recorded nothing leaves it alone', async () => {
+    await poll(new ScriptedHq(['page', 'page', new HqBackoffError('GET /v1/receipts', 1500)]));
+    expect(await catchUp()).toEqual({ items: 20, at: expect.any(Number) });
+
+    await db.knex.raw('DELETE FROM stream_state');
+    const down = await poll(new ScriptedHq(['page', new HqUnavailableError('GET /v1/receipts: HQ answered 503', 'GET /v1/receipts')]));
+    expect(down.error).toBeInstanceOf(HqUnavailableError);
+    expect(await catchUp()).toEqual({ items: 10, at: expect.any(Number) });
+
+    await db.knex.raw('DELETE FROM stream_state');
+    await poll(new ScriptedHq([rateLimited()]));
+    await poll(new ScriptedHq([new HqBackoffError('GET /v1/receipts', 700)]));
+    // The 429 is recorded as the stream's last error; no catch-up was started.
+    expect(await catchUp()).toEqual({ items: 0, at: null });
+  });
+
+  it('a catch-up state that cannot be written after a 429 is one warning, and the job is still done', async () => {
+    const warnings: Array<[string, Record<string, unknown>]> = [];
+    const warnLogger = { warn: (message: string, meta: Record<string, unknown>) => warnings.push([message, meta]), info: () => undefined } as unknown as Logger;
+    // The database refuses every statement (stream_state is where both the catch-up and the error go).
+    const refusing = new Proxy(db.knex, { get: (t, p) => (p === 'raw' ? async () => { throw new Error('SQLITE_READONLY: attempt to write a readonly database'); } : Reflect.get(t, p)) });
+    const { result, error } = await poll(new ScriptedHq(['page', 'page', rateLimited()]), { knex: refusing, logger: warnLogger });
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ pages: 2, items: 20, more: false, deferredMs: 2000 });
+    expect(warnings).toEqual([['could not record catch-up state', { stream: 'receipts', error: 'SQLITE_READONLY: attempt to write a readonly database' }]]);
   });
 
   it('two pages, then the endpoint\'s gate closed (another poller got the 429): the two pages are reported, not an idle poll', async () => {
