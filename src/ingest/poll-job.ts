@@ -94,7 +94,10 @@ export async function pollStream(stream: HqStream, deps: PollDeps, helpers: { lo
     if (err instanceof HqBackoffError || (err instanceof DatabaseUnavailableError && !err.attempted)) {
       return { ...tally, more: false, deferredMs: err.waitMs };
     }
-    await recordStreamError(deps.knex, stream, err as Error).catch(() => undefined);
+    // What /status shows as the stream's last error. Failing to write it must not replace the
+    // job's own error (the one the job fails or ends with), so it is one warning of its own.
+    await recordStreamError(deps.knex, stream, err as Error).catch((writeErr: Error) =>
+      helpers.logger.warn('could not record the stream\'s last error', { stream, error: writeErr.message }));
     // HQ asked us to wait after the job's pages were recorded: the job did its work (the 429 is in
     // stream_state like any error, and the HQ client holds the endpoint until Retry-After).
     if (err instanceof HqRateLimitedError && tally.pages > 0) return { ...tally, more: false, deferredMs: err.retryAfterMs };

@@ -145,15 +145,19 @@ describe('poll job summary after HQ says to wait', () => {
     expect(await catchUp()).toEqual({ items: 0, at: null });
   });
 
-  it('a catch-up state that cannot be written after a 429 is one warning, and the job is still done', async () => {
+  it('a catch-up state and last error that cannot be written after a 429 are one warning each, and the job is still done', async () => {
     const warnings: Array<[string, Record<string, unknown>]> = [];
     const warnLogger = { warn: (message: string, meta: Record<string, unknown>) => warnings.push([message, meta]), info: () => undefined } as unknown as Logger;
     // The database refuses every statement (stream_state is where both the catch-up and the error go).
     const refusing = new Proxy(db.knex, { get: (t, p) => (p === 'raw' ? async () => { throw new Error('SQLITE_READONLY: attempt to write a readonly database'); } : Reflect.get(t, p)) });
-    const { result, error } = await poll(new ScriptedHq(['page', 'page', rateLimited()]), { knex: refusing, logger: warnLogger });
-    expect(error).toBeUndefined();
-    expect(result).toMatchObject({ pages: 2, items: 20, more: false, deferredMs: 2000 });
-    expect(warnings).toEqual([['could not record catch-up state', { stream: 'receipts', error: 'SQLITE_READONLY: attempt to write a readonly database' }]]);
+    const outcome = await poll(new ScriptedHq(['page', 'page', rateLimited()]), { knex: refusing, logger: warnLogger });
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.result).toMatchObject({ pages: 2, items: 20, more: false, deferredMs: 2000 });
+    const error = 'SQLITE_READONLY: attempt to write a readonly database';
+    expect(warnings).toEqual([
+      ['could not record catch-up state', { stream: 'receipts', error }],
+      ['could not record the stream\'s last error', { stream: 'receipts', error }],
+    ]);
   });
 
   it('two pages, then the endpoint\'s gate closed (another poller got the 429): the two pages are reported, not an idle poll', async () => {
