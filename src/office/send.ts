@@ -338,13 +338,10 @@ type Sendable = OwedRow & { to_phone: string; body: string };
  * (a Retry-After, a backoff), or the signal aborted (shutdown), the texts not yet sent fail at
  * once with that, without another query or POST.
  */
-async function deliverOfficeMessages(
-  deps: SendDeps,
-  guids: readonly string[],
-  signal?: AbortSignal,
-  now: () => number = () => deps.months.now(),
-): Promise<Map<string, Delivery>> {
+async function deliverOfficeMessages(deps: SendDeps, guids: readonly string[], signal?: AbortSignal): Promise<Map<string, Delivery>> {
   const { knex, hq } = deps;
+  // Answers are stamped on the daemon's calendar clock, read when each is recorded.
+  const now = (): number => deps.months.now();
   const out = new Map<string, Delivery>();
   const wanted = [...new Set(guids)];
   const failAll = (list: readonly string[], error: unknown): void => {
@@ -449,7 +446,14 @@ async function deliverOfficeMessages(
     deps.logger?.warn('recording a batch of office messages failed: recording each on its own', {
       texts: accepted.length + failures.length, error: (err as Error).message,
     });
-    await deleteOwed(knex, nothingOwed).catch(() => undefined);
+    // Outbox rows without their message (nothingOwed: cannot happen through this code) owe HQ
+    // nothing: there is no text to send, and their jobs are answered so. If they cannot be
+    // dropped now, they stay for the outbox sweep (sweepOutbox drops them once they are
+    // OUTBOX_SWEEP_AGE_MS old); failing the jobs instead would only retry a send that has nothing
+    // to send. One line says so (how many texts were asked for with nothing owed; no number, no text).
+    await deleteOwed(knex, nothingOwed).catch((e: unknown) => deps.logger?.warn('could not drop outbox rows without their message: the outbox sweep drops them', {
+      nothingOwed: nothingOwed.length, error: (e as Error).message,
+    }));
     for (const a of accepted) {
       await knex.transaction((trx) => recordAccepted(trx, [a], now())).catch((e: unknown) => failAll([a.guid], e));
     }

@@ -13,7 +13,7 @@ import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { OfficeError } from '../../src/office/errors';
 import {
-  CONSENT_FRESH_MS, createOfficeMessage, insertOfficeMessages, OUTBOX_EXPIRY_MS, OutboxSender, sweepOutbox,
+  CONSENT_FRESH_MS, createOfficeMessage, insertOfficeMessages, OUTBOX_EXPIRY_MS, OUTBOX_SWEEP_AGE_MS, OutboxSender, sweepOutbox,
 } from '../../src/office/send';
 import { recomputeDirtyUsage } from '../../src/usage/aggregates';
 import { MonthBucketer } from '../../src/usage/month';
@@ -336,6 +336,35 @@ describe('office send path and outbox', () => {
     const sender = new OutboxSender(deps());
     expect((await owedNow()).length).toBe(4);
     for (const guid of await owedNow()) expect(await sender.deliver(guid)).toEqual({ outcome: 'accepted', segments: 1 });
+    expect(await owedNow()).toEqual([]);
+  });
+
+  it('an outbox row without its message that cannot be dropped after a failed batch is one line and stays for the sweep; its job has nothing owed', async () => {
+    await db.knex.raw('DELETE FROM outbox');
+    const guids = await owe(2);
+    // An outbox row with no message (a hand edit, a partial restore): nothing to send.
+    const orphan = randomUUID();
+    await db.knex.raw('INSERT INTO outbox (guid, created_at) VALUES (?, ?)', [orphan, T0 + 200]);
+    // Its row refuses to go, so the batch's transaction fails and so does the drop after it.
+    await db.knex.raw(`CREATE TRIGGER outbox_test_keep BEFORE DELETE ON outbox WHEN OLD.guid = '${orphan}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    answer = () => ({ guid: (calls.at(-1) as { guid: string }).guid, segments: 1, status: 'pending', acceptedAtMs: T0 });
+    const warn = jest.fn();
+    try {
+      const sender = new OutboxSender({ ...deps(), logger: { warn } as never });
+      const outcomes = await Promise.all([...guids, orphan].map((guid) => sender.deliver(guid)));
+      expect(outcomes).toEqual([{ outcome: 'accepted', segments: 1 }, { outcome: 'accepted', segments: 1 }, { outcome: 'nothing_owed' }]);
+      expect(await owedNow()).toEqual([orphan]);
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        'recording a batch of office messages failed: recording each on its own',
+        'could not drop outbox rows without their message: the outbox sweep drops them',
+      ]);
+      expect(warn.mock.calls[1]![1]).toEqual({ nothingOwed: 1, error: expect.stringMatching(/refused by the test/) });
+      expect(JSON.stringify(warn.mock.calls)).not.toMatch(/5035550142|Owed \d/);
+    } finally {
+      await db.knex.raw('DROP TRIGGER IF EXISTS outbox_test_keep');
+    }
+    // The sweep drops it once it is old enough, and queues nothing for it.
+    expect(await sweepOutbox(db.knex, months, T0 + 200 + OUTBOX_SWEEP_AGE_MS + 1)).toEqual({ requeue: [], expired: 0 });
     expect(await owedNow()).toEqual([]);
   });
 
