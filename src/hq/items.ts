@@ -221,10 +221,13 @@ export function splitPage(kind: ItemKind, items: readonly unknown[]): SplitPage<
 /** Builds the quarantine entry of an item that failed validation for `reason`. */
 export function quarantineEntry(kind: ItemKind, item: unknown, reason: string): QuarantineEntry {
   const raw = rawJson(item);
-  const id = idOf(kind, item);
-  // An id the database cannot store exactly (too long, a NUL, a lone surrogate) keys the item by its content.
-  const itemKey = id !== null && id.length <= MAX_ID_LENGTH && isStorableText(id) ? id : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
-  const ackId = id !== null && id.length <= MAX_ACK_ID_LENGTH ? id : null;
+  const itemId = idOf(kind, item);
+  // The item is keyed by its id exactly when the id schema would take it (schemas.ts: at most
+  // MAX_ID_LENGTH code points, no NUL, no lone surrogate), counted in the unit the item_key column
+  // stores (a character is a code point: PostgreSQL's varchar(255) in UTF-8; SQLite does not limit
+  // a varchar); any other id (too long, a NUL, a lone surrogate) keys the item by its content.
+  const itemKey = itemId !== null && id.safeParse(itemId).success ? itemId : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+  const ackId = itemId !== null && itemId.length <= MAX_ACK_ID_LENGTH ? itemId : null;
   return { kind, itemKey, ackId, raw, reason };
 }
 

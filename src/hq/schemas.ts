@@ -14,7 +14,12 @@ import { isUsdString, parseUsdToMicros } from '../money';
 export const RECEIPT_STATUSES = ['delivered', 'delivery_unconfirmed', 'failed_with_charge', 'failed_no_charge'] as const;
 export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 
-/** Longest id (receiptId, inboundId, guid, officeId) we store (the id columns hold 255 characters). */
+/**
+ * Longest id (receiptId, inboundId, guid, officeId) we store (the id columns hold 255 characters).
+ * Counted in code points, as zod's `.max` counts a string and as the columns hold it (PostgreSQL's
+ * varchar counts characters of its UTF-8 text; SQLite does not limit a varchar's length): an id
+ * of astral characters is two UTF-16 units a character and still fits.
+ */
 export const MAX_ID_LENGTH = 200;
 /**
  * Largest clinicId and segments count: the columns are 32-bit integers (PostgreSQL `integer`).
