@@ -35,7 +35,7 @@ import { REFUSED_STATUS } from '../usage/aggregates';
 import { appendCommlog, COMMLOG_KEYS } from '../db/commlog';
 import { latestReplyClinicId, noteActivity } from './conversations';
 import type { UnknownTextOkPolicy } from '../config/types';
-import { consentRefusal } from './consent';
+import { consentRefusal, consentRefusals, textOkOfNumber, textOksOf } from './consent';
 import { OfficeError, invalid } from './errors';
 import type { TextOk } from './text-ok';
 import { phoneMatchKey } from './phone';
@@ -277,25 +277,23 @@ async function deleteOwed(db: Knex | Knex.Transaction, guids: readonly string[])
 }
 
 /**
- * Text OK of a number sent to without a patient: 'no' when it belongs to patients and every one
- * of them has Text OK = No (a text to the number reaches only people who said no), else null
- * (the number's other rules still apply). Without it, leaving patientId out got around Text OK.
+ * Why each queued text may no longer go (consent.ts), or null, in order: the Text OK of their
+ * patients and numbers, then their consent, each read once for all of them (textOksOf,
+ * consentRefusals). The policy for an unknown Text OK is not judged again: it was judged when the
+ * text was asked for.
  */
-async function textOkOfNumber(knex: Knex | Knex.Transaction, phoneKey: string): Promise<TextOk | null> {
-  const rows = rowsOf<{ text_ok: TextOk }>(await knex.raw('SELECT DISTINCT text_ok FROM patients WHERE phone_key = ?', [phoneKey]));
-  return rows.length > 0 && rows.every((r) => r.text_ok === 'no') ? 'no' : null;
-}
-
-/** Why a queued text may no longer go (consent.ts), or null. */
-async function withheldReason(knex: Knex, row: OwedRow & { to_phone: string }): Promise<string | null> {
-  const phoneKey = phoneMatchKey(row.to_phone);
-  if (phoneKey === null) return 'not_sendable';
-  // STOP and START confirmations go whatever the consent (consentRefusal): nothing to read.
-  if (allowedWhenOptedOut(row.purpose)) return null;
-  const textOk = row.patient_id === null ? await textOkOfNumber(knex, phoneKey)
-    : rowsOf<{ text_ok: TextOk }>(await knex.raw('SELECT text_ok FROM patients WHERE patient_id = ?', [row.patient_id]))[0]?.text_ok ?? null;
-  const refusal = await consentRefusal(knex, { phone: row.to_phone, phoneKey, textOk, purpose: row.purpose, unknownTextOk: null });
-  return refusal?.code ?? null;
+async function withheldReasons(knex: Knex, rows: ReadonlyArray<OwedRow & { to_phone: string }>): Promise<Array<string | null>> {
+  const keyed = rows.flatMap((row) => {
+    const phoneKey = phoneMatchKey(row.to_phone);
+    // STOP and START confirmations go whatever the consent (consentRefusal): nothing to read.
+    return phoneKey === null || allowedWhenOptedOut(row.purpose) ? [] : [{ row, phoneKey }];
+  });
+  const textOks = await textOksOf(knex, keyed.map(({ row, phoneKey }) => ({ patientId: row.patient_id, phoneKey })));
+  const refusals = await consentRefusals(knex, keyed.map(({ row, phoneKey }, i) => ({
+    phone: row.to_phone, phoneKey, textOk: textOks[i]!, purpose: row.purpose, unknownTextOk: null,
+  })));
+  const reasons = new Map(keyed.map(({ row }, i) => [row, refusals[i]?.code ?? null]));
+  return rows.map((row) => (phoneMatchKey(row.to_phone) === null ? 'not_sendable' : reasons.get(row) ?? null));
 }
 
 /** What handing one text of a batch to HQ came to: its outcome, or the error its job retries on. */
@@ -415,16 +413,20 @@ async function deliverOfficeMessages(deps: SendDeps, guids: readonly string[], s
     if (elapsed() - checkedAt >= CONSENT_FRESH_MS) {
       checkedAt = elapsed();
       const rest = sendable.slice(i).filter((r) => !settled.has(r.guid));
-      const checks = await Promise.allSettled(rest.map((row) => withheldReason(knex, row)));
+      let reasons: Array<string | null>;
+      try {
+        reasons = await withheldReasons(knex, rest);
+      } catch (err) {
+        // Consent could not be read: none of them goes; each job retries with that error.
+        failAll(rest.map((r) => r.guid), err);
+        break;
+      }
       rest.forEach((row, k) => {
-        const check = checks[k]!;
-        if (check.status === 'rejected') {
+        const reason = reasons[k] ?? null;
+        if (reason !== null) {
           settled.add(row.guid);
-          out.set(row.guid, { ok: false, error: check.reason });
-        } else if (check.value !== null) {
-          settled.add(row.guid);
-          failures.push({ row, reason: check.value });
-          out.set(row.guid, { ok: true, outcome: { outcome: 'withheld', reason: check.value } });
+          failures.push({ row, reason });
+          out.set(row.guid, { ok: true, outcome: { outcome: 'withheld', reason } });
         }
       });
     }

@@ -302,8 +302,28 @@ describe('office send path and outbox', () => {
     } finally {
       db.knex.removeListener('query', onQuery);
     }
-    // Every text's opt-out read came before the first POST: one reading for the batch.
-    expect(optOutReads).toEqual(guids.map(() => 0));
+    // The batch's opt-outs were read once, for all its texts, before the first POST: one reading
+    // for the batch (consentRefusals), not one read per text.
+    expect(optOutReads).toEqual([0]);
+  });
+
+  it('a batch whose consent cannot be read sends none of its texts: each job fails with the error and its text stays owed', async () => {
+    await db.knex.raw('DELETE FROM outbox');
+    const guids = await owe(6);
+    const refused = Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' });
+    // The database answers everything but the read of the opt-outs.
+    const knex = new Proxy(db.knex, {
+      get: (t, p) => (p === 'raw'
+        ? (sql: string, bindings?: unknown) => (/FROM opt_outs/i.test(sql) ? Promise.reject(refused) : t.raw(sql, bindings as never))
+        : Reflect.get(t, p)),
+    });
+    const posted = calls.length;
+    const sender = new OutboxSender({ knex, hq, months });
+    const outcomes = await Promise.allSettled(guids.map((guid) => sender.deliver(guid)));
+    expect(outcomes.map((o) => (o.status === 'rejected' ? o.reason : o.value))).toEqual(guids.map(() => refused));
+    expect(calls.length).toBe(posted);
+    expect((await owedNow()).sort()).toEqual([...guids].sort());
+    await db.knex.raw('DELETE FROM outbox');
   });
 
   it('a recording that fails for one text fails only that one: the others are recorded one by one, it stays owed, one line says so', async () => {
