@@ -16,14 +16,17 @@ export const syncAccountJob = defineJob({
   concurrency: () => 1,
   schedule: { cron: (config) => everyMinutes(config.schedule.accountSyncEveryMinutes) },
   deps: (s: WorkerServices) => ({ hq: s.hq, db: s.db }),
-  handler: async (_payload, { hq, db }, { signal }) => {
+  handler: async (_payload, { hq, db }, { signal, logger }) => {
     try {
       const account = await hq.getAccount(parseAccount, signal);
       await storeAccount(db.em(), account);
       await recordStreamOk(db.knex, 'account');
       return { clinics: account.clinics.length };
     } catch (err) {
-      await recordStreamError(db.knex, 'account', err as Error).catch(() => undefined);
+      // What /status shows as the account sync's last error; failing to write it must not replace
+      // the job's own error (the one it fails with), so it is one warning of its own.
+      await recordStreamError(db.knex, 'account', err as Error).catch((writeErr: Error) =>
+        logger.warn('could not record the account sync\'s last error', { stream: 'account', error: writeErr.message }));
       throw err;
     }
   },

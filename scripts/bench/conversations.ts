@@ -17,6 +17,7 @@ import { openDatabase } from '../../src/db/orm';
 import type { ValidInbound } from '../../src/hq/items';
 import { mulberry32, randInt } from '../../src/hq-mock/prng';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
+import { foldPending } from '../../src/office/conversation-fold';
 import { markConversationRead } from '../../src/office/replies';
 import { insertOfficeMessages, type OfficeMessage } from '../../src/office/send';
 import { registerMessagesRoutes } from '../../src/status/routes/messages';
@@ -137,6 +138,8 @@ export async function runConversations(spec: ConversationsSpec): Promise<Convers
     for (let p = 0; p < spec.phones; p += 3) {
       await knex.transaction((trx) => markConversationRead(trx, phoneOf(p)));
     }
+    // As the daemon's next poll that finds no reply would: what the pages appended is folded (src/office/conversation-fold.ts).
+    await foldPending(knex);
     await knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
     const buildSeconds = round((performance.now() - started) / 1000, 1);
 

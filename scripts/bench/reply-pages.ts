@@ -19,20 +19,27 @@
  * each through its own variant so each has its own indexes grown by inserts, as a database that
  * has run for months has. Then the same --pages pages (1,000 replies from random numbers, after
  * everything already stored) are recorded into both, alternating which file goes first, and each
- * page's process CPU time (every thread: the driver's work runs on libuv's pool) and wall time are
- * taken. CPU time is the figure to judge by on a shared machine: it hardly moves with the load,
- * while wall time includes waiting for a core and the WAL's fsync.
+ * page's process CPU time and wall time are taken. The pages go through a connection like the SQLite
+ * page store's writer thread's (better-sqlite3, the daemon's pragmas, knex on it: Target below),
+ * since that is where the daemon records reply pages. CPU time is the figure to judge by on a
+ * shared machine: it hardly moves with the load, while wall time includes waiting for a core and
+ * the WAL's fsync.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { insertRows, rowsOf, type SqlValue } from '../../src/db/bulk-sql';
 import { MIGRATIONS } from '../../src/db/migrations';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Knex } from '@mikro-orm/knex';
 import { openDatabase, type Database } from '../../src/db/orm';
+import { knexOnConnection } from '../../src/db/sqlite-connection-knex';
+import { SQLITE_CONNECTION_PRAGMAS } from '../../src/db/sqlite-pragmas';
 import type { ValidInbound } from '../../src/hq/items';
 import { mulberry32, randInt, type Rng } from '../../src/hq-mock/prng';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
 import * as conversations from '../../src/office/conversations';
+import { FOLD_AT, foldPending, pendingEntries } from '../../src/office/conversation-fold';
 import { insertOfficeMessages, type OfficeMessage } from '../../src/office/send';
 import { MonthBucketer } from '../../src/usage/month';
 import { intOption, parseCommandLine, UsageError } from '../../src/util/cli-args';
@@ -47,7 +54,7 @@ Options:
   --replies N   replies stored before the measured pages (default 200000)
   --texts N     office texts stored before them (default 200000)
   --phones N    phone numbers the traffic comes from (default 30000)
-  --pages N     measured pages per variant (default 60), after --warmup pages (default 5)
+  --pages N     measured pages per variant (default 110: a fold cycle and more), after --warmup pages (default 5)
   --warmup N
   --dir DIR     where the two files go (default /var/tmp); removed afterwards
   --cache DIR   keep the filled files in DIR and start from copies of them when they match the
@@ -63,6 +70,7 @@ type Variant = 'with' | 'without';
  */
 const WITHOUT_15: readonly string[] = [
   'DROP TABLE conversations',
+  'DROP TABLE conversation_activity',
   'DROP TABLE unread_counts',
   'DROP TABLE blocked_numbers',
   'DROP INDEX IF EXISTS inbound_from_received',
@@ -152,8 +160,27 @@ class Traffic {
   }
 }
 
+/**
+ * One of the two files: the ORM's connection (migrations, the fill's office texts, as the send path
+ * writes them) and, for the reply pages, a connection like the SQLite page store's writer thread's
+ * (src/ingest/sqlite-page-writer.ts): better-sqlite3 with the daemon's pragmas, knex on it, in
+ * this process so its CPU is the process's.
+ */
 class Target {
-  constructor(readonly variant: Variant, readonly db: Database) {}
+  private constructor(readonly variant: Variant, readonly db: Database, private readonly connection: BetterSqlite3.Database, readonly writer: Knex) {}
+
+  static async open(variant: Variant, path: string): Promise<Target> {
+    const db = await openDatabase({ driver: 'sqlite', path });
+    const connection = new BetterSqlite3(path, { fileMustExist: true });
+    for (const pragma of SQLITE_CONNECTION_PRAGMAS) connection.exec(pragma);
+    return new Target(variant, db, connection, knexOnConnection(connection, path));
+  }
+
+  async close(): Promise<void> {
+    await this.writer.destroy();
+    this.connection.close();
+    await this.db.close();
+  }
 
   async write<T>(work: () => Promise<T>): Promise<T> {
     writing = this.variant;
@@ -168,7 +195,7 @@ class Target {
 const months = new MonthBucketer('UTC');
 
 async function recordPage(t: Target, page: ValidInbound[], now: number): Promise<void> {
-  await t.write(() => recordInboundPage(t.db.knex, page, [], months, now));
+  await t.write(() => recordInboundPage(t.writer, page, [], months, now));
 }
 
 async function recordTexts(t: Target, batch: OfficeMessage[], now: number): Promise<void> {
@@ -214,6 +241,8 @@ async function fill(targets: Target[], spec: Spec, log: (line: string) => void):
   }
   for (const t of targets) {
     await t.db.knex.raw('DELETE FROM outbox');
+    // As the daemon's next empty poll would: the measured pages begin a fold cycle (src/office/conversation-fold.ts).
+    if (t.variant === 'with') await foldPending(t.db.knex);
     await t.db.knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
   }
   return traffic;
@@ -222,6 +251,8 @@ async function fill(targets: Target[], spec: Spec, log: (line: string) => void):
 interface Figures {
   cpuMs: number[];
   wallMs: number[];
+  /** Whether the page folded the pending activity ("with" only). */
+  folded: boolean[];
   /** Of cpuMs, noteActivity's and flagsForNewReplies'. */
   noteActivityCpuMs: number[];
   flagsCpuMs: number[];
@@ -229,6 +260,14 @@ interface Figures {
 
 interface VariantResult {
   cpu: { p50: number; p90: number; mean: number };
+  /** Pages that folded, and the mean CPU of those and of the others. */
+  folds: { pages: number; foldingMeanMs: number | null; appendingMeanMs: number | null };
+  /**
+   * The CPU of a page averaged over a whole fold cycle: the pages that only append, plus one fold's
+   * extra spread over the pages a fold comes after (FOLD_AT ÷ numbers per page). Without folds
+   * (the "without" variant, or a window with none) the plain mean.
+   */
+  cycleMeanMs: number;
   noteActivityCpu: { p50: number; p90: number; mean: number };
   flagsCpu: { p50: number; p90: number; mean: number };
   wall: { p50: number; p90: number; mean: number };
@@ -242,7 +281,10 @@ interface ReplyPagesResult {
   with: VariantResult;
   without: VariantResult;
   /** with ÷ without. */
-  ratio: { cpuP50: number; cpuMean: number; wallP50: number; wallP90: number };
+  ratio: { cpuP50: number; cpuMean: number; cpuCycleMean: number; wallP50: number; wallP90: number };
+  /** Numbers per measured page (its distinct senders), and pages per fold cycle. */
+  numbersPerPage: number;
+  pagesPerFold: number;
   problems: string[];
 }
 
@@ -270,7 +312,7 @@ async function runReplyPages(spec: Spec, log: (line: string) => void): Promise<R
       log(`  starting from the filled files in ${spec.cache}`);
       for (const v of ['with', 'without'] as const) copyFileSync(join(spec.cache!, `${v}.db`), paths[v]);
     }
-    for (const v of ['with', 'without'] as const) targets.push(new Target(v, await openDatabase({ driver: 'sqlite', path: paths[v] })));
+    for (const v of ['with', 'without'] as const) targets.push(await Target.open(v, paths[v]));
     // The traffic is deterministic: a cached fill is replayed (not written) to reach the measured pages' state.
     let traffic: Traffic;
     const started = performance.now();
@@ -286,22 +328,30 @@ async function runReplyPages(spec: Spec, log: (line: string) => void): Promise<R
       }
     }
 
-    const figures: Record<Variant, Figures> = { with: { cpuMs: [], wallMs: [], noteActivityCpuMs: [], flagsCpuMs: [] }, without: { cpuMs: [], wallMs: [], noteActivityCpuMs: [], flagsCpuMs: [] } };
+    const figures: Record<Variant, Figures> = {
+      with: { cpuMs: [], wallMs: [], folded: [], noteActivityCpuMs: [], flagsCpuMs: [] },
+      without: { cpuMs: [], wallMs: [], folded: [], noteActivityCpuMs: [], flagsCpuMs: [] },
+    };
+    let numbers = 0;
     for (let k = 0; k < spec.warmup + spec.pages; k++) {
       const page = traffic.replyPage();
+      numbers += new Set(page.map((m) => m.fromPhone)).size;
       const now = traffic.at;
       // Alternating which file goes first: neither gets the warmer moment of the machine.
       for (const t of k % 2 === 0 ? targets : [...targets].reverse()) {
         upkeepCpuMs.noteActivity = 0;
         upkeepCpuMs.flagsForNewReplies = 0;
+        const pendingBefore = t.variant === 'with' ? await pendingEntries(t.writer) : 0;
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
         await recordPage(t, page, now);
         const wall = performance.now() - t0;
         const cpu = process.cpuUsage(cpu0);
+        const folded = t.variant === 'with' && (await pendingEntries(t.writer)) < pendingBefore;
         if (k < spec.warmup) continue;
         figures[t.variant].cpuMs.push((cpu.user + cpu.system) / 1000);
         figures[t.variant].wallMs.push(wall);
+        figures[t.variant].folded.push(folded);
         figures[t.variant].noteActivityCpuMs.push(upkeepCpuMs.noteActivity);
         figures[t.variant].flagsCpuMs.push(upkeepCpuMs.flagsForNewReplies);
       }
@@ -311,6 +361,7 @@ async function runReplyPages(spec: Spec, log: (line: string) => void): Promise<R
     // The "with" file's counters must equal its replies, and "without" must have had no upkeep.
     const one = async (db: Database, sql: string): Promise<number> => Number(Object.values(rowsOf<Record<string, unknown>>(await db.knex.raw(sql))[0] ?? {})[0] ?? 0);
     const withDb = targets[0]!.db;
+    await foldPending(withDb.knex);
     const unreadRows = await one(withDb, 'SELECT COUNT(*) FROM inbound_messages WHERE is_read = 0 AND hidden = 0');
     const counted = await one(withDb, 'SELECT COALESCE(SUM(unread), 0) FROM unread_counts');
     const perConversation = await one(withDb, 'SELECT COALESCE(SUM(unread), 0) FROM conversations');
@@ -321,7 +372,21 @@ async function runReplyPages(spec: Spec, log: (line: string) => void): Promise<R
     const replies = [await one(withDb, 'SELECT COUNT(*) FROM inbound_messages'), await one(withoutDb, 'SELECT COUNT(*) FROM inbound_messages')];
     if (replies[0] !== replies[1]) problems.push(`the files hold ${replies[0]} and ${replies[1]} replies`);
 
-    const result = (v: Variant): VariantResult => ({ cpu: summary(figures[v].cpuMs), noteActivityCpu: summary(figures[v].noteActivityCpuMs), flagsCpu: summary(figures[v].flagsCpuMs), wall: summary(figures[v].wallMs), bytes: statSync(paths[v]).size });
+    const numbersPerPage = numbers / (spec.warmup + spec.pages);
+    const pagesPerFold = FOLD_AT / numbersPerPage;
+    const result = (v: Variant): VariantResult => {
+      const f = figures[v];
+      const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+      const folding = mean(f.cpuMs.filter((_, i) => f.folded[i]));
+      const appending = mean(f.cpuMs.filter((_, i) => !f.folded[i]));
+      const cycle = folding !== null && appending !== null ? appending + (folding - appending) / pagesPerFold : mean(f.cpuMs)!;
+      return {
+        cpu: summary(f.cpuMs),
+        folds: { pages: f.folded.filter(Boolean).length, foldingMeanMs: folding === null ? null : round(folding, 1), appendingMeanMs: appending === null ? null : round(appending, 1) },
+        cycleMeanMs: round(cycle, 1),
+        noteActivityCpu: summary(f.noteActivityCpuMs), flagsCpu: summary(f.flagsCpuMs), wall: summary(f.wallMs), bytes: statSync(paths[v]).size,
+      };
+    };
     const w = result('with');
     const wo = result('without');
     return {
@@ -331,30 +396,35 @@ async function runReplyPages(spec: Spec, log: (line: string) => void): Promise<R
       with: w,
       without: wo,
       ratio: {
-        cpuP50: round(w.cpu.p50 / wo.cpu.p50, 3), cpuMean: round(w.cpu.mean / wo.cpu.mean, 3),
+        cpuP50: round(w.cpu.p50 / wo.cpu.p50, 3), cpuMean: round(w.cpu.mean / wo.cpu.mean, 3), cpuCycleMean: round(w.cycleMeanMs / wo.cycleMeanMs, 3),
         wallP50: round(w.wall.p50 / wo.wall.p50, 3), wallP90: round(w.wall.p90 / wo.wall.p90, 3),
       },
+      numbersPerPage: round(numbersPerPage, 1),
+      pagesPerFold: round(pagesPerFold, 1),
       problems,
     };
   } finally {
-    for (const t of targets) await t.db.close();
+    for (const t of targets) await t.close();
     for (const v of ['with', 'without'] as const) for (const f of filesOf(paths[v])) rmSync(f, { force: true });
   }
 }
 
 function replyPagesMarkdown(r: ReplyPagesResult): string {
   const line = (name: string, v: VariantResult): string =>
-    `| ${name} | ${v.cpu.p50} ms | ${v.cpu.p90} ms | ${v.cpu.mean} ms | ${v.noteActivityCpu.p50} ms | ${v.flagsCpu.p50} ms | ${v.wall.p50} ms | ${v.wall.p90} ms | ${round(v.bytes / 2 ** 20, 0)} MB |`;
+    `| ${name} | ${v.cpu.p50} ms | ${v.cpu.p90} ms | ${v.cpu.mean} ms | ${v.cycleMeanMs} ms | ${v.folds.pages} | ${v.noteActivityCpu.p50} ms | ${v.noteActivityCpu.mean} ms | ${v.flagsCpu.p50} ms | ${v.wall.p50} ms | ${v.wall.p90} ms | ${round(v.bytes / 2 ** 20, 0)} MB |`;
+  const w = r.with.folds;
   return [
     `${r.spec.pages} pages of 1,000 replies (after ${r.spec.warmup} not counted) over ${r.spec.phones.toLocaleString('en-US')} numbers, recorded into files already holding ` +
       `${r.spec.replies.toLocaleString('en-US')} replies and ${r.spec.texts.toLocaleString('en-US')} office texts; load ${r.loadAtStart.join(' / ')} at start, ${r.loadAtEnd.join(' / ')} at end.`,
     '',
-    '| schema and upkeep | CPU p50 | CPU p90 | CPU mean | in noteActivity, p50 | in flagsForNewReplies, p50 | wall p50 | wall p90 | file |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| schema and upkeep | CPU p50 | CPU p90 | CPU mean | CPU mean over a fold cycle | pages that folded | in noteActivity, p50 | in noteActivity, mean | in flagsForNewReplies, p50 | wall p50 | wall p90 | file |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     line('with #15 (conversations, counters, blocked lookup, thread indexes)', r.with),
     line('without', r.without),
     '',
-    `Ratio with ÷ without: CPU p50 ${r.ratio.cpuP50}, CPU mean ${r.ratio.cpuMean}; wall p50 ${r.ratio.wallP50}, wall p90 ${r.ratio.wallP90}.` +
+    `A page holds ${r.numbersPerPage} numbers, so the activity pending is folded every ${r.pagesPerFold} pages (FOLD_AT = ${FOLD_AT.toLocaleString('en-US')} entries); ` +
+      (w.foldingMeanMs === null ? 'no page of this window folded. ' : `a page that folded cost ${w.foldingMeanMs} ms of CPU, one that appended ${w.appendingMeanMs} ms. `) +
+      `Ratio with ÷ without: CPU over a fold cycle ${r.ratio.cpuCycleMean} (the figure to judge by), CPU p50 ${r.ratio.cpuP50}, CPU mean of this window ${r.ratio.cpuMean}; wall p50 ${r.ratio.wallP50}, wall p90 ${r.ratio.wallP90}.` +
       (r.problems.length ? ` PROBLEMS: ${r.problems.join('; ')}` : ' Counters equal the unread replies.'),
   ].join('\n');
 }
@@ -372,7 +442,7 @@ async function main(): Promise<void> {
     replies: intOption('replies', v.replies, 0, 10_000_000) ?? 200_000,
     texts: intOption('texts', v.texts, 0, 10_000_000) ?? 200_000,
     phones: intOption('phones', v.phones, 1, 10_000_000) ?? 30_000,
-    pages: intOption('pages', v.pages, 1, 10_000) ?? 60,
+    pages: intOption('pages', v.pages, 1, 10_000) ?? 110,
     warmup: intOption('warmup', v.warmup, 0, 10_000) ?? 5,
     dir: resolve(v.dir ?? '/var/tmp'),
     cache: v.cache === undefined ? null : resolve(v.cache),

@@ -307,6 +307,23 @@ export const ConversationSchema = defineEntity({
   }),
 });
 
+/**
+ * Conversation activity not yet folded into `conversations`: one row per page of replies, batch of
+ * texts or office change, appended in its transaction and folded many at a time
+ * (src/office/conversation-fold.ts; Migration20261202080000_conversation_activity).
+ */
+export const ConversationActivitySchema = defineEntity({
+  name: 'ConversationActivity',
+  tableName: 'conversation_activity',
+  properties: (p) => ({
+    // bigserial on PostgreSQL, INTEGER on SQLite (see CommlogSchema).
+    id: p.bigint('number').primary().autoincrement().ignoreSchemaChanges('type'),
+    entries: p.integer(),
+    /** JSON: [phone, clinicId, at, direction, ref, unread] per number. */
+    batch: p.text(),
+  }),
+});
+
 /** Unread replies per clinic (hidden and blocked ones left out), kept with every change of them. */
 export const UnreadCountSchema = defineEntity({
   name: 'UnreadCount',
@@ -345,6 +362,7 @@ export const ALL_ENTITIES = [
   OutboxSchema,
   CommlogSchema,
   ConversationSchema,
+  ConversationActivitySchema,
   UnreadCountSchema,
   BlockedNumberSchema,
 ];

@@ -25,6 +25,7 @@ import { markUsageDirty } from '../db/store/usage-dirty';
 import type { HqStream } from '../texting/streams';
 import { actOnNewInbound, annotateInbound } from '../office/inbound';
 import { flagsForNewReplies, noteActivity } from '../office/conversations';
+import { foldPending } from '../office/conversation-fold';
 
 /** Set of `${clinicId}|${month}` keys. */
 class DirtyPairs {
@@ -62,9 +63,14 @@ export async function recordStreamProgress(trx: Knex.Transaction, stream: HqStre
   await insertRows(trx, 'stream_state', ['stream', 'last_ok_at', 'items_recorded'], [[stream, now, recorded]], STREAM_PROGRESS);
 }
 
-/** The outcome of a page with no item: still a good poll (readiness judges the age of the last one). */
+/**
+ * The outcome of a page with no item: still a good poll (readiness judges the age of the last one).
+ * No reply waiting is the end of any backlog, so the conversation activity its pages appended is
+ * folded now (src/office/conversation-fold.ts).
+ */
 export async function recordEmptyPoll(knex: Knex, stream: HqStream, now: number): Promise<PageOutcome> {
   await recordStreamOk(knex, stream, now);
+  if (stream === 'inbound') await foldPending(knex);
   return { recorded: 0, duplicates: 0, quarantined: 0, ackIds: [], usagePairs: 0, sendGuids: [] };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Reading conversations (GET /api/conversations, GET /api/conversations/:phone, GET
- * /api/inbound/unread). Every read is a keyset range on an index (Migration20261201214500):
+ * /api/inbound/unread). Every read is a keyset range on an index (Migration20261201214500), and
+ * the conversations are folded first when a backlog left activity pending (conversation-fold.ts):
  *
  * - the list walks conversations by (last_at DESC, phone DESC), with the clinic index or the
  *   partial unread index when filtered, joining each row's latest message, its patient and the
@@ -15,7 +16,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import { rowsOf } from '../db/bulk-sql';
 import type { ConversationJson, PatientMatch, ReceivedInThreadJson, SentInThreadJson } from './conversation-document';
-import { compareActivity, type Direction } from './conversations';
+import { compareActivity, foldPending, type Direction } from './conversation-fold';
 import { phoneMatchKey } from './phone';
 
 export const MAX_PAGE = 200;
@@ -107,6 +108,8 @@ const LIST_SQL = (where: string) => `
    LIMIT ?`;
 
 export async function listConversations(db: Db, query: ListQuery): Promise<{ conversations: ConversationSummary[]; next: ListCursor | null }> {
+  // Activity a backlog's pages appended is folded first: the list is exact whenever it is read.
+  await foldPending(db);
   const where: string[] = [];
   const bind: (string | number)[] = [];
   if (query.clinicId !== undefined) {
@@ -159,6 +162,7 @@ export function receivedOf(r: InboundRow): ReceivedInThread {
 
 /** True when the number has a conversation (it replied, or the office texted it). */
 export async function conversationExists(db: Db, phone: string): Promise<boolean> {
+  await foldPending(db);
   return rowsOf(await db.raw('SELECT 1 AS x FROM conversations WHERE phone = ?', [phone])).length > 0;
 }
 

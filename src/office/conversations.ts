@@ -1,6 +1,6 @@
 /**
- * The conversations table and the unread counters (Migration20261201213000_conversations), kept in
- * the transaction of whatever changes them, so they are never out of step with the messages:
+ * The conversations (one row per number: its latest message and unread replies) and the unread
+ * counters, moved by whatever changes them:
  *
  * - every reply recorded (src/ingest/record-inbound.ts) and every text recorded (insertOfficeMessages in
  *   send.ts) is "activity" of its phone number: the conversation's latest message moves forward
@@ -9,15 +9,18 @@
  * - marking read or unread, hiding, unhiding and blocking change the counts by the difference
  *   (src/office/replies.ts).
  *
+ * The clinics' counters change in the transaction that changes them (GET /api/inbound/unread and
+ * /status read them as they are); the conversations follow through conversation-fold.ts, which
+ * folds a backlog's pages many at a time and whatever else at once, and folds what is pending
+ * before the list is read.
+ *
  * A reply counts as unread while it is neither read nor hidden; a blocked number's replies are
- * stored read and hidden. One statement per table per page: a page of 1,000 replies adds two
- * multi-row upserts.
+ * stored read and hidden.
  */
 import type { Knex } from '@mikro-orm/knex';
 import { insertRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
+import { compareActivity, recordActivity, type Direction, type NumberActivity } from './conversation-fold';
 import { phoneMatchKey } from './phone';
-
-export type Direction = 'in' | 'out';
 
 /** One message of a phone number's conversation. */
 export interface Activity {
@@ -32,44 +35,23 @@ export interface Activity {
   unread: 0 | 1;
 }
 
-/** Thread order: time, then 'in' before 'out', then id by character code. Negative when a is older. */
-export function compareActivity(a: Pick<Activity, 'at' | 'direction' | 'ref'>, b: Pick<Activity, 'at' | 'direction' | 'ref'>): number {
-  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
-  if (a.direction !== b.direction) return a.direction === 'in' ? -1 : 1;
-  return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
-}
-
-// The stored row is replaced only by a newer message; 'in' < 'out' as strings too.
-const NEWER = `(excluded.last_at > conversations.last_at
-  OR (excluded.last_at = conversations.last_at AND (excluded.last_direction > conversations.last_direction
-    OR (excluded.last_direction = conversations.last_direction AND excluded.last_ref > conversations.last_ref))))`;
-const UPSERT_CONVERSATION = `ON CONFLICT (phone) DO UPDATE SET
-  clinic_id = CASE WHEN ${NEWER} THEN excluded.clinic_id ELSE conversations.clinic_id END,
-  last_direction = CASE WHEN ${NEWER} THEN excluded.last_direction ELSE conversations.last_direction END,
-  last_ref = CASE WHEN ${NEWER} THEN excluded.last_ref ELSE conversations.last_ref END,
-  last_at = CASE WHEN ${NEWER} THEN excluded.last_at ELSE conversations.last_at END,
-  unread = conversations.unread + excluded.unread`;
-
 /** Records messages as their conversations' activity (latest message, unread count), and the clinics' unread counts. */
 export async function noteActivity(trx: Knex | Knex.Transaction, activity: readonly Activity[]): Promise<void> {
   if (activity.length === 0) return;
-  const byPhone = new Map<string, { latest: Activity; unread: number }>();
+  const byPhone = new Map<string, NumberActivity>();
   const unreadByClinic = new Map<number, number>();
   for (const a of activity) {
     const c = byPhone.get(a.phone);
-    if (!c) byPhone.set(a.phone, { latest: a, unread: a.unread });
+    const latest = { clinicId: a.clinicId, at: a.at, direction: a.direction, ref: a.ref };
+    if (!c) byPhone.set(a.phone, { phone: a.phone, latest, unreadDelta: a.unread });
     else {
-      if (compareActivity(a, c.latest) > 0) c.latest = a;
-      c.unread += a.unread;
+      if (compareActivity(latest, c.latest!) > 0) c.latest = latest;
+      c.unreadDelta += a.unread;
     }
     if (a.unread) unreadByClinic.set(a.clinicId, (unreadByClinic.get(a.clinicId) ?? 0) + 1);
   }
-  // Sorted by phone: the upsert walks the primary key in order.
-  const rows: SqlValue[][] = [...byPhone.values()]
-    .sort((x, y) => (x.latest.phone < y.latest.phone ? -1 : 1))
-    .map(({ latest: l, unread }) => [l.phone, l.clinicId, l.at, l.direction, l.ref, unread]);
-  await insertRows(trx, 'conversations', ['phone', 'clinic_id', 'last_at', 'last_direction', 'last_ref', 'unread'], rows, UPSERT_CONVERSATION);
   await adjustClinicUnread(trx, unreadByClinic);
+  await recordActivity(trx, [...byPhone.values()]);
 }
 
 /** Adds each clinic's delta to its unread count. */
@@ -81,7 +63,7 @@ export async function adjustClinicUnread(trx: Knex | Knex.Transaction, deltas: R
 
 /** Adds `delta` to one conversation's unread count. */
 export async function adjustConversationUnread(trx: Knex | Knex.Transaction, phone: string, delta: number): Promise<void> {
-  if (delta !== 0) await trx.raw('UPDATE conversations SET unread = unread + ? WHERE phone = ?', [delta, phone]);
+  if (delta !== 0) await recordActivity(trx, [{ phone, latest: null, unreadDelta: delta }]);
 }
 
 /** The phone keys of `phones` that are blocked. */

@@ -205,17 +205,21 @@ describe('receipts pages: the SQLite page store stores exactly what the PostgreS
   });
 });
 
-/** 400 replies from 30 numbers around a month boundary, in pages of 25, with redeliveries and quarantined items. */
-function replyPages(seed: number): Array<{ messages: ValidInbound[]; quarantined: QuarantineEntry[]; now: number }> {
+/**
+ * `total` replies from `numbers` numbers around a month boundary, in pages of `size`, with
+ * redeliveries and quarantined items. Pages of more than 100 numbers are a backlog's: their
+ * conversations' activity is appended and folded later (src/office/conversation-fold.ts).
+ */
+function replyPages(seed: number, { total, numbers, size }: ReplyTraffic = SMALL_PAGES): Array<{ messages: ValidInbound[]; quarantined: QuarantineEntry[]; now: number }> {
   const random = rng(seed);
   const boundary = Date.parse('2026-11-01T05:00:00.000Z'); // midnight, November 1st, in Chicago
   const bodies = ['Thanks', 'See you then', 'Can I move it to Friday?', 'STOP', 'stop', 'START', 'YES', 'HELP', 'info', 'Unsubscribe', 'Yes'];
   const all: ValidInbound[] = [];
-  for (let n = 1; n <= 400; n++) {
+  for (let n = 1; n <= total; n++) {
     all.push({
       inboundId: `i-${seed}-${String(n).padStart(5, '0')}`,
       clinicId: 1 + Math.floor(random() * 2),
-      fromPhone: phone(Math.floor(random() * 30)),
+      fromPhone: phone(Math.floor(random() * numbers)),
       toPhone: '+15035550100',
       body: bodies[Math.floor(random() * bodies.length)]!,
       receivedAtMs: boundary + Math.floor((random() - 0.5) * 8 * 3_600_000),
@@ -225,8 +229,8 @@ function replyPages(seed: number): Array<{ messages: ValidInbound[]; quarantined
   }
   const pages: ReturnType<typeof replyPages> = [];
   let now = Date.parse('2026-11-20T12:00:00.000Z');
-  for (let i = 0; i < all.length; i += 25) {
-    const messages = all.slice(i, i + 25);
+  for (let i = 0; i < all.length; i += size) {
+    const messages = all.slice(i, i + size);
     if (i % 100 === 0) messages.push(messages[3]!); // the same reply twice in a page
     const quarantined: QuarantineEntry[] = i % 75 === 0
       ? [{ kind: 'inbound', itemKey: `sha256:${i % 150}`, ackId: null, raw: '{"bad":true}', reason: 'fromPhone: missing' }]
@@ -237,7 +241,15 @@ function replyPages(seed: number): Array<{ messages: ValidInbound[]; quarantined
   return pages;
 }
 
-const phone = (k: number): string => `+1503555${200 + k}0`;
+interface ReplyTraffic {
+  total: number;
+  numbers: number;
+  size: number;
+}
+const SMALL_PAGES: ReplyTraffic = { total: 400, numbers: 30, size: 25 };
+const BACKLOG_PAGES: ReplyTraffic = { total: 1200, numbers: 600, size: 200 };
+
+const phone = (k: number): string => `+1503${String(5552000 + k * 10).padStart(7, '0')}`;
 const officePatient = (patientId: number, k: number, clinicId: number | null, guarantorId = patientId, textOk: PatientRecord['textOk'] = 'yes'): PatientRecord => ({
   patientId, name: `P${patientId}`, wirelessPhone: phone(k), phoneKey: phone(k).slice(1), clinicId, guarantorId, textOk,
 });
@@ -263,6 +275,8 @@ const OFFICE_TABLES: Record<string, string> = {
   outbox: 'SELECT * FROM outbox ORDER BY guid',
   commlog: 'SELECT * FROM commlog ORDER BY id',
   conversations: 'SELECT * FROM conversations ORDER BY phone',
+  // A backlog's pages append their conversations' activity, folded later (src/office/conversation-fold.ts).
+  activity: 'SELECT * FROM conversation_activity ORDER BY id',
   unread: 'SELECT * FROM unread_counts ORDER BY clinic_id',
   optOuts: 'SELECT * FROM opt_outs ORDER BY phone_key',
   patients: 'SELECT * FROM patients ORDER BY patient_id',
@@ -278,13 +292,17 @@ async function officeDump(db: Database, from: number, to: number): Promise<{ tab
   let calendarStamps = 0;
   const tables: Record<string, unknown[]> = {};
   for (const [name, sql] of Object.entries(OFFICE_TABLES)) {
-    tables[name] = rowsOf<Record<string, unknown>>(await db.knex.raw(sql)).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => {
+    const stamp = (v: unknown): unknown => {
       if (typeof v === 'number' && v >= from && v <= to) {
         calendarStamps += 1;
-        return [k, 'calendar'];
+        return 'calendar';
       }
-      return [k, v];
-    })));
+      return v;
+    };
+    tables[name] = rowsOf<Record<string, unknown>>(await db.knex.raw(sql)).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => (
+      // A batch of conversation activity: each entry's time (the automatic texts') may be on the calendar.
+      name === 'activity' && k === 'batch' ? [k, (JSON.parse(String(v)) as unknown[][]).map((entry) => entry.map(stamp))] : [k, stamp(v)]
+    ))));
   }
   return { tables, calendarStamps };
 }
@@ -299,7 +317,7 @@ describe('reply pages: the SQLite page store records them on its thread exactly 
     dir.remove();
   });
 
-  it.each([1, 2])('seed %i: same outcomes, same tables, automatic texts on the daemon\'s calendar', async (seed) => {
+  it.each([[1, SMALL_PAGES], [2, SMALL_PAGES], [3, BACKLOG_PAGES]])('seed %i: same outcomes, same tables, automatic texts on the daemon\'s calendar (%o)', async (seed, traffic) => {
     // The daemon's calendar, moved as a test moves it (config.testClock): years ahead of real time.
     const offset = Date.parse('2030-11-15T18:00:00.000Z') - Date.now();
     const calendar = new MonthBucketer(TZ, () => Date.now() + offset);
@@ -317,7 +335,7 @@ describe('reply pages: the SQLite page store records them on its thread exactly 
 
     const from = calendar.now();
     const sendGuids: string[] = [];
-    for (const page of replyPages(seed)) {
+    for (const page of replyPages(seed, traffic)) {
       const a = await reference.recordInbound(page);
       const b = await writer.recordInbound(page);
       expect({ ...b, ackIds: [...b.ackIds].sort() }).toEqual({ ...a, ackIds: [...a.ackIds].sort() });
@@ -334,6 +352,14 @@ describe('reply pages: the SQLite page store records them on its thread exactly 
     // Stamped on the calendar, not on real time: every automatic text and every commlog row of the pages.
     expect(b.calendarStamps).toBeGreaterThan(sendGuids.length);
     expect(b.calendarStamps).toBe(a.calendarStamps);
+
+    // Backlog pages left their activity appended; the poll that finds nothing folds it, alike.
+    if (traffic === BACKLOG_PAGES) expect(b.tables['activity']!.length).toBeGreaterThan(0);
+    const idle = { messages: [], quarantined: [], now: calendar.now() };
+    expect(await writer.recordInbound(idle)).toEqual(await reference.recordInbound(idle));
+    const [c, d] = [await officeDump(viaKnex, from, calendar.now()), await officeDump(viaThread, from, calendar.now())];
+    expect(d.tables['activity']).toEqual([]);
+    expect(d.tables).toEqual(c.tables);
   });
 
   it('a reply page the database refuses fails whole, with its SQLite code and no bound value in its message', async () => {
@@ -354,7 +380,7 @@ describe('reply pages: the SQLite page store records them on its thread exactly 
     expect(itemFailureReason(failure)).toMatch(/^database refused the item: SQLITE_CONSTRAINT_TRIGGER \(refused\)$/);
     expect((failure as Error).message).not.toContain('please refuse me');
     expect((failure as Error).message).not.toContain('5559876');
-    for (const table of ['inbound_messages', 'commlog', 'conversations', 'outbound_messages', 'opt_outs']) {
+    for (const table of ['inbound_messages', 'commlog', 'conversations', 'conversation_activity', 'outbound_messages', 'opt_outs']) {
       expect(rowsOf(await db.knex.raw(`SELECT 1 FROM ${table}`))).toHaveLength(0);
     }
 

@@ -1,15 +1,18 @@
 /**
  * The conversations table and the unread counters, kept in the page transaction and the send path
- * (src/office/conversations.ts), on SQLite and on a throw-away PostgreSQL; and the migration of an
- * existing database (old replies start read). No HQ, no Redis: recordInboundPage straight on the database.
+ * (src/office/conversations.ts, folded in batches by src/office/conversation-fold.ts), on SQLite and
+ * on a throw-away PostgreSQL; and the migration of an existing database (old replies start read).
+ * No HQ, no Redis: recordInboundPage straight on the database.
  */
 import { join } from 'node:path';
 import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
 import type { ValidInbound } from '../../src/hq/items';
-import { recordInboundPage } from '../../src/ingest/record-inbound';
+import { recordEmptyPoll, recordInboundPage } from '../../src/ingest/record-inbound';
 import { insertOfficeMessages } from '../../src/office/send';
-import { listConversations, readThread, unreadCounts } from '../../src/office/conversation-queries';
+import { listConversations, readThread, unreadCounts, type ConversationSummary } from '../../src/office/conversation-queries';
+import { compareActivity, FOLD_AT, FOLD_ROWS, pendingEntries, recordActivity, type NumberActivity } from '../../src/office/conversation-fold';
+import { mulberry32 } from '../../src/hq-mock/prng';
 import { blockNumber, changeReply, markConversationRead, unblockNumber } from '../../src/office/replies';
 import { MonthBucketer } from '../../src/usage/month';
 import { databaseEngines } from '../support/databases';
@@ -134,6 +137,132 @@ describe.each(engines.each)('conversations and unread counts on %s', (_name, ope
     expect((await unreadCounts(db.knex)).total).toBe(0);
     expect(await unblockNumber(db.knex, '+15035550102')).toBe(true);
     expect(await unblockNumber(db.knex, '+15035550102')).toBe(false);
+  });
+
+  /** Every conversation as the messages say it should be: the latest message by thread order, the replies neither read nor hidden. */
+  async function expectedConversations(): Promise<Array<Pick<ConversationSummary, 'phone' | 'clinicId' | 'lastAtMs' | 'lastDirection' | 'unread'>>> {
+    type Latest = { at: number; direction: 'in' | 'out'; ref: string; clinicId: number };
+    const byPhone = new Map<string, { latest: Latest; unread: number }>();
+    const note = (phone: string, m: Latest, unread: number) => {
+      const c = byPhone.get(phone);
+      if (!c) byPhone.set(phone, { latest: m, unread });
+      else {
+        if (compareActivity(m, c.latest) > 0) c.latest = m;
+        c.unread += unread;
+      }
+    };
+    for (const r of await q<{ from_phone: string; clinic_id: number | string; received_at: number | string; inbound_id: string; is_read: unknown; hidden: unknown }>(
+      'SELECT from_phone, clinic_id, received_at, inbound_id, is_read, hidden FROM inbound_messages')) {
+      note(r.from_phone, { at: Number(r.received_at), direction: 'in', ref: r.inbound_id, clinicId: Number(r.clinic_id) }, !r.is_read && !r.hidden ? 1 : 0);
+    }
+    for (const r of await q<{ to_phone: string; clinic_id: number | string; sent_at: number | string; guid: string }>(
+      'SELECT to_phone, clinic_id, sent_at, guid FROM outbound_messages WHERE to_phone IS NOT NULL')) {
+      note(r.to_phone, { at: Number(r.sent_at), direction: 'out', ref: r.guid, clinicId: Number(r.clinic_id) }, 0);
+    }
+    return [...byPhone].map(([phone, c]) => ({ phone, clinicId: c.latest.clinicId, lastAtMs: c.latest.at, lastDirection: c.latest.direction, unread: c.unread }))
+      .sort((a, b) => b.lastAtMs - a.lastAtMs || (a.phone < b.phone ? 1 : -1));
+  }
+
+  /** The whole list, walked in keyset pages as a client would. */
+  async function listed(limit: number): Promise<Array<Pick<ConversationSummary, 'phone' | 'clinicId' | 'lastAtMs' | 'lastDirection' | 'unread'>>> {
+    const out: Array<Pick<ConversationSummary, 'phone' | 'clinicId' | 'lastAtMs' | 'lastDirection' | 'unread'>> = [];
+    let before;
+    for (;;) {
+      const page = await listConversations(db.knex, { limit, before });
+      out.push(...page.conversations.map(({ phone, clinicId, lastAtMs, lastDirection, unread }) => ({ phone, clinicId, lastAtMs, lastDirection, unread })));
+      if (!page.next) return out;
+      before = page.next;
+    }
+  }
+
+  it('a backlog\'s pages only append their activity; the list folds it when read and is then exact, as are the clinics\' counts at every page', async () => {
+    const numbers = Array.from({ length: 150 }, (_, i) => `+1503557${String(i).padStart(4, '0')}`);
+    const unreadBefore = (await unreadCounts(db.knex)).total;
+    const page = numbers.map((phone) => reply(phone));
+    await recordInboundPage(db.knex, page, [], months);
+    // Appended, not folded: the table does not know these numbers yet, the clinics' counters do.
+    expect(await pendingEntries(db.knex)).toBe(150);
+    expect(await q('SELECT phone FROM conversations WHERE phone = ?', [numbers[0]])).toEqual([]);
+    expect((await unreadCounts(db.knex)).total).toBe(unreadBefore + 150);
+    // An office change while it is pending is appended too, and counted once folded.
+    await changeReply(db.knex, page[7]!.inboundId, { read: true });
+    expect(await pendingEntries(db.knex)).toBe(151);
+
+    expect(await listed(40)).toEqual(await expectedConversations());
+    expect(await pendingEntries(db.knex)).toBe(0);
+    expect(num(await q('SELECT unread FROM conversations WHERE phone = ?', [numbers[7]]))).toEqual([{ unread: 0 }]);
+    expect(num(await q('SELECT unread FROM conversations WHERE phone = ?', [numbers[8]]))).toEqual([{ unread: 1 }]);
+
+    // A poll that finds no replies folds too (the end of a backlog).
+    await recordInboundPage(db.knex, numbers.map((phone) => reply(phone)), [], months);
+    expect(await pendingEntries(db.knex)).toBe(150);
+    await recordEmptyPoll(db.knex, 'inbound', T0);
+    expect(await pendingEntries(db.knex)).toBe(0);
+    expect(num(await q('SELECT unread FROM conversations WHERE phone = ?', [numbers[8]]))).toEqual([{ unread: 2 }]);
+  });
+
+  it('a batch that would bring the pending activity to FOLD_AT entries or FOLD_ROWS rows folds everything', async () => {
+    const numbers = Array.from({ length: 120 }, (_, i) => `+1503558${String(i).padStart(4, '0')}`);
+    const batch = (at: number): NumberActivity[] => numbers.map((phone, i) => ({ phone, latest: { clinicId: 1 + (i % 2), at: at + i, direction: 'in', ref: `i-fold-${at + i}` }, unreadDelta: 0 }));
+    await db.knex.transaction((trx) => recordActivity(trx, batch(T0)));
+    expect(await pendingEntries(db.knex)).toBe(120);
+    // Stand in for a backlog of FOLD_AT - 200 entries (a row is a batch of that many entries as far as the count goes).
+    await db.knex.raw('INSERT INTO conversation_activity (batch, entries) VALUES (?, ?)', ['[]', FOLD_AT - 200]);
+    await db.knex.transaction((trx) => recordActivity(trx, batch(T0 + 1000)));
+    expect(await pendingEntries(db.knex)).toBe(0);
+    expect(num(await q('SELECT clinic_id, last_at, last_ref FROM conversations WHERE phone = ?', [numbers[3]])))
+      .toEqual([{ clinic_id: 2, last_at: T0 + 1003, last_ref: `i-fold-${T0 + 1003}` }]);
+
+    // So does one that would bring the pending rows to FOLD_ROWS (office changes during a backlog append one each).
+    await db.knex.transaction((trx) => recordActivity(trx, batch(T0 + 2000)));
+    await db.knex('conversation_activity').insert(Array.from({ length: FOLD_ROWS - 2 }, () => ({ batch: '[]', entries: 0 })));
+    expect(await pendingEntries(db.knex)).toBe(120);
+    await db.knex.transaction((trx) => recordActivity(trx, batch(T0 + 3000)));
+    expect(await pendingEntries(db.knex)).toBe(0);
+    expect(num(await q('SELECT last_at FROM conversations WHERE phone = ?', [numbers[3]]))).toEqual([{ last_at: T0 + 3003 }]);
+    // These numbers have no messages: the tests after this one compare conversations with messages.
+    await db.knex.raw("DELETE FROM conversations WHERE phone LIKE '+1503558%'");
+  });
+
+  it('whatever the mix of backlog pages, small pages, texts, office changes and idle polls, the list equals the messages whenever it is read', async () => {
+    const rnd = mulberry32(7);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const numbers = Array.from({ length: 130 }, (_, i) => `+1503559${String(i).padStart(4, '0')}`);
+    const replies: ValidInbound[] = [];
+    // Replies arrive out of order (a late one is not the latest); some answer a keyword (automatic texts in the page).
+    const newReply = (phone: string): ValidInbound => {
+      const r = reply(phone, { clinicId: 1 + Math.floor(rnd() * 2), receivedAtMs: T0 + 20_000_000 + Math.floor(rnd() * 5_000_000), body: rnd() < 0.05 ? 'HELP' : 'ok' });
+      replies.push(r);
+      return r;
+    };
+    let texts = 0;
+    const sendTexts = (count: number) => db.knex.transaction((trx) => insertOfficeMessages(trx, Array.from({ length: count }, () => ({
+      guid: `g-mix-${String((texts += 1)).padStart(6, '0')}`, clinicId: 1 + Math.floor(rnd() * 2), patientId: null, toPhone: pick(numbers), body: 'hi', segments: 1, purpose: null,
+    })), T0 + 20_000_000 + Math.floor(rnd() * 5_000_000)));
+    let checks = 0;
+    for (let step = 0; step < 60; step++) {
+      const op = rnd();
+      if (op < 0.2) await recordInboundPage(db.knex, Array.from({ length: 110 + Math.floor(rnd() * 60) }, (_, i) => newReply(numbers[(step * 7 + i) % numbers.length]!)), [], months);
+      else if (op < 0.35) await recordInboundPage(db.knex, Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => newReply(pick(numbers))), [], months);
+      else if (op < 0.45) await sendTexts(rnd() < 0.3 ? 120 : 1 + Math.floor(rnd() * 3));
+      else if (op < 0.6 && replies.length > 0) await changeReply(db.knex, pick(replies).inboundId, rnd() < 0.5 ? { read: rnd() < 0.5 } : { hidden: rnd() < 0.5 });
+      else if (op < 0.65) await markConversationRead(db.knex, pick(numbers));
+      else if (op < 0.7) {
+        const phone = pick(numbers);
+        await (rnd() < 0.5 ? blockNumber(db.knex, phone) : unblockNumber(db.knex, phone));
+      } else if (op < 0.8) await recordEmptyPoll(db.knex, 'inbound', T0);
+      else {
+        checks += 1;
+        expect({ step, list: await listed(1 + Math.floor(rnd() * 60)) }).toEqual({ step, list: await expectedConversations() });
+      }
+      // The clinics' counters are exact at every step, folded or not.
+      const unread = await q<{ n: number | string }>('SELECT COUNT(*) AS n FROM inbound_messages WHERE NOT is_read AND NOT hidden');
+      expect({ step, total: (await unreadCounts(db.knex)).total }).toEqual({ step, total: Number(unread[0]!.n) });
+    }
+    expect(checks).toBeGreaterThan(5);
+    expect(await listed(50)).toEqual(await expectedConversations());
+    const table = num(await q('SELECT phone, clinic_id, last_at, last_direction, unread FROM conversations ORDER BY last_at DESC, phone DESC'));
+    expect(table.map((r) => ({ phone: r['phone'], clinicId: r['clinic_id'], lastAtMs: r['last_at'], lastDirection: r['last_direction'], unread: r['unread'] }))).toEqual(await expectedConversations());
   });
 
   it('with more blocked numbers than a page reads whole, replies from them are still stored hidden and read', async () => {

@@ -1,0 +1,223 @@
+/**
+ * How the conversations table (one row per number: its latest message and its unread replies)
+ * follows the messages without rewriting itself on every page of a backlog
+ * (docs/text-messages.md, "How conversations stay exact").
+ *
+ * Whatever moves a conversation (replies recorded, texts recorded, an unread count changed by the
+ * office) hands its per-number activity to `recordActivity` in its own transaction. A large batch
+ * (a page of a backlog: ~1,000 numbers spread over the whole table) is APPENDED to
+ * `conversation_activity` as one row; everything appended is FOLDED into `conversations` later,
+ * many batches at once, each number's row rewritten once per fold, in phone order. Folding a page
+ * into the table directly dirtied nearly every page of the table and its index at every page of a
+ * backlog (BENCHMARKS.md, "Recording a page of 1,000 replies").
+ *
+ * When folding happens, all in the transaction that writes, so nothing depends on a timer or a job:
+ * - a small batch (an office change, a few texts, the replies of a poll with no backlog) when
+ *   nothing is pending goes straight into the table: outside a backlog the table is always exact;
+ * - any other batch is appended (a page of a backlog, or the automatic answers and office changes
+ *   made while one is pending, which would otherwise fold it page by page), unless what is pending
+ *   would reach FOLD_AT entries (or FOLD_ROWS rows): then everything is folded (a backlog pays one
+ *   fold per FOLD_AT entries);
+ * - a poll that finds no replies folds what is pending (the end of a backlog: src/ingest/record-inbound.ts);
+ * - a read of the conversation list folds what is pending first (foldPending), so the list is
+ *   exact whenever it is read, even in the middle of a backlog.
+ *
+ * The fold is exact whatever the order or grouping of batches: a number's latest message is the
+ * newest by thread order (compareActivity), its unread count the sum of every change. On
+ * PostgreSQL, page transactions side by side (src/db/pg-serialized.ts) claim pending rows with one
+ * `DELETE … RETURNING`, so each row is folded by exactly one transaction.
+ */
+import type { Knex } from '@mikro-orm/knex';
+import { insertRows, isSqlite, rowsOf } from '../db/bulk-sql';
+
+export type Direction = 'in' | 'out';
+
+/** Thread order: time, then 'in' before 'out', then id by character code. Negative when a is older. */
+export function compareActivity(a: Pick<MessageActivity, 'at' | 'direction' | 'ref'>, b: Pick<MessageActivity, 'at' | 'direction' | 'ref'>): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  if (a.direction !== b.direction) return a.direction === 'in' ? -1 : 1;
+  return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+}
+
+/** A number's newest message of a batch. */
+interface MessageActivity {
+  clinicId: number;
+  at: number;
+  direction: Direction;
+  /** inboundId or guid. */
+  ref: string;
+}
+
+/** What a batch changes of one number's conversation: its newest message (if any) and its unread count. */
+export interface NumberActivity {
+  /** E.164. */
+  phone: string;
+  latest: MessageActivity | null;
+  unreadDelta: number;
+}
+
+/**
+ * Entries pending before a batch folds everything: about 100 pages of a backlog. A fold rewrites
+ * each number of the batches once (at most every conversation), so the larger the batches the less
+ * a page pays for it (BENCHMARKS.md, "Recording a page of 1,000 replies"); what is pending is also
+ * what a read during a backlog folds first (a few hundred ms at most).
+ */
+export const FOLD_AT = 100_000;
+/** A batch of fewer numbers is not a backlog's page: with nothing pending, it goes straight into the table. */
+const FOLD_SMALL_BATCH = 100;
+
+/**
+ * A stored entry: [phone, clinicId, at, direction, ref, unreadDelta], the message fields null for a
+ * change of unread only. Also the form entries are merged in, and the conversations row's columns
+ * in order (writeConversations).
+ */
+type StoredEntry = [string, number | null, number | null, Direction | null, string | null, number];
+
+const toStored = (a: NumberActivity): StoredEntry => (a.latest
+  ? [a.phone, a.latest.clinicId, a.latest.at, a.latest.direction, a.latest.ref, a.unreadDelta]
+  : [a.phone, null, null, null, null, a.unreadDelta]);
+
+/** True for an entry this module wrote. Only this module writes the table: anything else is a damaged row. */
+function isStoredEntry(e: unknown): e is StoredEntry {
+  return Array.isArray(e) && e.length === 6 && typeof e[0] === 'string' && Number.isSafeInteger(e[5])
+    && (e[2] === null ? e[1] === null && e[3] === null && e[4] === null
+      : Number.isSafeInteger(e[1]) && Number.isSafeInteger(e[2]) && (e[3] === 'in' || e[3] === 'out') && typeof e[4] === 'string');
+}
+
+/**
+ * Merges one entry into the number's: the newer message by thread order (compareActivity), the
+ * unread changes summed. `e` is taken over (a fresh array: parsed, or made by toStored).
+ */
+function mergeEntry(into: Map<string, StoredEntry>, e: StoredEntry): void {
+  const c = into.get(e[0]);
+  if (c === undefined) {
+    into.set(e[0], e);
+    return;
+  }
+  const newer = e[2] !== null && (c[2] === null || e[2] > c[2] || (e[2] === c[2] && (e[3]! > c[3]! || (e[3] === c[3] && e[4]! > c[4]!))));
+  if (newer) {
+    c[1] = e[1];
+    c[2] = e[2];
+    c[3] = e[3];
+    c[4] = e[4];
+  }
+  c[5] += e[5];
+}
+
+// The stored row is replaced only by a newer message; 'in' < 'out' as strings too.
+const NEWER = `(excluded.last_at > conversations.last_at
+  OR (excluded.last_at = conversations.last_at AND (excluded.last_direction > conversations.last_direction
+    OR (excluded.last_direction = conversations.last_direction AND excluded.last_ref > conversations.last_ref))))`;
+const UPSERT_CONVERSATION = `ON CONFLICT (phone) DO UPDATE SET
+  clinic_id = CASE WHEN ${NEWER} THEN excluded.clinic_id ELSE conversations.clinic_id END,
+  last_direction = CASE WHEN ${NEWER} THEN excluded.last_direction ELSE conversations.last_direction END,
+  last_ref = CASE WHEN ${NEWER} THEN excluded.last_ref ELSE conversations.last_ref END,
+  last_at = CASE WHEN ${NEWER} THEN excluded.last_at ELSE conversations.last_at END,
+  unread = conversations.unread + excluded.unread`;
+
+/** Writes merged entries into the conversations table, in phone order (writers side by side lock rows in one order). */
+async function writeConversations(trx: Knex | Knex.Transaction, merged: Map<string, StoredEntry>): Promise<void> {
+  const all = [...merged.values()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  // A stored entry is the row: phone, clinic_id, last_at, last_direction, last_ref, unread.
+  await insertRows(trx, 'conversations', ['phone', 'clinic_id', 'last_at', 'last_direction', 'last_ref', 'unread'], all.filter((e) => e[2] !== null), UPSERT_CONVERSATION);
+  // A change of unread alone is for a reply already recorded, so its number's conversation exists:
+  // it was folded before, or its activity is in this same fold and the row was just written.
+  for (const e of all) {
+    if (e[2] === null && e[5] !== 0) await trx.raw('UPDATE conversations SET unread = unread + ? WHERE phone = ?', [e[5], e[0]]);
+  }
+}
+
+/**
+ * Rows appended before a batch folds everything, whatever their entries: office changes and texts
+ * made during a backlog append a row each, and this keeps the pending rows (which every batch
+ * counts) few.
+ */
+export const FOLD_ROWS = 500;
+
+/** What is appended and not folded yet (as committed for this transaction to see): rows, and the entries they hold. */
+async function pendingSize(db: Knex | Knex.Transaction): Promise<{ rows: number; entries: number }> {
+  const row = rowsOf<{ batches: number | string; n: number | string | null }>(await db.raw('SELECT COUNT(*) AS batches, SUM(entries) AS n FROM conversation_activity'))[0];
+  return { rows: Number(row?.batches ?? 0), entries: Number(row?.n ?? 0) };
+}
+
+/** Entries appended and not folded yet. */
+export async function pendingEntries(db: Knex | Knex.Transaction): Promise<number> {
+  return (await pendingSize(db)).entries;
+}
+
+/** Takes (deletes and returns) every pending batch this transaction can see, each exactly once whatever runs beside it. */
+async function claimPending(trx: Knex | Knex.Transaction): Promise<Array<{ id: number | string; batch: string }>> {
+  if (isSqlite(trx)) {
+    // The transaction holds the file's one write lock from BEGIN (src/db/sqlite-immediate.ts): what
+    // it reads is all there is until it commits. (The ORM's SQLite driver runs a raw DELETE without
+    // returning its RETURNING rows, so read, then delete.)
+    const rows = rowsOf<{ id: number | string; batch: string }>(await trx.raw('SELECT id, batch FROM conversation_activity ORDER BY id'));
+    if (rows.length > 0) await trx.raw('DELETE FROM conversation_activity WHERE id <= ?', [Number(rows[rows.length - 1]!.id)]);
+    return rows;
+  }
+  // Page transactions side by side: a row another one's fold deleted first is not returned here.
+  return rowsOf(await trx.raw('DELETE FROM conversation_activity RETURNING id, batch'));
+}
+
+/**
+ * Takes every pending batch and folds it, with `extra`, into the conversations table. Returns how
+ * many stored batches it folded.
+ */
+async function foldActivity(trx: Knex | Knex.Transaction, extra: readonly NumberActivity[] = []): Promise<number> {
+  const claimed = await claimPending(trx);
+  const merged = new Map<string, StoredEntry>();
+  for (const row of claimed) {
+    let entries: unknown;
+    try {
+      entries = JSON.parse(row.batch);
+    } catch {
+      entries = null;
+    }
+    // Named by its id, never by its numbers.
+    const damaged = () => new Error(`conversation_activity row ${String(row.id)} is not a batch this connector wrote`);
+    if (!Array.isArray(entries)) throw damaged();
+    for (const e of entries as unknown[]) {
+      if (!isStoredEntry(e)) throw damaged();
+      mergeEntry(merged, e);
+    }
+  }
+  for (const a of extra) mergeEntry(merged, toStored(a));
+  await writeConversations(trx, merged);
+  return claimed.length;
+}
+
+/**
+ * Records a batch's activity (one entry per number) by the rules at the top of this file.
+ * `activity` holds each number at most once (several are merged like any two batches).
+ */
+export async function recordActivity(trx: Knex | Knex.Transaction, activity: readonly NumberActivity[]): Promise<void> {
+  if (activity.length === 0) return;
+  const pending = await pendingSize(trx);
+  if (pending.rows === 0 && activity.length < FOLD_SMALL_BATCH) {
+    const merged = new Map<string, StoredEntry>();
+    for (const a of activity) mergeEntry(merged, toStored(a));
+    await writeConversations(trx, merged);
+    return;
+  }
+  if (pending.entries + activity.length >= FOLD_AT || pending.rows + 1 >= FOLD_ROWS) {
+    await foldActivity(trx, activity);
+    return;
+  }
+  await trx.raw('INSERT INTO conversation_activity (batch, entries) VALUES (?, ?)', [JSON.stringify(activity.map(toStored)), activity.length]);
+}
+
+/** True when activity waits to be folded. */
+async function anyPending(db: Knex | Knex.Transaction): Promise<boolean> {
+  return rowsOf(await db.raw('SELECT 1 AS x FROM conversation_activity LIMIT 1')).length > 0;
+}
+
+/**
+ * Folds pending activity, if there is any: before the conversations table is read, and when a poll
+ * finds no replies (the end of a backlog, whose last large pages were only appended). Its own short
+ * transaction (what is pending is at most FOLD_AT entries); inside a transaction, in that one.
+ */
+export async function foldPending(db: Knex | Knex.Transaction): Promise<void> {
+  if (!(await anyPending(db))) return;
+  if (db.isTransaction) await foldActivity(db);
+  else await (db as Knex).transaction(async (trx) => { await foldActivity(trx); });
+}
