@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type { Knex } from '@mikro-orm/knex';
 import type { MonthBucketer } from '../usage/month';
 import type { InboundPage, PageOutcome, PageStore, ReceiptsPage } from './page-store';
+import { packReceipts } from './receipts-transfer';
 import { recordEmptyPoll } from './record-inbound';
 import type { WriterAnswer, WriterData, WriterPage, WriterRequest } from './sqlite-page-writer';
 
@@ -82,7 +83,7 @@ export class SqlitePageStore implements PageStore {
    */
   recordReceipts(page: ReceiptsPage): Promise<PageOutcome> {
     if (page.receipts.length === 0 && page.quarantined.length === 0) return this.track(() => recordEmptyPoll(this.knex, 'receipts', page.now));
-    return this.track(() => this.takeTurn({ kind: 'receipts', page }));
+    return this.track(() => this.takeTurn({ kind: 'receipts', page: { ...page, receipts: packReceipts(page.receipts) ?? page.receipts } }));
   }
 
   /** Likewise for a page of replies; the outcome names the automatic texts to queue (sendGuids). */
@@ -116,7 +117,8 @@ export class SqlitePageStore implements PageStore {
     const id = this.nextId++;
     return new Promise<PageOutcome>((resolvePage, rejectPage) => {
       this.pending.set(id, { resolve: resolvePage, reject: rejectPage });
-      worker.postMessage({ ...request, id } satisfies WriterRequest);
+      // A receipts page's numbers are moved to the thread, not copied (receipts-transfer.ts).
+      worker.postMessage({ ...request, id } satisfies WriterRequest, request.kind === 'receipts' && 'numbers' in request.page.receipts ? [request.page.receipts.numbers.buffer] : []);
     });
   }
 

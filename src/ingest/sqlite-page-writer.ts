@@ -30,6 +30,7 @@ import {
   RECEIPT_COLUMNS, RECEIPT_IF_NEW, receiptRow, STREAM_PROGRESS,
 } from './page-sql';
 import type { InboundPage, PageOutcome, ReceiptsPage } from './page-store';
+import { unpackReceipts, type PackedReceipts } from './receipts-transfer';
 import { recordInboundPage } from './record-inbound';
 
 export interface WriterData {
@@ -39,7 +40,10 @@ export interface WriterData {
   calendarOffsetMs: number;
 }
 
-export type WriterPage = { kind: 'receipts'; page: ReceiptsPage } | { kind: 'inbound'; page: InboundPage };
+/** A receipts page travels as columns when it can (receipts-transfer.ts); a reply page as it is. */
+export type WriterPage =
+  | { kind: 'receipts'; page: Omit<ReceiptsPage, 'receipts'> & { receipts: PackedReceipts | ReceiptsPage['receipts'] } }
+  | { kind: 'inbound'; page: InboundPage };
 
 export type WriterRequest = WriterPage & { id: number };
 
@@ -111,6 +115,9 @@ class ReceiptsRecorder {
   }
 }
 
+const unpacked = (receipts: PackedReceipts | ReceiptsPage['receipts']): ReceiptsPage['receipts'] =>
+  'numbers' in receipts ? unpackReceipts(receipts) : receipts;
+
 function main(): void {
   const port = parentPort!;
   const { path, officeTz, calendarOffsetMs } = workerData as WriterData;
@@ -121,7 +128,7 @@ function main(): void {
   const knex = knexOnConnection(db, path);
 
   const record = (request: WriterPage): PageOutcome | Promise<PageOutcome> => request.kind === 'receipts'
-    ? receipts.record(request.page)
+    ? receipts.record({ ...request.page, receipts: unpacked(request.page.receipts) })
     : recordInboundPage(knex, request.page.messages, request.page.quarantined, months, request.page.now);
   const answer = async (msg: WriterRequest): Promise<void> => {
     let reply: WriterAnswer;
