@@ -1,4 +1,5 @@
 import { receiptSchema, fastReceipt, splitPage } from '../../src/hq/items';
+import { parseIsoUtcMs } from '../../src/hq/schemas';
 import { HqState } from '../../src/hq-mock/hq';
 import { contractReceipt } from '../support/hq-items';
 
@@ -38,6 +39,31 @@ describe('fast receipt validation', () => {
     for (const item of [null, undefined, 1, 'x', [base], Object.assign(Object.create(null), base), { ...base, extra: 1, __proto__: { x: 1 } }]) {
       expectAgreement(item);
     }
+  });
+
+  it('reads every timestamp as parseIsoUtcMs does: the digit-by-digit form HQ writes, and every other form', () => {
+    const stamps = [
+      '2000-01-01T00:00:00.000Z', '1999-12-31T23:59:59.999Z', '2999-12-31T23:59:59.999Z', '3000-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z',
+      '2000-02-29T12:00:00.000Z', '2100-02-29T12:00:00.000Z', '2400-02-29T12:00:00.000Z', '2024-02-29T00:00:00.000Z', '2023-02-29T00:00:00.000Z',
+      '2026-02-28T23:59:59.999Z', '2026-04-31T00:00:00.000Z', '2026-04-30T00:00:00.000Z', '2026-12-31T00:00:00.000Z', '2026-13-01T00:00:00.000Z',
+      '2026-00-10T00:00:00.000Z', '2026-11-00T00:00:00.000Z', '2026-11-32T00:00:00.000Z', '2026-11-02T23:59:59.999Z', '2026-11-02T24:00:00.000Z',
+      '2026-11-02T15:60:00.000Z', '2026-11-02T15:04:60.000Z', '2026-11-02T15:04:05.000z', '2026-11-02t15:04:05.000Z', '2026/11/02T15:04:05.000Z',
+      '2026-11-02T15:04:05,000Z', '2026-11-02T15-04:05.000Z', '2026-1a-02T15:04:05.000Z', '2026-11-02T15:04:05.0a0Z', '202６-11-02T15:04:05.000Z',
+      '2026-11-02T15:04:05.+00Z', '+026-11-02T15:04:05.000Z', '2026-11-02T15:04:05.000Zx', '2026-11-02T15:04:05.00Z', '2026-11-02T15:04:05.0000Z',
+      '2026-11-02T15:04:05Z', '2026-11-02T15:04:05.123456789Z', ' 026-11-02T15:04:05.000Z', '2026-11-02T15:04:05.000 ',
+    ];
+    // And a spread over the years HQ may use, every month's last days included.
+    for (let t = Date.parse('2000-01-01T00:00:00.000Z'); t < Date.parse('2999-12-31T00:00:00.000Z'); t += 86_400_000 * 97 + 3_723_456) stamps.push(new Date(t).toISOString());
+    for (let m = 0; m < 48; m++) for (const d of [28, 29, 30, 31]) stamps.push(`${2023 + Math.floor(m / 12)}-${String(1 + (m % 12)).padStart(2, '0')}-${d}T08:09:10.011Z`);
+    let read = 0;
+    for (const sentAt of stamps) {
+      const want = parseIsoUtcMs(sentAt);
+      const fast = fastReceipt({ ...base, sentAt });
+      expect([sentAt, fast === null ? null : fast.sentAtMs]).toEqual([sentAt, want]);
+      expectAgreement({ ...base, statusAt: sentAt });
+      if (want !== null) read++;
+    }
+    expect(read).toBeGreaterThan(stamps.length / 2);
   });
 
   it('takes every well-formed receipt the HQ mock generates, with the schema\'s result, and splitPage is unchanged', () => {

@@ -15,7 +15,7 @@ describe('receipts page transfer to the writer thread', () => {
   it('gives back every receipt exactly, texts of any content and length, numbers to the last bit', () => {
     const page = [
       receipt(1),
-      receipt(2, { receiptId: '', guid: 'g\u0000with NUL', status: 'failed', countryCode: 'CA' }),
+      receipt(2, { receiptId: '', guid: 'g\u0000with NUL', status: 'failed_no_charge', countryCode: 'CA' }),
       receipt(3, { receiptId: 'é😀\ud800lone', guid: 'x'.repeat(300), chargeMicros: Number.MAX_SAFE_INTEGER, sentAtMs: 0, statusAtMs: -1 }),
       receipt(4, { clinicId: 2_147_483_647, segments: 0.5, chargeMicros: Number.NaN }),
       ...Array.from({ length: 1_000 }, (_, i) => receipt(10 + i)),
