@@ -54,7 +54,7 @@ Options:
   --replies N   replies stored before the measured pages (default 200000)
   --texts N     office texts stored before them (default 200000)
   --phones N    phone numbers the traffic comes from (default 30000)
-  --pages N     measured pages per variant (default 110: a fold cycle and more), after --warmup pages (default 5)
+  --pages N     measured pages per variant (default 220: a fold cycle and more), after --warmup pages (default 5)
   --warmup N
   --dir DIR     where the two files go (default /var/tmp); removed afterwards
   --cache DIR   keep the filled files in DIR and start from copies of them when they match the
@@ -442,7 +442,7 @@ async function main(): Promise<void> {
     replies: intOption('replies', v.replies, 0, 10_000_000) ?? 200_000,
     texts: intOption('texts', v.texts, 0, 10_000_000) ?? 200_000,
     phones: intOption('phones', v.phones, 1, 10_000_000) ?? 30_000,
-    pages: intOption('pages', v.pages, 1, 10_000) ?? 110,
+    pages: intOption('pages', v.pages, 1, 10_000) ?? 220,
     warmup: intOption('warmup', v.warmup, 0, 10_000) ?? 5,
     dir: resolve(v.dir ?? '/var/tmp'),
     cache: v.cache === undefined ? null : resolve(v.cache),

@@ -19,8 +19,9 @@
  *   would reach FOLD_AT entries (or FOLD_ROWS rows): then everything is folded (a backlog pays one
  *   fold per FOLD_AT entries);
  * - a poll that finds no replies folds what is pending (the end of a backlog: src/ingest/record-inbound.ts);
- * - a read of the conversation list folds what is pending first (foldPending), so the list is
- *   exact whenever it is read, even in the middle of a backlog.
+ * - a read of the conversation list folds what is pending first (foldPending, called by the
+ *   route: src/status/routes/messages.ts), so the list is exact whenever it is read, even in the
+ *   middle of a backlog.
  *
  * The fold is exact whatever the order or grouping of batches: a number's latest message is the
  * newest by thread order (compareActivity), its unread count the sum of every change. On
@@ -29,6 +30,7 @@
  */
 import type { Knex } from '@mikro-orm/knex';
 import { insertRows, isSqlite, rowsOf } from '../db/bulk-sql';
+import { pageTransaction } from '../db/pg-serialized';
 
 export type Direction = 'in' | 'out';
 
@@ -58,9 +60,11 @@ export interface NumberActivity {
 
 /**
  * Entries pending before a batch folds everything: about 100 pages of a backlog. A fold rewrites
- * each number of the batches once (at most every conversation), so the larger the batches the less
- * a page pays for it (BENCHMARKS.md, "Recording a page of 1,000 replies"); what is pending is also
- * what a read during a backlog folds first (a few hundred ms at most).
+ * each number of the batches once (at most every conversation), so the more entries per fold the
+ * less a page pays for it (BENCHMARKS.md, "Recording a page of 1,000 replies"). It is bounded by
+ * what a fold holds: one merged entry per number it moves (up to this many, ~200 bytes each) on
+ * the SQLite writer thread, whose heap is limited (src/ingest/page-store-sqlite.ts); what is pending
+ * is also what a read during a backlog folds first (well under a second).
  */
 export const FOLD_AT = 100_000;
 /** A batch of fewer numbers is not a backlog's page: with nothing pending, it goes straight into the table. */
@@ -115,11 +119,17 @@ const UPSERT_CONVERSATION = `ON CONFLICT (phone) DO UPDATE SET
   last_at = CASE WHEN ${NEWER} THEN excluded.last_at ELSE conversations.last_at END,
   unread = conversations.unread + excluded.unread`;
 
+/** Rows per upsert statement of a fold: the statement's parameter is built per chunk, not for the whole fold. */
+const WRITE_CHUNK = 5_000;
+
 /** Writes merged entries into the conversations table, in phone order (writers side by side lock rows in one order). */
 async function writeConversations(trx: Knex | Knex.Transaction, merged: Map<string, StoredEntry>): Promise<void> {
   const all = [...merged.values()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   // A stored entry is the row: phone, clinic_id, last_at, last_direction, last_ref, unread.
-  await insertRows(trx, 'conversations', ['phone', 'clinic_id', 'last_at', 'last_direction', 'last_ref', 'unread'], all.filter((e) => e[2] !== null), UPSERT_CONVERSATION);
+  const moved = all.filter((e) => e[2] !== null);
+  for (let i = 0; i < moved.length; i += WRITE_CHUNK) {
+    await insertRows(trx, 'conversations', ['phone', 'clinic_id', 'last_at', 'last_direction', 'last_ref', 'unread'], moved.slice(i, i + WRITE_CHUNK), UPSERT_CONVERSATION);
+  }
   // A change of unread alone is for a reply already recorded, so its number's conversation exists:
   // it was folded before, or its activity is in this same fold and the row was just written.
   for (const e of all) {
@@ -145,18 +155,34 @@ export async function pendingEntries(db: Knex | Knex.Transaction): Promise<numbe
   return (await pendingSize(db)).entries;
 }
 
-/** Takes (deletes and returns) every pending batch this transaction can see, each exactly once whatever runs beside it. */
-async function claimPending(trx: Knex | Knex.Transaction): Promise<Array<{ id: number | string; batch: string }>> {
+/** Pending rows read at a time while folding on SQLite: a fold holds a few of them as text at once, not all (the writer thread's heap is limited). */
+const CLAIM_CHUNK = 20;
+
+/**
+ * Takes every pending batch this transaction can see (deleting it), each exactly once whatever runs
+ * beside it, and hands each row's batch to `take`. Returns how many rows it took.
+ */
+async function claimPending(trx: Knex | Knex.Transaction, take: (id: number | string, batch: string) => void): Promise<number> {
   if (isSqlite(trx)) {
     // The transaction holds the file's one write lock from BEGIN (src/db/sqlite-immediate.ts): what
     // it reads is all there is until it commits. (The ORM's SQLite driver runs a raw DELETE without
     // returning its RETURNING rows, so read, then delete.)
-    const rows = rowsOf<{ id: number | string; batch: string }>(await trx.raw('SELECT id, batch FROM conversation_activity ORDER BY id'));
-    if (rows.length > 0) await trx.raw('DELETE FROM conversation_activity WHERE id <= ?', [Number(rows[rows.length - 1]!.id)]);
-    return rows;
+    let last = 0;
+    let taken = 0;
+    for (;;) {
+      const rows = rowsOf<{ id: number | string; batch: string }>(await trx.raw(`SELECT id, batch FROM conversation_activity WHERE id > ? ORDER BY id LIMIT ${CLAIM_CHUNK}`, [last]));
+      for (const r of rows) take(r.id, r.batch);
+      taken += rows.length;
+      if (rows.length < CLAIM_CHUNK) break;
+      last = Number(rows[rows.length - 1]!.id);
+    }
+    if (taken > 0) await trx.raw('DELETE FROM conversation_activity');
+    return taken;
   }
   // Page transactions side by side: a row another one's fold deleted first is not returned here.
-  return rowsOf(await trx.raw('DELETE FROM conversation_activity RETURNING id, batch'));
+  const rows = rowsOf<{ id: number | string; batch: string }>(await trx.raw('DELETE FROM conversation_activity RETURNING id, batch'));
+  for (const r of rows) take(r.id, r.batch);
+  return rows.length;
 }
 
 /**
@@ -164,26 +190,25 @@ async function claimPending(trx: Knex | Knex.Transaction): Promise<Array<{ id: n
  * many stored batches it folded.
  */
 async function foldActivity(trx: Knex | Knex.Transaction, extra: readonly NumberActivity[] = []): Promise<number> {
-  const claimed = await claimPending(trx);
   const merged = new Map<string, StoredEntry>();
-  for (const row of claimed) {
+  const claimed = await claimPending(trx, (id, batch) => {
     let entries: unknown;
     try {
-      entries = JSON.parse(row.batch);
+      entries = JSON.parse(batch);
     } catch {
       entries = null;
     }
     // Named by its id, never by its numbers.
-    const damaged = () => new Error(`conversation_activity row ${String(row.id)} is not a batch this connector wrote`);
+    const damaged = () => new Error(`conversation_activity row ${String(id)} is not a batch this connector wrote`);
     if (!Array.isArray(entries)) throw damaged();
     for (const e of entries as unknown[]) {
       if (!isStoredEntry(e)) throw damaged();
       mergeEntry(merged, e);
     }
-  }
+  });
   for (const a of extra) mergeEntry(merged, toStored(a));
   await writeConversations(trx, merged);
-  return claimed.length;
+  return claimed;
 }
 
 /**
@@ -212,12 +237,16 @@ async function anyPending(db: Knex | Knex.Transaction): Promise<boolean> {
 }
 
 /**
- * Folds pending activity, if there is any: before the conversations table is read, and when a poll
- * finds no replies (the end of a backlog, whose last large pages were only appended). Its own short
- * transaction (what is pending is at most FOLD_AT entries); inside a transaction, in that one.
+ * Folds pending activity, if there is any: before the conversation list is read, and when a poll
+ * finds no replies (the end of a backlog, whose last large pages were only appended). `writer`
+ * must be a connection whose transactions take the write lock at BEGIN on SQLite (the ORM's knex,
+ * or the page writer's; not the ORM's read connection, which reads a snapshot and would fail
+ * busy). Its own transaction, run as a page transaction is (src/db/pg-serialized.ts: on
+ * PostgreSQL beside the pages under way, not exclusive of them, and again on a deadlock); inside a
+ * transaction, in that one.
  */
-export async function foldPending(db: Knex | Knex.Transaction): Promise<void> {
-  if (!(await anyPending(db))) return;
-  if (db.isTransaction) await foldActivity(db);
-  else await (db as Knex).transaction(async (trx) => { await foldActivity(trx); });
+export async function foldPending(writer: Knex | Knex.Transaction): Promise<void> {
+  if (!(await anyPending(writer))) return;
+  if (writer.isTransaction) await foldActivity(writer);
+  else await pageTransaction(writer as Knex, async (trx) => { await foldActivity(trx); });
 }

@@ -1,7 +1,8 @@
 /**
  * Reading conversations (GET /api/conversations, GET /api/conversations/:phone, GET
- * /api/inbound/unread). Every read is a keyset range on an index (Migration20261201214500), and
- * the conversations are folded first when a backlog left activity pending (conversation-fold.ts):
+ * /api/inbound/unread). Every read is a keyset range on an index (Migration20261201214500). The
+ * list reads the conversations table, so its caller folds pending activity first (foldPending in
+ * conversation-fold.ts; the route does):
  *
  * - the list walks conversations by (last_at DESC, phone DESC), with the clinic index or the
  *   partial unread index when filtered, joining each row's latest message, its patient and the
@@ -16,7 +17,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import { rowsOf } from '../db/bulk-sql';
 import type { ConversationJson, PatientMatch, ReceivedInThreadJson, SentInThreadJson } from './conversation-document';
-import { compareActivity, foldPending, type Direction } from './conversation-fold';
+import { compareActivity, type Direction } from './conversation-fold';
 import { phoneMatchKey } from './phone';
 
 export const MAX_PAGE = 200;
@@ -108,8 +109,6 @@ const LIST_SQL = (where: string) => `
    LIMIT ?`;
 
 export async function listConversations(db: Db, query: ListQuery): Promise<{ conversations: ConversationSummary[]; next: ListCursor | null }> {
-  // Activity a backlog's pages appended is folded first: the list is exact whenever it is read.
-  await foldPending(db);
   const where: string[] = [];
   const bind: (string | number)[] = [];
   if (query.clinicId !== undefined) {
@@ -162,8 +161,11 @@ export function receivedOf(r: InboundRow): ReceivedInThread {
 
 /** True when the number has a conversation (it replied, or the office texted it). */
 export async function conversationExists(db: Db, phone: string): Promise<boolean> {
-  await foldPending(db);
-  return rowsOf(await db.raw('SELECT 1 AS x FROM conversations WHERE phone = ?', [phone])).length > 0;
+  // From the messages themselves (index seeks), so activity not folded yet counts: an office text is
+  // the one kind of message with a recipient (receipts' message rows have none).
+  const found = await db.raw(`SELECT 1 AS x FROM inbound_messages WHERE from_phone = ?
+    UNION ALL SELECT 1 AS x FROM outbound_messages WHERE to_phone = ? LIMIT 1`, [phone, phone]);
+  return rowsOf(found).length > 0;
 }
 
 export async function readThread(db: Db, phone: string, limit: number, before?: ThreadCursor): Promise<{ patients: PatientMatch[]; messages: ThreadMessage[]; next: ThreadCursor | null }> {

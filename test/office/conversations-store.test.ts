@@ -11,7 +11,7 @@ import type { ValidInbound } from '../../src/hq/items';
 import { recordEmptyPoll, recordInboundPage } from '../../src/ingest/record-inbound';
 import { insertOfficeMessages } from '../../src/office/send';
 import { listConversations, readThread, unreadCounts, type ConversationSummary } from '../../src/office/conversation-queries';
-import { compareActivity, FOLD_AT, FOLD_ROWS, pendingEntries, recordActivity, type NumberActivity } from '../../src/office/conversation-fold';
+import { compareActivity, FOLD_AT, FOLD_ROWS, foldPending, pendingEntries, recordActivity, type NumberActivity } from '../../src/office/conversation-fold';
 import { mulberry32 } from '../../src/hq-mock/prng';
 import { blockNumber, changeReply, markConversationRead, unblockNumber } from '../../src/office/replies';
 import { MonthBucketer } from '../../src/usage/month';
@@ -163,12 +163,14 @@ describe.each(engines.each)('conversations and unread counts on %s', (_name, ope
       .sort((a, b) => b.lastAtMs - a.lastAtMs || (a.phone < b.phone ? 1 : -1));
   }
 
-  /** The whole list, walked in keyset pages as a client would. */
+  /** The whole list, walked in keyset pages as a client of GET /api/conversations would. */
   async function listed(limit: number): Promise<Array<Pick<ConversationSummary, 'phone' | 'clinicId' | 'lastAtMs' | 'lastDirection' | 'unread'>>> {
     const out: Array<Pick<ConversationSummary, 'phone' | 'clinicId' | 'lastAtMs' | 'lastDirection' | 'unread'>> = [];
     let before;
+    // As the route does: fold through the writer, read through the reader (src/status/routes/messages.ts).
+    await foldPending(db.knex);
     for (;;) {
-      const page = await listConversations(db.knex, { limit, before });
+      const page = await listConversations(db.reader, { limit, before });
       out.push(...page.conversations.map(({ phone, clinicId, lastAtMs, lastDirection, unread }) => ({ phone, clinicId, lastAtMs, lastDirection, unread })));
       if (!page.next) return out;
       before = page.next;

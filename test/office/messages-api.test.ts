@@ -5,7 +5,10 @@
  */
 import { rowsOf } from '../../src/db/bulk-sql';
 import type { ConversationJson as Conversation, ThreadDocument } from '../../src/office/conversation-document';
+import { recordInboundPage } from '../../src/ingest/record-inbound';
+import { pendingEntries } from '../../src/office/conversation-fold';
 import { upsertPatients } from '../../src/office/patients';
+import { MonthBucketer } from '../../src/usage/month';
 import { startStack, waitFor, type TestStack } from '../support/stack';
 import type { StatusDocument } from '../support/status-client';
 import { answerProblems } from '../support/openapi-answers';
@@ -247,6 +250,29 @@ describe('text messages through the office API', () => {
     }
     const reply = (await q<{ inbound_id: string }>('SELECT inbound_id FROM inbound_messages ORDER BY received_at LIMIT 1'))[0]!.inbound_id;
     expect((await api('PUT', `/api/inbound/${reply}`, { patientId: 99999 })).body).toMatchObject({ error: 'unknown_patient', field: 'patientId' });
+  });
+
+  it('lists a backlog\'s conversations exactly while its activity is only appended, and finds and marks a number known only from it', async () => {
+    const db = stack.daemon.app.db;
+    const months = new MonthBucketer('America/Chicago');
+    const at = stack.now() - 600_000;
+    // A page of a backlog (150 numbers): its conversations' activity is appended, not folded (src/office/conversation-fold.ts).
+    const numbers = Array.from({ length: 150 }, (_, i) => `+1503557${String(i).padStart(4, '0')}`);
+    await recordInboundPage(db.knex, numbers.map((fromPhone, i) => ({
+      inboundId: `i-backlog-${String(i).padStart(4, '0')}`, clinicId: 1 + (i % 2), fromPhone, toPhone: '+15035550100', body: 'see you', receivedAtMs: at + i * 1000, chargeMicros: 7900, segments: 1,
+    })), [], months);
+    const before = (await unread()).total;
+    // A number the conversations table may not know yet has its thread, and can be marked read.
+    const last = numbers[149]!;
+    expect((await api<Thread>('GET', `/api/conversations/${enc(last)}`)).body.messages.map((m) => m.inboundId)).toEqual(['i-backlog-0149']);
+    expect((await api('POST', `/api/conversations/${enc(last)}/read`)).body).toEqual({ phone: last, marked: 1 });
+    expect((await unread()).total).toBe(before - 1);
+
+    const list = (await api<{ conversations: Conversation[] }>('GET', '/api/conversations?limit=200')).body.conversations;
+    const mine = list.filter((c) => numbers.includes(c.phone));
+    expect(mine.map((c) => [c.phone, c.unread, c.clinicId, c.lastBody])).toEqual(
+      [...numbers].reverse().map((phone) => [phone, phone === last ? 0 : 1, 1 + (numbers.indexOf(phone) % 2), 'see you']));
+    expect(await pendingEntries(db.knex)).toBe(0);
   });
 
   it('never writes a phone number or a text into a log line at info or above', () => {

@@ -28,6 +28,11 @@ export class Migration20261202080000_conversation_activity extends Migration {
   }
 
   override async down(): Promise<void> {
+    // Pending activity is part of the conversations: the schema before this one cannot fold it.
+    const [row] = await this.execute('SELECT COUNT(*) AS n FROM conversation_activity');
+    if (Number((row as { n?: unknown } | undefined)?.n ?? 0) > 0) {
+      throw new Error('conversation_activity still holds activity not folded into conversations: run the daemon until a poll finds no reply (which folds it), then migrate down');
+    }
     this.addSql('DROP TABLE IF EXISTS conversation_activity');
   }
 }

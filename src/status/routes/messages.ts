@@ -24,6 +24,7 @@ import {
   type ConversationSummary, type ThreadMessage,
 } from '../../office/conversation-queries';
 import type { BlockedJson, ConversationJson, ConversationsPage, ThreadDocument, ThreadMessageJson, UnreadDocument } from '../../office/conversation-document';
+import { foldPending } from '../../office/conversation-fold';
 import { invalid, OfficeError } from '../../office/errors';
 import { normalizePhone } from '../../office/phone';
 import { blockNumber, changeReply, listBlocked, markConversationRead, unblockNumber } from '../../office/replies';
@@ -96,6 +97,8 @@ export function registerMessagesRoutes(api: FastifyInstance, app: StatusApp, req
       cursor = listCursorOf(q.before);
       if (!cursor) throw invalid('before', 'before must be the next cursor of a previous page');
     }
+    // What a backlog's pages appended is folded first (through the writer), so the list read is exact.
+    await foldPending(knex);
     const page = await listConversations(reader, { clinicId: q.clinicId, unreadOnly: q.unread === 'true', limit: q.limit ?? DEFAULT_PAGE, before: cursor });
     return { conversations: page.conversations.map(conversationJson), next: page.next ? encodeCursor([page.next.at, page.next.phone]) : null };
   });
