@@ -9,7 +9,9 @@
  * - monthly usage equals the sums computed here from the contract's rule, to the micro-dollar;
  * - each message's final receipt is the greatest by the rule (latest statusAt, then receiptId);
  * - each reply has one commlog row, each number's opt-out state is its latest keyword's, and a
- *   number is answered HELP once.
+ *   number is answered HELP once;
+ * - each number's conversation is its latest reply with every reply counted once, while backlog
+ *   pages append their activity and folds run beside them (src/office/conversation-fold.ts).
  */
 import { openDatabase, type Database } from '../../src/db/orm';
 import { rowsOf } from '../../src/db/bulk-sql';
@@ -18,6 +20,7 @@ import { mulberry32 } from '../../src/hq-mock/prng';
 import type { PageOutcome } from '../../src/ingest/page-store';
 import { PostgresPageStore } from '../../src/ingest/page-store-postgres';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
+import { foldPending, pendingEntries } from '../../src/office/conversation-fold';
 import { MonthBucketer } from '../../src/usage/month';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
@@ -161,4 +164,52 @@ describe('page transactions side by side on PostgreSQL', () => {
     expect(help.filter((h) => Number(h.n) > 1)).toEqual([]);
     expect(help.length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('folds conversations exactly while backlog reply pages append side by side and folds run beside them', async () => {
+    const rng = mulberry32(11);
+    const numbers = Array.from({ length: 400 }, (_, i) => `+1503559${String(i).padStart(4, '0')}`);
+    const replies: ValidInbound[] = [];
+    for (let n = 0; n < 1800; n++) {
+      replies.push({
+        inboundId: `i-fold-${String(n).padStart(5, '0')}`, clinicId: 1 + (n % 3), fromPhone: numbers[Math.floor(rng() * numbers.length)]!, toPhone: '+15035550100',
+        body: 'see you', receivedAtMs: T0 + Math.floor(rng() * 3600) * 1000, chargeMicros: 7900, segments: 1,
+      });
+    }
+    // Pages of 300 (well over 100 numbers each): their activity is appended; folds (as list reads
+    // and idle polls do) run on every connection while the pages are written.
+    let writing = true;
+    const folds = Promise.all(dbs.map(async (db) => {
+      let n = 0;
+      while (writing) {
+        await foldPending(db.knex);
+        n += 1;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return n;
+    }));
+    try {
+      await recordTogether(replies, 300, 12, (db, page) => recordInboundPage(db.knex, page, [], months, NOW));
+    } finally {
+      writing = false;
+    }
+    expect((await folds).reduce((a, b) => a + b, 0)).toBeGreaterThan(4);
+    await foldPending(dbs[0]!.knex);
+    expect(await pendingEntries(dbs[0]!.knex)).toBe(0);
+
+    // Each number's conversation: its latest reply by (receivedAt, inboundId), and all its replies unread.
+    const want = new Map<string, { last: ValidInbound; unread: number }>();
+    for (const r of replies) {
+      const w = want.get(r.fromPhone);
+      if (!w) want.set(r.fromPhone, { last: r, unread: 1 });
+      else {
+        if (r.receivedAtMs > w.last.receivedAtMs || (r.receivedAtMs === w.last.receivedAtMs && r.inboundId > w.last.inboundId)) w.last = r;
+        w.unread += 1;
+      }
+    }
+    const got = await query<{ phone: string; last_ref: string; last_at: number | string; clinic_id: number; unread: number | string }>(
+      "SELECT phone, last_ref, last_at, clinic_id, unread FROM conversations WHERE phone LIKE '+1503559%'");
+    expect(new Map(got.map((c) => [c.phone, { ref: c.last_ref, at: Number(c.last_at), clinicId: Number(c.clinic_id), unread: Number(c.unread) }])))
+      .toEqual(new Map([...want].map(([phone, w]) => [phone, { ref: w.last.inboundId, at: w.last.receivedAtMs, clinicId: w.last.clinicId, unread: w.unread }])));
+  }, 120_000);
 });
+
