@@ -34,14 +34,22 @@ const workers = workerCount();
 
 /**
  * Node flags of every daemon process; the same as in package.json's `start` (a test keeps them
- * equal). The daemon's live heap is ~40 MB however large the backlog (work goes page by page), but
- * V8 lets a busy heap grow to about four times its live size between full collections unless the
- * old space has a limit: with one, it collects at about 1.4 times, and a drain of a large backlog
- * peaks near 195 MB of RSS instead of 300 MB (BENCHMARKS.md). 256 MB still leaves six times the
- * live heap; past it Node stops with an out-of-memory error, pm2 restarts the process, and
- * nothing is lost (unacknowledged pages are handed out again).
+ * equal). They bound a drain's peak memory (BENCHMARKS.md, "Memory"; docs/performance.md):
+ * - --max-old-space-size=256: the daemon's live heap is ~40 MB however large the backlog (work
+ *   goes page by page), but V8 lets a busy heap grow to about four times its live size between
+ *   full collections unless the old space has a limit; with one it collects at about 1.4 times.
+ *   256 MB still leaves six times the live heap; past it Node stops with an out-of-memory error,
+ *   pm2 restarts the process, and nothing is lost (unacknowledged pages are handed out again).
+ * - --max-semi-space-size=8: each thread's young generation 16 MB instead of 32 (main thread) and
+ *   the page writer thread's own limit (src/ingest/page-store-sqlite.ts). A page's objects live
+ *   for one page's write, far shorter than the time 8 MB of allocation takes, so the smaller
+ *   generation costs no measurable CPU now that pages are written on the writer thread.
+ * - --liftoff-only: the only WebAssembly in the process is the parser of Node's fetch (undici's
+ *   llhttp, used by the HQ client). Its optimizing compile took ~30 MB of malloc'd memory at the
+ *   first request, which glibc kept for the life of the process; Liftoff, V8's baseline compiler,
+ *   takes ~3 MB, and parsing HTTP headers is no measurable part of a drain.
  */
-const DAEMON_NODE_ARGS = ['--max-old-space-size=256'];
+const DAEMON_NODE_ARGS = ['--max-old-space-size=256', '--max-semi-space-size=8', '--liftoff-only'];
 
 /**
  * Environment of every daemon process; the same as npm start sets before `node` (a test keeps them

@@ -64,8 +64,8 @@ if [ "$MODE" = "--start" ]; then
     echo "setup: development API_TOKEN=$API_TOKEN (kept in $TOKEN_FILE); the page asks for it on its first change"
   fi
   echo "setup: starting econnector on its embedded defaults: http://${STATUS_HOST:-127.0.0.1}:${STATUS_PORT:-7380}/ (Ctrl-C stops it)"
-  # The same start as npm start, pm2 and the systemd unit: fewer malloc arenas keep the RSS down
-  # (BENCHMARKS.md, "Memory").
-  MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" exec node --max-old-space-size=256 bin/econnector.js start
+  # The same start as npm start, pm2 and the systemd unit (a test keeps them equal): the Node flags
+  # and fewer malloc arenas keep the RSS down (docs/performance.md).
+  MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" exec node --max-old-space-size=256 --max-semi-space-size=8 --liftoff-only bin/econnector.js start
 fi
 echo "setup: done. Start the daemon with: npm start"

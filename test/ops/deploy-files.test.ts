@@ -15,6 +15,11 @@ const ROOT = join(__dirname, '../..');
 const UNIT = join(ROOT, 'deploy/econnector.service');
 const ALERTS = join(ROOT, 'deploy/prometheus-alerts.yml');
 const DASHBOARD = join(ROOT, 'deploy/grafana-dashboard.json');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const START = (require('../../package.json') as { scripts: Record<string, string> }).scripts.start!;
+/** npm start's Node flags and the environment it sets before node: every other start path uses the same. */
+const START_FLAGS = START.split(/\s+/).filter((t) => t.startsWith('--'));
+const START_ENV = START.split(/\s+/).filter((t) => /^[A-Z_]+=/.test(t));
 
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -64,15 +69,51 @@ describe('deploy/econnector.service', () => {
     const dataDir = /DATA_DIR=(\S+)/.exec(one('Environment') ?? '')?.[1];
     expect(dataDir).toBe('/var/lib/econnector');
     expect(one('ReadWritePaths')).toBe(dataDir);
-    // The same heap limit as npm start and pm2, through the econnector command (its build check).
-    expect(one('ExecStart')).toBe('/usr/bin/node --max-old-space-size=256 /opt/econnector/bin/econnector.js start');
+    // The same Node flags as npm start and pm2 (the heap limits), through the econnector command (its build check).
+    expect(one('ExecStart')).toBe(`/usr/bin/node ${START_FLAGS.join(' ')} /opt/econnector/bin/econnector.js start`);
     // And the same environment npm start sets before node (the malloc arenas).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const start = (require('../../package.json') as { scripts: Record<string, string> }).scripts.start!;
-    const startEnv = start.split(/\s+/).filter((t) => /^[A-Z_]+=/.test(t));
-    expect(startEnv).toEqual(['MALLOC_ARENA_MAX=2']);
+    expect(START_ENV).toEqual(['MALLOC_ARENA_MAX=2']);
     const unitEnv = (s.get('Environment') ?? []).join(' ').split(/\s+/);
-    for (const kv of startEnv) expect(unitEnv).toContain(kv);
+    for (const kv of START_ENV) expect(unitEnv).toContain(kv);
+  });
+});
+
+describe('scripts/setup.sh --start', () => {
+  it('starts the daemon with the Node flags and environment of npm start', () => {
+    const exec = readFileSync(join(ROOT, 'scripts/setup.sh'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => /\bexec node\b/.test(l));
+    expect(exec).toHaveLength(1);
+    const m = /^(.*)\bexec node (.*) bin\/econnector\.js start$/.exec(exec[0]!);
+    expect(m?.[2]).toBe(START_FLAGS.join(' '));
+    // NAME="${NAME:-value}": the same value unless the operator's shell sets another.
+    const env = [...(m?.[1] ?? '').matchAll(/([A-Z_]+)="\$\{\1:-([^}]*)\}"/g)].map((e) => `${e[1]}=${e[2]}`);
+    expect(env).toEqual(START_ENV);
+  });
+});
+
+describe('the start flags', () => {
+  // The one WebAssembly module the daemon runs is the HTTP parser of Node's fetch (the HQ client).
+  // Compiled by V8's optimizing tier it took ~30 MB of malloc'd memory at the first request,
+  // which glibc then kept (BENCHMARKS.md, "Memory"); the start flags keep it on the baseline tier.
+  it("keep the compile of fetch's HTTP parser small", async () => {
+    const probe = `
+      const http = require('node:http');
+      const v8 = require('node:v8');
+      // Pages of about the size of HQ's (a 1,000-receipt page is ~250 KB): the parser gets hot, as in a drain.
+      const page = JSON.stringify({ receipts: Array.from({ length: 1000 }, (_, i) => ({ receiptId: 'r-' + i, status: 'delivered', statusAt: new Date(0).toISOString() })) });
+      const server = http.createServer((q, s) => s.end(page)).listen(0, '127.0.0.1', async () => {
+        for (let i = 0; i < 300; i++) await (await fetch('http://127.0.0.1:' + server.address().port + '/')).text();
+        process.stdout.write(JSON.stringify({ mallocedMb: v8.getHeapStatistics().peak_malloced_memory / 1048576 }));
+        server.close();
+      });`;
+    const peakMallocMb = async (flags: string[]): Promise<number> => {
+      const r = await run(process.execPath, [...flags, '-e', probe]);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      return (JSON.parse(r.stdout) as { mallocedMb: number }).mallocedMb;
+    };
+    // ~2.5 MB with the start flags, ~31 MB without them (the check can fail: it is measured both ways).
+    const started = await peakMallocMb(START_FLAGS);
+    expect(started).toBeLessThan(10);
+    expect(await peakMallocMb([])).toBeGreaterThan(started + 10);
   });
 });
 

@@ -34,7 +34,7 @@ const COMMANDS = ['start', 'status', 'check-config', 'migrate', 'backup', 'impor
 describe('the econnector command', () => {
   it('is the package bin, and the npm scripts are aliases of it', () => {
     expect(pkg.bin).toEqual({ econnector: 'bin/econnector.js' });
-    expect(pkg.scripts.start).toBe('MALLOC_ARENA_MAX=2 node --max-old-space-size=256 bin/econnector.js start');
+    expect(pkg.scripts.start).toBe('MALLOC_ARENA_MAX=2 node --max-old-space-size=256 --max-semi-space-size=8 --liftoff-only bin/econnector.js start');
     for (const [script, command] of [['status', 'status'], ['backup', 'backup'], ['import:patients', 'import-patients'], ['hq-mock', 'hq-mock'], ['check-config', 'check-config'], ['migrate', 'migrate']]) {
       expect(pkg.scripts[script!]).toBe(`node bin/econnector.js ${command}`);
     }
