@@ -126,6 +126,8 @@ export class SqlitePageStore implements PageStore {
     // The thread's heap is its own: without limits V8 let it grow to ~25 MB more peak RSS over a
     // drain once reply pages ran there (their live set is a page or two). A thread out of memory
     // dies like any other failure below: its pages are not acknowledged, the next starts a thread.
+    // The start flag --max-semi-space-size=8 (ecosystem.config.js) sets every thread's young
+    // generation, this one's too, and wins over the young limit here: both come to 16 MB.
     const worker = new Worker(writerFile(), { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64 } });
     worker.on('message', (answer: WriterAnswer) => {
       const waiting = this.pending.get(answer.id);
