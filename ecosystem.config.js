@@ -40,10 +40,10 @@ const workers = workerCount();
  *   full collections unless the old space has a limit; with one it collects at about 1.4 times.
  *   256 MB still leaves six times the live heap; past it Node stops with an out-of-memory error,
  *   pm2 restarts the process, and nothing is lost (unacknowledged pages are handed out again).
- * - --max-semi-space-size=8: each thread's young generation 16 MB instead of 32 (main thread) and
- *   the page writer thread's own limit (src/ingest/page-store-sqlite.ts). A page's objects live
- *   for one page's write, far shorter than the time 8 MB of allocation takes, so the smaller
- *   generation costs no measurable CPU now that pages are written on the writer thread.
+ * - --max-semi-space-size=8: the main thread's young generation 16 MB instead of 32 (V8's flag
+ *   sets every thread's, so the page writer thread's stays at the 16 MB of its own limit,
+ *   src/ingest/page-store-sqlite.ts). Its daemon CPU over a full drain was within the spread of
+ *   runs at the same load (+4% on the means of two pairs); halving it again cost 10-24% more.
  * - --liftoff-only: the only WebAssembly in the process is the parser of Node's fetch (undici's
  *   llhttp, used by the HQ client). Its optimizing compile took ~30 MB of malloc'd memory at the
  *   first request, which glibc kept for the life of the process; Liftoff, V8's baseline compiler,
