@@ -59,14 +59,13 @@ export interface NumberActivity {
 }
 
 /**
- * Entries pending before a batch folds everything: about 100 pages of a backlog. A fold rewrites
+ * Entries pending before a batch folds everything: about 200 pages of a backlog. A fold rewrites
  * each number of the batches once (at most every conversation), so the more entries per fold the
- * less a page pays for it (BENCHMARKS.md, "Recording a page of 1,000 replies"). It is bounded by
- * what a fold holds: one merged entry per number it moves (up to this many, ~200 bytes each) on
- * the SQLite writer thread, whose heap is limited (src/ingest/page-store-sqlite.ts); what is pending
- * is also what a read during a backlog folds first (well under a second).
+ * less a page pays for it (BENCHMARKS.md, "Recording a page of 1,000 replies"); what a fold holds
+ * is bounded apart from this (MERGE_CAP). What is pending is also what a read during a backlog
+ * folds first (under a second).
  */
-export const FOLD_AT = 100_000;
+export const FOLD_AT = 200_000;
 /** A batch of fewer numbers is not a backlog's page: with nothing pending, it goes straight into the table. */
 const FOLD_SMALL_BATCH = 100;
 
@@ -155,57 +154,73 @@ export async function pendingEntries(db: Knex | Knex.Transaction): Promise<numbe
   return (await pendingSize(db)).entries;
 }
 
-/** Pending rows read at a time while folding on SQLite: a fold holds a few of them as text at once, not all (the writer thread's heap is limited). */
+/** Pending rows read at a time while folding on SQLite: a fold holds a few of them as text at once, not all. */
 const CLAIM_CHUNK = 20;
 
 /**
- * Takes every pending batch this transaction can see (deleting it), each exactly once whatever runs
- * beside it, and hands each row's batch to `take`. Returns how many rows it took.
+ * Numbers a fold holds merged before it writes them out and goes on. A fold's memory is one merged
+ * entry per number (~200 bytes) on the SQLite writer thread, whose heap is limited
+ * (src/ingest/page-store-sqlite.ts); an office with fewer numbers than this writes each once per
+ * fold, a larger one some of them more than once.
  */
-async function claimPending(trx: Knex | Knex.Transaction, take: (id: number | string, batch: string) => void): Promise<number> {
+export const MERGE_CAP = 50_000;
+
+/** Parses a stored batch into `merged`. Only this module writes the table: anything else is a damaged row, named by its id (never its numbers). */
+function mergeBatch(merged: Map<string, StoredEntry>, id: number | string, batch: string): void {
+  let entries: unknown;
+  try {
+    entries = JSON.parse(batch);
+  } catch {
+    entries = null;
+  }
+  const damaged = () => new Error(`conversation_activity row ${String(id)} is not a batch this connector wrote`);
+  if (!Array.isArray(entries)) throw damaged();
+  for (const e of entries as unknown[]) {
+    if (!isStoredEntry(e)) throw damaged();
+    mergeEntry(merged, e);
+  }
+}
+
+/**
+ * Writes out the merged numbers that have a message once `cap` of them are held. A change of
+ * unread alone stays until the end of the fold: its number's row may come from a later batch.
+ */
+async function flushWhenFull(trx: Knex | Knex.Transaction, merged: Map<string, StoredEntry>, cap: number): Promise<void> {
+  if (merged.size < cap) return;
+  const moved = new Map([...merged].filter(([, e]) => e[2] !== null));
+  await writeConversations(trx, moved);
+  for (const phone of moved.keys()) merged.delete(phone);
+}
+
+/**
+ * Takes every pending batch this transaction can see (deleting it: each exactly once whatever runs
+ * beside it) and folds it, with `extra`, into the conversations table. Returns how many stored
+ * batches it folded.
+ */
+async function foldActivity(trx: Knex | Knex.Transaction, extra: readonly NumberActivity[] = [], cap = MERGE_CAP): Promise<number> {
+  const merged = new Map<string, StoredEntry>();
+  let claimed = 0;
+  const take = async (rows: ReadonlyArray<{ id: number | string; batch: string }>) => {
+    for (const r of rows) mergeBatch(merged, r.id, r.batch);
+    claimed += rows.length;
+    await flushWhenFull(trx, merged, cap);
+  };
   if (isSqlite(trx)) {
     // The transaction holds the file's one write lock from BEGIN (src/db/sqlite-immediate.ts): what
     // it reads is all there is until it commits. (The ORM's SQLite driver runs a raw DELETE without
     // returning its RETURNING rows, so read, then delete.)
-    let last = 0;
-    let taken = 0;
-    for (;;) {
+    for (let last = 0; ;) {
       const rows = rowsOf<{ id: number | string; batch: string }>(await trx.raw(`SELECT id, batch FROM conversation_activity WHERE id > ? ORDER BY id LIMIT ${CLAIM_CHUNK}`, [last]));
-      for (const r of rows) take(r.id, r.batch);
-      taken += rows.length;
+      await take(rows);
       if (rows.length < CLAIM_CHUNK) break;
       last = Number(rows[rows.length - 1]!.id);
     }
-    if (taken > 0) await trx.raw('DELETE FROM conversation_activity');
-    return taken;
+    if (claimed > 0) await trx.raw('DELETE FROM conversation_activity');
+  } else {
+    // Page transactions side by side: a row another one's fold deleted first is not returned here.
+    const rows = rowsOf<{ id: number | string; batch: string }>(await trx.raw('DELETE FROM conversation_activity RETURNING id, batch'));
+    for (let i = 0; i < rows.length; i += CLAIM_CHUNK) await take(rows.slice(i, i + CLAIM_CHUNK));
   }
-  // Page transactions side by side: a row another one's fold deleted first is not returned here.
-  const rows = rowsOf<{ id: number | string; batch: string }>(await trx.raw('DELETE FROM conversation_activity RETURNING id, batch'));
-  for (const r of rows) take(r.id, r.batch);
-  return rows.length;
-}
-
-/**
- * Takes every pending batch and folds it, with `extra`, into the conversations table. Returns how
- * many stored batches it folded.
- */
-async function foldActivity(trx: Knex | Knex.Transaction, extra: readonly NumberActivity[] = []): Promise<number> {
-  const merged = new Map<string, StoredEntry>();
-  const claimed = await claimPending(trx, (id, batch) => {
-    let entries: unknown;
-    try {
-      entries = JSON.parse(batch);
-    } catch {
-      entries = null;
-    }
-    // Named by its id, never by its numbers.
-    const damaged = () => new Error(`conversation_activity row ${String(id)} is not a batch this connector wrote`);
-    if (!Array.isArray(entries)) throw damaged();
-    for (const e of entries as unknown[]) {
-      if (!isStoredEntry(e)) throw damaged();
-      mergeEntry(merged, e);
-    }
-  });
   for (const a of extra) mergeEntry(merged, toStored(a));
   await writeConversations(trx, merged);
   return claimed;
@@ -245,8 +260,8 @@ async function anyPending(db: Knex | Knex.Transaction): Promise<boolean> {
  * PostgreSQL beside the pages under way, not exclusive of them, and again on a deadlock); inside a
  * transaction, in that one.
  */
-export async function foldPending(writer: Knex | Knex.Transaction): Promise<void> {
+export async function foldPending(writer: Knex | Knex.Transaction, { mergeCap = MERGE_CAP }: { mergeCap?: number } = {}): Promise<void> {
   if (!(await anyPending(writer))) return;
-  if (writer.isTransaction) await foldActivity(writer);
-  else await pageTransaction(writer as Knex, async (trx) => { await foldActivity(trx); });
+  if (writer.isTransaction) await foldActivity(writer, [], mergeCap);
+  else await pageTransaction(writer as Knex, async (trx) => { await foldActivity(trx, [], mergeCap); });
 }

@@ -190,8 +190,11 @@ describe.each(engines.each)('conversations and unread counts on %s', (_name, ope
     await changeReply(db.knex, page[7]!.inboundId, { read: true });
     expect(await pendingEntries(db.knex)).toBe(151);
 
-    expect(await listed(40)).toEqual(await expectedConversations());
+    // A fold that may hold only 40 numbers at once writes them out as it goes (MERGE_CAP), the
+    // office change last: the same result.
+    await foldPending(db.knex, { mergeCap: 40 });
     expect(await pendingEntries(db.knex)).toBe(0);
+    expect(await listed(40)).toEqual(await expectedConversations());
     expect(num(await q('SELECT unread FROM conversations WHERE phone = ?', [numbers[7]]))).toEqual([{ unread: 0 }]);
     expect(num(await q('SELECT unread FROM conversations WHERE phone = ?', [numbers[8]]))).toEqual([{ unread: 1 }]);
 
