@@ -4,7 +4,7 @@
  */
 import { upsertPatients } from '../../src/office/patients';
 import { helpReplyGuid } from '../../src/office/uuid';
-import { officeClient, startOfficeStack } from '../support/office-client';
+import { OFFICE_RECEIPT_DELAY_MS, officeClient, startOfficeStack } from '../support/office-client';
 import { waitFor, type TestStack } from '../support/stack';
 import type { StatusDocument } from '../support/status-client';
 
@@ -96,8 +96,8 @@ describe('office side of texting', () => {
     expect(atHq(guid)).toEqual({ segments: 3, clinicId: 1 });
     expect((await message(guid)).body).toMatchObject({ guid, status: 'pending', segments: 3, chargeUsd: null, origin: 'office', queued: false });
 
-    // HQ's receipt comes receiptDelayMs (2 s of mock time) later.
-    await stack.sim('POST', '/sim/clock/advance', { ms: 3_000 });
+    // HQ's receipt is due OFFICE_RECEIPT_DELAY_MS of mock time after the POST: only now.
+    await stack.sim('POST', '/sim/clock/advance', { ms: OFFICE_RECEIPT_DELAY_MS + 1_000 });
     await waitFor('the receipt', async () => (await message(guid)).body.status === 'delivered', 15_000);
     expect((await message(guid)).body).toMatchObject({ status: 'delivered', chargeUsd: '0.0237', segments: 3 });
     await waitFor('charge counted', async () => {

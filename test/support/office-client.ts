@@ -18,6 +18,13 @@ export interface Answer<T = Json> {
 
 export const ALL_DELIVERED = { delivered: 1, unconfirmedThenDelivered: 0, tie: 0, failedWithCharge: 0, failedNoCharge: 0 };
 
+/**
+ * Mock time from a POST to its first receipt in the office stacks. The mock's clock ticks with real
+ * time, so at the mock's default (2 s) a slow run could see the receipt before it saw the message
+ * pending; an hour means a receipt comes only when a test moves the clock past it.
+ */
+export const OFFICE_RECEIPT_DELAY_MS = 3_600_000;
+
 /** `stack` is a function: the tests make the client before their beforeAll starts the stack. */
 export function officeClient(stack: () => TestStack, token: string) {
   /** A request to the status server with `auth` as the bearer token (null: none). */
@@ -46,11 +53,11 @@ export function officeClient(stack: () => TestStack, token: string) {
   return { api, q, atHq };
 }
 
-/** A stack with API_TOKEN, every receipt 'delivered', and the account (four clinics) synced. */
+/** A stack with API_TOKEN, every receipt 'delivered' OFFICE_RECEIPT_DELAY_MS after its POST, and the account (four clinics) synced. */
 export async function startOfficeStack(token: string, opts: StackOptions = {}): Promise<TestStack> {
   const stack = await startStack({ ...opts, env: { ...opts.env, API_TOKEN: token } });
   try {
-    await stack.sim('POST', '/sim/config', { outcomes: ALL_DELIVERED });
+    await stack.sim('POST', '/sim/config', { outcomes: ALL_DELIVERED, receiptDelayMs: OFFICE_RECEIPT_DELAY_MS });
     await waitFor('account sync', async () => (await stack.status<StatusDocument>()).clinics.length >= 4);
     return stack;
   } catch (err) {
