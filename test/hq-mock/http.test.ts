@@ -205,14 +205,18 @@ describe('HQ mock over HTTP', () => {
   });
 
   test('fault: 429 with Retry-After, and calls inside the window are counted as violations', async () => {
-    expect((await post('/sim/faults', { rates: { http429: 1 }, retryAfterSeconds: 3 })).status).toBe(200);
+    // The window is real time: long enough that the call below, made just past the in-flight
+    // grace, is still inside it on a loaded machine (a 3 s window left it under 2 s for a timer
+    // that fires late and two requests).
+    const windowSeconds = 6;
+    expect((await post('/sim/faults', { rates: { http429: 1 }, retryAfterSeconds: windowSeconds })).status).toBe(200);
     const first = await get('/v1/receipts');
     expect(first.status).toBe(429);
-    expect(first.headers.get('retry-after')).toBe('3');
+    expect(first.headers.get('retry-after')).toBe(String(windowSeconds));
     const toldAt = Date.now();
     await post('/sim/faults', {}); // clearing faults does not cancel an announced window
     // Past the moment a request could still have been on the wire (whichever connection it takes),
-    // well inside the 3 s window.
+    // well inside the window.
     await new Promise((r) => setTimeout(r, IN_FLIGHT_GRACE_MS + 100));
     const early = await get('/v1/receipts');
     expect(early.status).toBe(429);
@@ -222,7 +226,7 @@ describe('HQ mock over HTTP', () => {
     expect(stats.retryAfterViolationsByEndpoint).toEqual({ 'GET /v1/receipts': 1 });
     expect(stats.faults.http429).toBe(1);
 
-    await new Promise((r) => setTimeout(r, Math.max(0, toldAt + 3050 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, toldAt + windowSeconds * 1000 + 50 - Date.now())));
     expect((await get('/v1/receipts')).status).toBe(200);
     stats = (await get('/sim/stats')).json;
     expect(stats.retryAfterViolations).toBe(1);
