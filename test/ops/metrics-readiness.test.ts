@@ -51,9 +51,14 @@ describe('createMetrics (unit)', () => {
 describe('/metrics on a running stack', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack({ mock: { seed: 9 } });
+    // Nothing may arrive at HQ after the drain below: the test compares a scrape with the rows
+    // stored, and the mock's clock runs with real time. So the traffic ends 7 h back (every receipt
+    // of it due already; a second receipt comes up to 6 h after the first), and the receipts of the
+    // daemon's automatic replies (STOP and HELP among the replies) are due an hour after their POST,
+    // not the mock's 2 s, which could have brought one between the scrape and the count.
+    stack = await startStack({ mock: { seed: 9, receiptDelayMs: 3_600_000 } });
     const now = stack.now(); // the mock's clock: traffic is placed in its time
-    await stack.sim('POST', '/sim/traffic', { messages: 400, inbound: 100, malformed: 4, from: new Date(now - 20 * 86_400_000).toISOString(), to: new Date(now - 3_600_000).toISOString(), seed: 2 });
+    await stack.sim('POST', '/sim/traffic', { messages: 400, inbound: 100, malformed: 4, from: new Date(now - 20 * 86_400_000).toISOString(), to: new Date(now - 7 * 3_600_000).toISOString(), seed: 2 });
     await waitFor('HQ to be drained', async () => {
       const s = await stack.sim<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>('GET', '/sim/stats');
       return s.receipts.available + s.receipts.leased + s.inbound.available + s.inbound.leased <= 1;
