@@ -37,6 +37,9 @@ describe.each(['sqlite', 'postgresql'] as const)('connector end to end against t
     const now = stack.now(); // the mock's clock: traffic is placed in its time
     // Faults first: the daemon would drain the backlog before a later call could set them.
     await stack.sim('POST', '/sim/faults', { rates: { lostAck: 0.15, ackResponseLost: 0.1 }, seed: 3 });
+    // The daemon answers the STOP/HELP/START replies of the traffic: a second receipt of such an
+    // answer comes 1 s after its first, not the mock's 30 s (see 'nothing more' below).
+    await stack.sim('POST', '/sim/config', { secondReceiptDelayMs: 1_000 });
     const traffic = await stack.sim<{ receipts: number; inbound: number }>('POST', '/sim/traffic', {
       messages: 4000,
       inbound: 1200,
@@ -53,6 +56,18 @@ describe.each(['sqlite', 'postgresql'] as const)('connector end to end against t
       const s = await stack.sim<{ receipts: { available: number; leased: number }; inbound: { available: number; leased: number } }>('GET', '/sim/stats');
       return s.receipts.available + s.receipts.leased <= 1 && s.inbound.available + s.inbound.leased <= 1;
     }, deadline, 500);
+    await waitForTruth(stack, TZ, deadline);
+    // Nothing more to come: the answers the daemon sent were accepted by HQ (the outbox is read
+    // first, so every receipt of them exists at HQ by the time its stats are read), and their
+    // receipts are all due and acknowledged. The mock's clock runs with real time: without this, a
+    // second receipt of an answer (8% are 'unconfirmed, then delivered'), due after the truth was
+    // met, could be acknowledged between the two reads of HQ's acks below and fail their comparison.
+    await waitFor('nothing more to come from HQ', async () => {
+      const owed = rowsOf<{ n: number | string }>(await stack.daemon.app.db.knex.raw('SELECT COUNT(*) AS n FROM outbox'));
+      if (Number(owed[0]!.n) > 0) return false;
+      const s = await stack.sim<{ receipts: { pending: number; available: number; leased: number }; inbound: { pending: number; available: number; leased: number } }>('GET', '/sim/stats');
+      return s.receipts.pending + s.inbound.pending === 0 && s.receipts.available + s.receipts.leased <= 1 && s.inbound.available + s.inbound.leased <= 1;
+    }, deadline, 250);
     await waitForTruth(stack, TZ, deadline);
 
     // Lost acks really made HQ hand items out again, and nothing was stored twice.
