@@ -5,7 +5,7 @@
 import { upsertPatients } from '../../src/office/patients';
 import { helpReplyGuid } from '../../src/office/uuid';
 import { OFFICE_RECEIPT_DELAY_MS, officeClient, startOfficeStack } from '../support/office-client';
-import { waitFor, type TestStack } from '../support/stack';
+import { Deadline, waitFor, type TestStack } from '../support/stack';
 import type { StatusDocument } from '../support/status-client';
 
 const TOKEN = 'office-test-token';
@@ -216,21 +216,24 @@ describe('office side of texting', () => {
   });
 
   it('retries transient HQ failures and honours 429 Retry-After', async () => {
+    // One deadline for the three waits, inside jest's limit: their own budgets added up to more
+    // than it, so a slow run ended on jest's timeout instead of naming what it waited for.
+    const deadline = new Deadline(55_000, 'the retries test');
     await stack.sim('POST', '/sim/faults', { rates: { http429: 1 }, retryAfterSeconds: 1 });
     const res = await send({ clinicId: 1, toPhone: '5035550142', body: 'After the rate limit' });
     expect(res.status).toBe(202);
     const guid = res.body.guid as string;
-    await waitFor('a 429', async () => (await stack.sim<{ faults: Record<string, number> }>('GET', '/sim/stats')).faults.http429! > 0, 10_000, 50);
+    await waitFor('a 429', async () => (await stack.sim<{ faults: Record<string, number> }>('GET', '/sim/stats')).faults.http429! > 0, deadline, 50);
     const before503 = (await stack.sim<{ faults: Record<string, number> }>('GET', '/sim/stats')).faults.http503 ?? 0;
     await stack.sim('POST', '/sim/faults', { rates: { http503: 1 } });
-    await waitFor('a 503', async () => ((await stack.sim<{ faults: Record<string, number> }>('GET', '/sim/stats')).faults.http503 ?? 0) > before503, 15_000, 50);
+    await waitFor('a 503', async () => ((await stack.sim<{ faults: Record<string, number> }>('GET', '/sim/stats')).faults.http503 ?? 0) > before503, deadline, 50);
     await stack.sim('POST', '/sim/faults', {});
-    await waitFor('HQ to accept it', async () => atHq(guid) !== undefined, 30_000);
+    await waitFor('HQ to accept it', async () => atHq(guid) !== undefined, deadline);
     const stats = await stack.sim<{ faults: Record<string, number>; retryAfterViolationsByEndpoint: Record<string, number> }>('GET', '/sim/stats');
     expect(stats.faults.http503).toBeGreaterThan(0);
     expect(stats.retryAfterViolationsByEndpoint['POST /v1/messages'] ?? 0).toBe(0);
     expect((await message(guid)).body).toMatchObject({ queued: false, status: 'pending' });
-  }, 45_000);
+  }, 60_000);
 
   it('refuses with 402 once the month\'s charges reach the limit', async () => {
     await stack.sim('POST', '/sim/config', { monthlyLimitUsd: '0.01' });
