@@ -342,7 +342,7 @@ describe('the Texting Services page in a real browser', () => {
     await enterToken(page, TOKEN);
     await waitText(page, '#message', (t) => t.includes('is now the default'), 'the default set');
     expect(await page.textContent('#message')).toBe('Riverside is now the default texting clinic.');
-    await waitFor('X on Riverside', async () => (await defaultMarks(page))['2'] === 'X', 5_000, 50);
+    await waitFor('X on Riverside', async () => (await defaultMarks(page))['2'] === 'X', 10_000, 50);
     expect(Object.entries(await defaultMarks(page)).filter(([, x]) => x === 'X')).toEqual([['2', 'X']]);
     expect((await stack.status<StatusDocument>()).defaultClinicId).toBe(2);
     expect(await storedToken(page)).toBe(TOKEN);
@@ -365,7 +365,7 @@ describe('the Texting Services page in a real browser', () => {
     await waitFor('X on Lakeside only', async () => {
       const marks = await defaultMarks(page);
       return marks['3'] === 'X' && marks['2'] === '';
-    }, 5_000, 50);
+    }, 10_000, 50);
 
     // Setting the default that is already the default: nothing changes, and the page says so.
     await page.click('#set-default');
@@ -373,7 +373,7 @@ describe('the Texting Services page in a real browser', () => {
 
     await page.click('#clear-default');
     await waitText(page, '#message', (t) => t === 'No clinic is the default texting clinic now.', 'default cleared');
-    await waitFor('no X', async () => Object.values(await defaultMarks(page)).every((x) => x === ''), 5_000, 50);
+    await waitFor('no X', async () => Object.values(await defaultMarks(page)).every((x) => x === ''), 10_000, 50);
     expect((await stack.status<StatusDocument>()).defaultClinicId).toBeNull();
     expect(await page.isDisabled('#clear-default')).toBe(true);
     await page.close();
