@@ -72,6 +72,9 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
     const deadline = new Deadline(170_000);
     const now = mock.clock.now();
     await sim('POST', '/sim/faults', { rates: { lostAck: 0.1 }, seed: 9 });
+    // The daemons answer the STOP/HELP/START replies of the traffic: a second receipt of such an
+    // answer comes 1 s after its first, not the mock's 30 s (see 'nothing more' below).
+    await sim('POST', '/sim/config', { secondReceiptDelayMs: 1_000 });
     await sim('POST', '/sim/traffic', {
       messages: 5000, inbound: 1500, malformed: 6, seed: 21,
       from: new Date(now - 50 * DAY).toISOString(), to: new Date(now - 7 * 3_600_000).toISOString(),
@@ -98,6 +101,17 @@ describe('two daemons sharing one Redis and one PostgreSQL', () => {
     const client = new Client({ connectionString: databaseUrl });
     await client.connect();
     try {
+      // Nothing more to come: the daemons' answers accepted by HQ (the outbox read first, so their
+      // receipts exist at HQ when its stats are read), and every receipt of them due and
+      // acknowledged. The mock's clock runs with real time: a second receipt of an answer, due
+      // after the truth was met, acknowledged between ackedButMissing's snapshot of HQ's acks and
+      // the stats read after it, failed their comparison.
+      await waitFor('nothing more to come from HQ', async () => {
+        const { rows } = await client.query('SELECT COUNT(*)::int AS n FROM outbox');
+        if (rows[0].n > 0) return false;
+        const s = await sim<{ receipts: { pending: number; available: number; leased: number }; inbound: { pending: number; available: number; leased: number } }>('GET', '/sim/stats');
+        return s.receipts.pending + s.inbound.pending === 0 && s.receipts.available + s.receipts.leased <= 1 && s.inbound.available + s.inbound.leased <= 1;
+      }, deadline, 250);
       for (const [table, id] of [['receipts', 'receipt_id'], ['inbound_messages', 'inbound_id'], ['outbound_messages', 'guid']] as const) {
         const { rows } = await client.query(`SELECT COUNT(*)::int AS n, COUNT(DISTINCT ${id})::int AS d FROM ${table}`);
         expect(rows[0].n).toBe(rows[0].d);
