@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Client } from 'pg';
 import { startHqMock, type HqMock, type HqMockOptions } from '../../src/hq-mock/server';
 import { ACKED } from '../../src/hq-mock/store';
 import type { HqStream } from '../../src/texting/streams';
@@ -220,8 +221,15 @@ export class FaultRig {
     return n;
   }
 
-  /** HQ has nothing left to hand out but the items that can never be acknowledged. */
+  /**
+   * HQ has nothing left to hand out but the items that can never be acknowledged, and nothing more
+   * is coming: no message of the office waits in its outbox (an automatic reply recorded with a
+   * page, not yet accepted by HQ, would bring receipts after this said drained; /status counts it
+   * only after a debounced recompute, so the truth may match without it meanwhile). The outbox is
+   * read first: whatever HQ accepted by then has its receipts at HQ when its stats are read.
+   */
   async drained(): Promise<boolean> {
+    if ((await this.owedToHq()) > 0) return false;
     const s = await this.stats();
     return s.receipts.pending === 0 && s.inbound.pending === 0 &&
       s.receipts.available + s.receipts.leased + s.inbound.available + s.inbound.leased <= this.unackable();
@@ -239,6 +247,21 @@ export class FaultRig {
       if (d.length > 0) throw new Error(`${d.length} differences, e.g. ${d.slice(0, 3).join('; ')}`);
       return d;
     }, deadline, 500);
+  }
+
+  /** Office messages not yet accepted by HQ (the outbox), on SQLite or PostgreSQL. */
+  private async owedToHq(): Promise<number> {
+    // The daemon's own DATABASE_URL: a test may point env() elsewhere (hostile-hq.test.ts does).
+    const url = this.env().DATABASE_URL!;
+    if (url.startsWith('sqlite:')) return this.withDb((db) => Number((db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n));
+    // A fresh connection per look: the server may have been restarted since the last one.
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      return Number((await client.query('SELECT COUNT(*) AS n FROM outbox')).rows[0].n);
+    } finally {
+      await client.end();
+    }
   }
 
   /** Read-only look at the office database (opened afresh, closed at once). */
