@@ -12,20 +12,27 @@ import Sqlite from 'better-sqlite3';
 import { ROOT } from '../support/daemon-spawn';
 import { runNode } from './support/daemon-process';
 
-/** A child process that commits small write transactions in a loop for `ms`, then prints its count. */
+/**
+ * A child process that commits small write transactions in a loop until SIGTERM (or `ms` at most),
+ * then prints its count. Stopped by the test, not by a clock of its own: on a loaded machine it
+ * keeps writing for as long as the test needs another writer, however slowly either side runs.
+ */
 const WRITER = `
 const { openDatabase } = require(${JSON.stringify(join(ROOT, 'dist/src/db/orm'))});
+let stop = false;
+process.on('SIGTERM', () => { stop = true; });
 (async () => {
   const db = await openDatabase({ driver: 'sqlite', path: process.argv[1] });
   const end = Date.now() + Number(process.argv[2]);
   let n = 0;
   process.stdout.write('ready\\n');
-  while (Date.now() < end) {
+  while (!stop && Date.now() < end) {
     await db.knex.transaction(async (trx) => {
       await trx.raw("INSERT INTO settings (key, value, updated_at) VALUES ('w', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(n), Date.now()]);
       await new Promise((r) => setTimeout(r, 2));
     });
     n++;
+    if (n === 1) process.stdout.write('committed\\n');
     // Busy, like a worker recording pages back to back, but not holding the lock for ever.
     await new Promise((r) => setTimeout(r, 3));
   }
@@ -50,7 +57,7 @@ describe('SQLite with writers in several processes', () => {
   });
 
   it('read-then-write transactions wait for the lock instead of failing on a stale snapshot', async () => {
-    const writer = spawnTracked('sqlite writer', process.execPath, ['-e', WRITER, file, '2500'], { cwd: ROOT });
+    const writer = spawnTracked('sqlite writer', process.execPath, ['-e', WRITER, file, '60000'], { cwd: ROOT });
     let out = '';
     writer.child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     let err = '';
@@ -59,8 +66,10 @@ describe('SQLite with writers in several processes', () => {
 
     let ok = 0;
     const failures: string[] = [];
-    const end = Date.now() + 2000;
-    while (Date.now() < end) {
+    // At least 2 s of contention, and on (the other process writing all along) until this side
+    // has made some progress too: a loop of a fixed 2 s did only what the machine's speed allowed.
+    const started = Date.now();
+    while (writer.running() && (Date.now() - started < 2000 || (ok <= 3 && Date.now() - started < 20_000))) {
       try {
         // knex, as the office routes and ingestion use it: read first, then write.
         await db.knex.transaction(async (trx) => {
@@ -79,6 +88,7 @@ describe('SQLite with writers in several processes', () => {
         failures.push((e as Error).message.slice(-60));
       }
     }
+    if (writer.running()) process.kill(writer.pid, 'SIGTERM');
     const exit = await writer.exited;
     expect(err).toBe('');
     expect(exit.code).toBe(0);
@@ -90,21 +100,25 @@ describe('SQLite with writers in several processes', () => {
     // expected. What must hold is above: no transaction of either side failed.
     expect(ok).toBeGreaterThan(3);
     expect(wrote).toBeGreaterThan(0);
-  }, 20_000);
+  }, 40_000);
 
   it('npm run backup copies the database consistently while another process writes', async () => {
-    const writer = spawnTracked('sqlite writer', process.execPath, ['-e', WRITER, file, '2000'], { cwd: ROOT });
+    const writer = spawnTracked('sqlite writer', process.execPath, ['-e', WRITER, file, '60000'], { cwd: ROOT });
     let out = '';
     writer.child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    while (!out.includes('ready') && writer.running()) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300));
+    // Writing when the backup starts (it has committed), and on until the backup is done: a writer
+    // on a clock of its own (2 s) could be finished before a slow start of the backup's process.
+    while (!out.includes('committed') && writer.running()) await new Promise((r) => setTimeout(r, 20));
+    expect(writer.running()).toBe(true);
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'test', DATABASE_URL: `sqlite:${file}` };
     const target = join(tmp.path, 'backup.sqlite');
     const r = await runNode('dist/src/cli/backup.js', [target], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^econnector backup: .*econnector\.sqlite -> .*backup\.sqlite \(\d+ ms\)\n$/);
-    await writer.exited;
+    expect(writer.running()).toBe(true);
+    process.kill(writer.pid, 'SIGTERM');
+    expect((await writer.exited).code).toBe(0);
     const copy = new Sqlite(target, { readonly: true, fileMustExist: true });
     try {
       expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -119,5 +133,5 @@ describe('SQLite with writers in several processes', () => {
     const again = await runNode('dist/src/cli/backup.js', [target], env);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe(`econnector backup: ${target} exists already: choose a new file\n`);
-  }, 20_000);
+  }, 40_000);
 });
