@@ -82,9 +82,12 @@ describe('scale-out: scheduler+status once, workers x3, one Redis, one SQLite fi
     // All four start at once, as pm2 starts them: migrations of a fresh file must not race.
     // STATUS_PORT=0: the kernel picks the port as the server binds; the start line says which.
     const started = Date.now();
+    // 60 s to start, as two-daemons and three-workers allow theirs: four processes starting at once
+    // on two cores took 2.5 s here, so a machine 10x slower came close to spawnDaemon's default 30 s.
+    const spawnOpts = { timeoutMs: 60_000 };
     const settled = await Promise.allSettled([
-      spawnDaemon('scheduler+status', env({ ECONNECTOR_ROLES: 'scheduler,status', STATUS_PORT: '0' })),
-      ...[0, 1, 2].map((i) => spawnDaemon(`workers #${i}`, env({ ECONNECTOR_ROLES: 'workers', NODE_APP_INSTANCE: String(i), ECONNECTOR_METRICS_PORT: '0' }))),
+      spawnDaemon('scheduler+status', env({ ECONNECTOR_ROLES: 'scheduler,status', STATUS_PORT: '0' }), spawnOpts),
+      ...[0, 1, 2].map((i) => spawnDaemon(`workers #${i}`, env({ ECONNECTOR_ROLES: 'workers', NODE_APP_INSTANCE: String(i), ECONNECTOR_METRICS_PORT: '0' }), spawnOpts)),
     ]);
     const up = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = settled.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
