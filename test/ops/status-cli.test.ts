@@ -2,6 +2,7 @@
  * `npm run status`: the usage grid in the terminal, against a running stack (the daemon in this
  * process, the CLI spawned as `node dist/src/cli/status.js`, as npm runs it).
  */
+import { rowsOf } from '../../src/db/bulk-sql';
 import { COLUMNS, dollars, layout, renderUsage, usageRows } from '../../src/cli/usage-table';
 import { checkMonth, parseArgs, statusBaseUrl, UsageError } from '../../src/cli/status';
 import type { StatusDocument } from '../support/status-client';
@@ -85,9 +86,24 @@ describe('npm run status against a running stack', () => {
     stack = await startStack({ tz: TZ, clockAt: intoMonthOf(TZ), mock: { seed: 3, leaseMs: 3000 } }); // short lease: a timed-out page returns in seconds
     const port = new URL(stack.daemon.statusUrl).port;
     env = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'test', STATUS_HOST: '127.0.0.1', STATUS_PORT: port, OFFICE_TZ: TZ };
+    // The daemon answers the STOP/HELP/START replies of the traffic: a second receipt of such an
+    // answer comes 1 s after its first, not the mock's 30 s (see 'nothing more' below).
+    await stack.sim('POST', '/sim/config', { secondReceiptDelayMs: 1_000 });
     await generateMonthTraffic(stack, TZ, { previous: { messages: 150, inbound: 30 }, current: { messages: 150, inbound: 30 }, seed: 4 });
     // Everything drained and aggregated: /status equals the mock's truth for every month, so two reads agree.
     const deadline = new Deadline(50_000, 'the stack set-up');
+    await waitForTruth(stack, TZ, deadline);
+    // And nothing more to come. The truth can be met while an answer of the daemon is still in its
+    // outbox (the debounced recompute had not counted it yet, HQ had not received it), and its
+    // receipt would then change this month's figures between a test's two reads, on the mock's
+    // real-time clock. So: an empty outbox (read first: what HQ accepted by then has its receipts
+    // at HQ), nothing pending at HQ, and the truth met again.
+    await waitFor('nothing more to come from HQ', async () => {
+      const owed = rowsOf<{ n: number | string }>(await stack.daemon.app.db.knex.raw('SELECT COUNT(*) AS n FROM outbox'));
+      if (Number(owed[0]!.n) > 0) return false;
+      const s = await stack.sim<{ receipts: { pending: number }; inbound: { pending: number } }>('GET', '/sim/stats');
+      return s.receipts.pending + s.inbound.pending === 0;
+    }, deadline, 250);
     await waitForTruth(stack, TZ, deadline);
     await waitFor('this month\'s usage and the account', async () => {
       const s = await stack.status<StatusDocument>();
