@@ -59,53 +59,84 @@ export interface NumberActivity {
 }
 
 /**
- * Entries pending before a batch folds everything: about 200 pages of a backlog. A fold rewrites
+ * Entries pending before a batch folds everything: about 300 pages of a backlog. A fold rewrites
  * each number of the batches once (at most every conversation), so the more entries per fold the
  * less a page pays for it (BENCHMARKS.md, "Recording a page of 1,000 replies"); what a fold holds
  * is bounded apart from this (MERGE_CAP). What is pending is also what a read during a backlog
  * folds first (under a second).
  */
-export const FOLD_AT = 200_000;
+export const FOLD_AT = 300_000;
 /** A batch of fewer numbers is not a backlog's page: with nothing pending, it goes straight into the table. */
 const FOLD_SMALL_BATCH = 100;
 
 /**
- * A stored entry: [phone, clinicId, at, direction, ref, unreadDelta], the message fields null for a
- * change of unread only. Also the form entries are merged in, and the conversations row's columns
- * in order (writeConversations).
+ * A merged entry, one per number while a fold runs: [key, clinicId, at, direction, ref,
+ * unreadDelta], the message fields null for a change of unread only. `key` is the number's
+ * phoneKey; direction 0 is 'in', 1 is 'out' (the order compareActivity gives them).
  */
-type StoredEntry = [string, number | null, number | null, Direction | null, string | null, number];
+type MergedEntry = [key: number | string, clinicId: number | null, at: number | null, direction: 0 | 1 | null, ref: string | null, unreadDelta: number];
 
-const toStored = (a: NumberActivity): StoredEntry => (a.latest
-  ? [a.phone, a.latest.clinicId, a.latest.at, a.latest.direction, a.latest.ref, a.unreadDelta]
-  : [a.phone, null, null, null, null, a.unreadDelta]);
+/** Fields per entry of a stored batch. */
+const FIELDS = 6;
 
-/** True for an entry this module wrote. Only this module writes the table: anything else is a damaged row. */
-function isStoredEntry(e: unknown): e is StoredEntry {
-  return Array.isArray(e) && e.length === 6 && typeof e[0] === 'string' && Number.isSafeInteger(e[5])
-    && (e[2] === null ? e[1] === null && e[3] === null && e[4] === null
-      : Number.isSafeInteger(e[1]) && Number.isSafeInteger(e[2]) && (e[3] === 'in' || e[3] === 'out') && typeof e[4] === 'string');
+/**
+ * The key a number is merged under: an E.164 number as the integer of its digits (at most 15, so
+ * exact in a double), anything else as itself. A batch stores it so, and a fold's map and sort
+ * work on numbers: parsing, hashing and comparing numbers is what made folding about a third
+ * cheaper than with the phone as a string (BENCHMARKS.md, "Recording a page of 1,000 replies").
+ */
+const E164 = /^\+[1-9]\d{0,14}$/;
+const phoneKey = (phone: string): number | string => (E164.test(phone) ? Number(phone.slice(1)) : phone);
+const phoneOfKey = (key: number | string): string => (typeof key === 'number' ? `+${key}` : key);
+
+/**
+ * A batch as stored: its entries one after another in one flat array (FIELDS values each, as in
+ * MergedEntry), so a fold parses one array per batch rather than one per entry.
+ */
+function storedBatch(activity: readonly NumberActivity[]): Array<number | string | null> {
+  const out: Array<number | string | null> = [];
+  for (const a of activity) {
+    const m = a.latest;
+    if (m) out.push(phoneKey(a.phone), m.clinicId, m.at, m.direction === 'in' ? 0 : 1, m.ref, a.unreadDelta);
+    else out.push(phoneKey(a.phone), null, null, null, null, a.unreadDelta);
+  }
+  return out;
 }
 
 /**
- * Merges one entry into the number's: the newer message by thread order (compareActivity), the
- * unread changes summed. `e` is taken over (a fresh array: parsed, or made by toStored).
+ * Merges the entries of a flat batch (storedBatch's form) into the numbers': the newer message by
+ * thread order (compareActivity), the unread changes summed. Returns false at the first value that
+ * is not what storedBatch writes.
  */
-function mergeEntry(into: Map<string, StoredEntry>, e: StoredEntry): void {
-  const c = into.get(e[0]);
-  if (c === undefined) {
-    into.set(e[0], e);
-    return;
+function mergeFlat(into: Map<number | string, MergedEntry>, a: readonly unknown[]): boolean {
+  if (a.length % FIELDS !== 0) return false;
+  for (let i = 0; i < a.length; i += FIELDS) {
+    const key = a[i], clinicId = a[i + 1], at = a[i + 2], dir = a[i + 3], ref = a[i + 4], unread = a[i + 5];
+    if (!(typeof key === 'number' || typeof key === 'string') || !Number.isSafeInteger(unread)) return false;
+    if (at === null ? clinicId !== null || dir !== null || ref !== null
+      : !Number.isSafeInteger(clinicId) || !Number.isSafeInteger(at) || (dir !== 0 && dir !== 1) || typeof ref !== 'string') return false;
+    const c = into.get(key);
+    if (c === undefined) {
+      into.set(key, [key, clinicId as number | null, at as number | null, dir as 0 | 1 | null, ref as string | null, unread as number]);
+      continue;
+    }
+    if (at !== null && (c[2] === null || (at as number) > c[2] || (at === c[2] && ((dir as number) > c[3]! || (dir === c[3] && (ref as string) > c[4]!))))) {
+      c[1] = clinicId as number;
+      c[2] = at as number;
+      c[3] = dir as 0 | 1;
+      c[4] = ref as string;
+    }
+    c[5] += unread as number;
   }
-  const newer = e[2] !== null && (c[2] === null || e[2] > c[2] || (e[2] === c[2] && (e[3]! > c[3]! || (e[3] === c[3] && e[4]! > c[4]!))));
-  if (newer) {
-    c[1] = e[1];
-    c[2] = e[2];
-    c[3] = e[3];
-    c[4] = e[4];
-  }
-  c[5] += e[5];
+  return true;
 }
+
+/** The fold's lock order on the conversations rows: numbers' keys by value, then any other phone by code unit. */
+const byKey = (x: MergedEntry, y: MergedEntry): number => {
+  const a = x[0], b = y[0];
+  if (typeof a === 'number') return typeof b === 'number' ? a - b : -1;
+  return typeof b === 'number' ? 1 : a < b ? -1 : a > b ? 1 : 0;
+};
 
 // The stored row is replaced only by a newer message; 'in' < 'out' as strings too.
 const NEWER = `(excluded.last_at > conversations.last_at
@@ -121,18 +152,18 @@ const UPSERT_CONVERSATION = `ON CONFLICT (phone) DO UPDATE SET
 /** Rows per upsert statement of a fold: the statement's parameter is built per chunk, not for the whole fold. */
 const WRITE_CHUNK = 5_000;
 
-/** Writes merged entries into the conversations table, in phone order (writers side by side lock rows in one order). */
-async function writeConversations(trx: Knex | Knex.Transaction, merged: Map<string, StoredEntry>): Promise<void> {
-  const all = [...merged.values()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  // A stored entry is the row: phone, clinic_id, last_at, last_direction, last_ref, unread.
-  const moved = all.filter((e) => e[2] !== null);
+/** Writes merged entries into the conversations table, in one order by number (writers side by side lock rows in one order: byKey). */
+async function writeConversations(trx: Knex | Knex.Transaction, merged: Map<number | string, MergedEntry>): Promise<void> {
+  const all = [...merged.values()].sort(byKey);
+  const moved: Array<[string, number, number, Direction, string, number]> = [];
+  for (const e of all) if (e[2] !== null) moved.push([phoneOfKey(e[0]), e[1]!, e[2], e[3] === 0 ? 'in' : 'out', e[4]!, e[5]]);
   for (let i = 0; i < moved.length; i += WRITE_CHUNK) {
     await insertRows(trx, 'conversations', ['phone', 'clinic_id', 'last_at', 'last_direction', 'last_ref', 'unread'], moved.slice(i, i + WRITE_CHUNK), UPSERT_CONVERSATION);
   }
   // A change of unread alone is for a reply already recorded, so its number's conversation exists:
   // it was folded before, or its activity is in this same fold and the row was just written.
   for (const e of all) {
-    if (e[2] === null && e[5] !== 0) await trx.raw('UPDATE conversations SET unread = unread + ? WHERE phone = ?', [e[5], e[0]]);
+    if (e[2] === null && e[5] !== 0) await trx.raw('UPDATE conversations SET unread = unread + ? WHERE phone = ?', [e[5], phoneOfKey(e[0])]);
   }
 }
 
@@ -166,26 +197,21 @@ const CLAIM_CHUNK = 20;
 export const MERGE_CAP = 50_000;
 
 /** Parses a stored batch into `merged`. Only this module writes the table: anything else is a damaged row, named by its id (never its numbers). */
-function mergeBatch(merged: Map<string, StoredEntry>, id: number | string, batch: string): void {
+function mergeBatch(merged: Map<number | string, MergedEntry>, id: number | string, batch: string): void {
   let entries: unknown;
   try {
     entries = JSON.parse(batch);
   } catch {
     entries = null;
   }
-  const damaged = () => new Error(`conversation_activity row ${String(id)} is not a batch this connector wrote`);
-  if (!Array.isArray(entries)) throw damaged();
-  for (const e of entries as unknown[]) {
-    if (!isStoredEntry(e)) throw damaged();
-    mergeEntry(merged, e);
-  }
+  if (!Array.isArray(entries) || !mergeFlat(merged, entries)) throw new Error(`conversation_activity row ${String(id)} is not a batch this connector wrote`);
 }
 
 /**
  * Writes out the merged numbers that have a message once `cap` of them are held. A change of
  * unread alone stays until the end of the fold: its number's row may come from a later batch.
  */
-async function flushWhenFull(trx: Knex | Knex.Transaction, merged: Map<string, StoredEntry>, cap: number): Promise<void> {
+async function flushWhenFull(trx: Knex | Knex.Transaction, merged: Map<number | string, MergedEntry>, cap: number): Promise<void> {
   if (merged.size < cap) return;
   const moved = new Map([...merged].filter(([, e]) => e[2] !== null));
   await writeConversations(trx, moved);
@@ -198,7 +224,7 @@ async function flushWhenFull(trx: Knex | Knex.Transaction, merged: Map<string, S
  * batches it folded.
  */
 async function foldActivity(trx: Knex | Knex.Transaction, extra: readonly NumberActivity[] = [], cap = MERGE_CAP): Promise<number> {
-  const merged = new Map<string, StoredEntry>();
+  const merged = new Map<number | string, MergedEntry>();
   let claimed = 0;
   const take = async (rows: ReadonlyArray<{ id: number | string; batch: string }>) => {
     for (const r of rows) mergeBatch(merged, r.id, r.batch);
@@ -221,7 +247,7 @@ async function foldActivity(trx: Knex | Knex.Transaction, extra: readonly Number
     const rows = rowsOf<{ id: number | string; batch: string }>(await trx.raw('DELETE FROM conversation_activity RETURNING id, batch'));
     for (let i = 0; i < rows.length; i += CLAIM_CHUNK) await take(rows.slice(i, i + CLAIM_CHUNK));
   }
-  for (const a of extra) mergeEntry(merged, toStored(a));
+  mergeFlat(merged, storedBatch(extra));
   await writeConversations(trx, merged);
   return claimed;
 }
@@ -234,8 +260,8 @@ export async function recordActivity(trx: Knex | Knex.Transaction, activity: rea
   if (activity.length === 0) return;
   const pending = await pendingSize(trx);
   if (pending.rows === 0 && activity.length < FOLD_SMALL_BATCH) {
-    const merged = new Map<string, StoredEntry>();
-    for (const a of activity) mergeEntry(merged, toStored(a));
+    const merged = new Map<number | string, MergedEntry>();
+    mergeFlat(merged, storedBatch(activity));
     await writeConversations(trx, merged);
     return;
   }
@@ -243,7 +269,7 @@ export async function recordActivity(trx: Knex | Knex.Transaction, activity: rea
     await foldActivity(trx, activity);
     return;
   }
-  await trx.raw('INSERT INTO conversation_activity (batch, entries) VALUES (?, ?)', [JSON.stringify(activity.map(toStored)), activity.length]);
+  await trx.raw('INSERT INTO conversation_activity (batch, entries) VALUES (?, ?)', [JSON.stringify(storedBatch(activity)), activity.length]);
 }
 
 /** True when activity waits to be folded. */

@@ -300,8 +300,8 @@ async function officeDump(db: Database, from: number, to: number): Promise<{ tab
       return v;
     };
     tables[name] = rowsOf<Record<string, unknown>>(await db.knex.raw(sql)).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => (
-      // A batch of conversation activity: each entry's time (the automatic texts') may be on the calendar.
-      name === 'activity' && k === 'batch' ? [k, (JSON.parse(String(v)) as unknown[][]).map((entry) => entry.map(stamp))] : [k, stamp(v)]
+      // A batch of conversation activity (its entries' values one after another): each entry's time (the automatic texts') may be on the calendar.
+      name === 'activity' && k === 'batch' ? [k, (JSON.parse(String(v)) as unknown[]).map(stamp)] : [k, stamp(v)]
     ))));
   }
   return { tables, calendarStamps };

@@ -229,6 +229,31 @@ describe.each(engines.each)('conversations and unread counts on %s', (_name, ope
     await db.knex.raw("DELETE FROM conversations WHERE phone LIKE '+1503558%'");
   });
 
+  it('a batch mixing E.164 numbers of every length with a phone that is not one folds each exactly; a damaged batch stops the fold, named by its id alone', async () => {
+    // E.164 numbers are kept as the integer of their digits in a batch, anything else as itself.
+    const phones = ['+15035561234', '+445561234567', '+861234567890123', '+4915561', 'legacy-5561'];
+    const batch = (at: number, unreadDelta: number): NumberActivity[] => Array.from({ length: 120 }, (_, i) => ({
+      phone: i < phones.length ? phones[i]! : `+1503561${String(i).padStart(4, '0')}`,
+      latest: { clinicId: 1, at: at + i, direction: i % 3 === 0 ? 'out' : 'in', ref: `i-mixed-${at + i}` }, unreadDelta,
+    }));
+    await db.knex.transaction((trx) => recordActivity(trx, batch(T0, 1)));
+    await db.knex.transaction((trx) => recordActivity(trx, batch(T0 - 5000, 2)));
+    expect(await pendingEntries(db.knex)).toBe(240);
+    await foldPending(db.knex);
+    expect(num(await q("SELECT phone, last_at, last_direction, last_ref, unread FROM conversations WHERE phone IN (?, ?, ?, ?, ?) ORDER BY last_at", phones))).toEqual(
+      phones.map((phone, i) => ({ phone, last_at: T0 + i, last_direction: i % 3 === 0 ? 'out' : 'in', last_ref: `i-mixed-${T0 + i}`, unread: 3 })),
+    );
+    await db.knex.raw("DELETE FROM conversations WHERE phone IN (?, ?, ?, ?, ?) OR phone LIKE '+1503561%'", phones);
+
+    // Only this module writes the table: a row it could not have written is named, and nothing of it is folded.
+    for (const damaged of ['{"not": "a batch"}', '[15035561234, 1, 5, 0, "ref"]', '[15035561234, 1, 5, "in", "ref", 1]', 'not json']) {
+      const [row] = rowsOf<{ id: number | string }>(await db.knex.raw('INSERT INTO conversation_activity (batch, entries) VALUES (?, 1) RETURNING id', [damaged]));
+      await expect(foldPending(db.knex)).rejects.toThrow(new RegExp(`^conversation_activity row ${String(row!.id)} is not a batch this connector wrote$`));
+      await db.knex.raw('DELETE FROM conversation_activity');
+    }
+    expect(await q("SELECT phone FROM conversations WHERE phone = '+15035561234'")).toEqual([]);
+  });
+
   it('whatever the mix of backlog pages, small pages, texts, office changes and idle polls, the list equals the messages whenever it is read', async () => {
     const rnd = mulberry32(7);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
