@@ -34,28 +34,19 @@ import { pageTransaction } from '../db/pg-serialized';
 
 export type Direction = 'in' | 'out';
 
-/** Thread order: time, then 'in' before 'out', then id by character code. Negative when a is older. */
-export function compareActivity(a: Pick<MessageActivity, 'at' | 'direction' | 'ref'>, b: Pick<MessageActivity, 'at' | 'direction' | 'ref'>): number {
-  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
-  if (a.direction !== b.direction) return a.direction === 'in' ? -1 : 1;
-  return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
-}
-
-/** A number's newest message of a batch. */
-interface MessageActivity {
-  clinicId: number;
+/** A message as the thread orders it. */
+interface ThreadPosition {
   at: number;
   direction: Direction;
   /** inboundId or guid. */
   ref: string;
 }
 
-/** What a batch changes of one number's conversation: its newest message (if any) and its unread count. */
-export interface NumberActivity {
-  /** E.164. */
-  phone: string;
-  latest: MessageActivity | null;
-  unreadDelta: number;
+/** Thread order: time, then 'in' before 'out', then id by character code. Negative when a is older. */
+export function compareActivity(a: ThreadPosition, b: ThreadPosition): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  if (a.direction !== b.direction) return a.direction === 'in' ? -1 : 1;
+  return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
 }
 
 /**
@@ -85,28 +76,75 @@ const FIELDS = 6;
  * work on numbers: parsing, hashing and comparing numbers is what made folding about a third
  * cheaper than with the phone as a string (BENCHMARKS.md, "Recording a page of 1,000 replies").
  */
-const E164 = /^\+[1-9]\d{0,14}$/;
-const phoneKey = (phone: string): number | string => (E164.test(phone) ? Number(phone.slice(1)) : phone);
+function phoneKey(phone: string): number | string {
+  // '+', a first digit 1-9, at most 15 digits in all; read digit by digit (a regex, a slice and
+  // Number() cost about twice as much, at every message of every page).
+  const n = phone.length;
+  if (n < 2 || n > 16 || phone.charCodeAt(0) !== 43 || phone.charCodeAt(1) === 48) return phone;
+  let key = 0;
+  for (let i = 1; i < n; i++) {
+    const d = phone.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return phone;
+    key = key * 10 + d;
+  }
+  return key;
+}
 const phoneOfKey = (key: number | string): string => (typeof key === 'number' ? `+${key}` : key);
 
+/** compareActivity on the stored fields (direction 0 'in', 1 'out'): true when the first message is the newer. */
+const isNewer = (at: number, dir: number, ref: string, thanAt: number, thanDir: number, thanRef: string): boolean =>
+  at > thanAt || (at === thanAt && (dir > thanDir || (dir === thanDir && ref > thanRef)));
+
 /**
- * A batch as stored: its entries one after another in one flat array (FIELDS values each, as in
- * MergedEntry), so a fold parses one array per batch rather than one per entry.
+ * What a batch (a page of replies, a batch of texts, an office change) changes of its numbers'
+ * conversations, built in the form it is stored: one entry per number (FIELDS values, as in
+ * MergedEntry) one after another in one flat array, so a fold parses one array per batch rather
+ * than one per entry. A number's messages and unread changes merge into its entry as they are added.
  */
-function storedBatch(activity: readonly NumberActivity[]): Array<number | string | null> {
-  const out: Array<number | string | null> = [];
-  for (const a of activity) {
-    const m = a.latest;
-    if (m) out.push(phoneKey(a.phone), m.clinicId, m.at, m.direction === 'in' ? 0 : 1, m.ref, a.unreadDelta);
-    else out.push(phoneKey(a.phone), null, null, null, null, a.unreadDelta);
+export class ActivityBatch {
+  readonly values: Array<number | string | null> = [];
+  private readonly offsets = new Map<number | string, number>();
+
+  /** The numbers the batch holds. */
+  get size(): number {
+    return this.offsets.size;
   }
-  return out;
+
+  /** A message of `phone`'s conversation; `unread` 1 for a reply stored unread, else 0. */
+  message(phone: string, clinicId: number, at: number, direction: Direction, ref: string, unread: number): void {
+    const key = phoneKey(phone);
+    const dir = direction === 'in' ? 0 : 1;
+    const v = this.values;
+    const o = this.offsets.get(key);
+    if (o === undefined) {
+      this.offsets.set(key, v.length);
+      v.push(key, clinicId, at, dir, ref, unread);
+      return;
+    }
+    if (v[o + 2] === null || isNewer(at, dir, ref, v[o + 2] as number, v[o + 3] as number, v[o + 4] as string)) {
+      v[o + 1] = clinicId;
+      v[o + 2] = at;
+      v[o + 3] = dir;
+      v[o + 4] = ref;
+    }
+    v[o + 5] = (v[o + 5] as number) + unread;
+  }
+
+  /** A change of `phone`'s unread count alone (a reply already recorded, marked read or unread, hidden, ...). */
+  unread(phone: string, delta: number): void {
+    const key = phoneKey(phone);
+    const o = this.offsets.get(key);
+    if (o === undefined) {
+      this.offsets.set(key, this.values.length);
+      this.values.push(key, null, null, null, null, delta);
+    } else this.values[o + 5] = (this.values[o + 5] as number) + delta;
+  }
 }
 
 /**
- * Merges the entries of a flat batch (storedBatch's form) into the numbers': the newer message by
- * thread order (compareActivity), the unread changes summed. Returns false at the first value that
- * is not what storedBatch writes.
+ * Merges the entries of a flat batch (ActivityBatch's values) into the numbers': the newer message
+ * by thread order (compareActivity), the unread changes summed. Returns false at the first value
+ * that is not what ActivityBatch writes.
  */
 function mergeFlat(into: Map<number | string, MergedEntry>, a: readonly unknown[]): boolean {
   if (a.length % FIELDS !== 0) return false;
@@ -120,7 +158,7 @@ function mergeFlat(into: Map<number | string, MergedEntry>, a: readonly unknown[
       into.set(key, [key, clinicId as number | null, at as number | null, dir as 0 | 1 | null, ref as string | null, unread as number]);
       continue;
     }
-    if (at !== null && (c[2] === null || (at as number) > c[2] || (at === c[2] && ((dir as number) > c[3]! || (dir === c[3] && (ref as string) > c[4]!))))) {
+    if (at !== null && (c[2] === null || isNewer(at as number, dir as number, ref as string, c[2], c[3]!, c[4]!))) {
       c[1] = clinicId as number;
       c[2] = at as number;
       c[3] = dir as 0 | 1;
@@ -223,7 +261,7 @@ async function flushWhenFull(trx: Knex | Knex.Transaction, merged: Map<number | 
  * beside it) and folds it, with `extra`, into the conversations table. Returns how many stored
  * batches it folded.
  */
-async function foldActivity(trx: Knex | Knex.Transaction, extra: readonly NumberActivity[] = [], cap = MERGE_CAP): Promise<number> {
+async function foldActivity(trx: Knex | Knex.Transaction, extra: ActivityBatch | null = null, cap = MERGE_CAP): Promise<number> {
   const merged = new Map<number | string, MergedEntry>();
   let claimed = 0;
   const take = async (rows: ReadonlyArray<{ id: number | string; batch: string }>) => {
@@ -247,29 +285,26 @@ async function foldActivity(trx: Knex | Knex.Transaction, extra: readonly Number
     const rows = rowsOf<{ id: number | string; batch: string }>(await trx.raw('DELETE FROM conversation_activity RETURNING id, batch'));
     for (let i = 0; i < rows.length; i += CLAIM_CHUNK) await take(rows.slice(i, i + CLAIM_CHUNK));
   }
-  mergeFlat(merged, storedBatch(extra));
+  if (extra) mergeFlat(merged, extra.values);
   await writeConversations(trx, merged);
   return claimed;
 }
 
-/**
- * Records a batch's activity (one entry per number) by the rules at the top of this file.
- * `activity` holds each number at most once (several are merged like any two batches).
- */
-export async function recordActivity(trx: Knex | Knex.Transaction, activity: readonly NumberActivity[]): Promise<void> {
-  if (activity.length === 0) return;
+/** Records a batch's activity by the rules at the top of this file. */
+export async function recordActivity(trx: Knex | Knex.Transaction, batch: ActivityBatch): Promise<void> {
+  if (batch.size === 0) return;
   const pending = await pendingSize(trx);
-  if (pending.rows === 0 && activity.length < FOLD_SMALL_BATCH) {
+  if (pending.rows === 0 && batch.size < FOLD_SMALL_BATCH) {
     const merged = new Map<number | string, MergedEntry>();
-    mergeFlat(merged, storedBatch(activity));
+    mergeFlat(merged, batch.values);
     await writeConversations(trx, merged);
     return;
   }
-  if (pending.entries + activity.length >= FOLD_AT || pending.rows + 1 >= FOLD_ROWS) {
-    await foldActivity(trx, activity);
+  if (pending.entries + batch.size >= FOLD_AT || pending.rows + 1 >= FOLD_ROWS) {
+    await foldActivity(trx, batch);
     return;
   }
-  await trx.raw('INSERT INTO conversation_activity (batch, entries) VALUES (?, ?)', [JSON.stringify(storedBatch(activity)), activity.length]);
+  await trx.raw('INSERT INTO conversation_activity (batch, entries) VALUES (?, ?)', [JSON.stringify(batch.values), batch.size]);
 }
 
 /** True when activity waits to be folded. */
@@ -288,6 +323,6 @@ async function anyPending(db: Knex | Knex.Transaction): Promise<boolean> {
  */
 export async function foldPending(writer: Knex | Knex.Transaction, { mergeCap = MERGE_CAP }: { mergeCap?: number } = {}): Promise<void> {
   if (!(await anyPending(writer))) return;
-  if (writer.isTransaction) await foldActivity(writer, [], mergeCap);
-  else await pageTransaction(writer as Knex, async (trx) => { await foldActivity(trx, [], mergeCap); });
+  if (writer.isTransaction) await foldActivity(writer, null, mergeCap);
+  else await pageTransaction(writer as Knex, async (trx) => { await foldActivity(trx, null, mergeCap); });
 }

@@ -19,7 +19,7 @@
  */
 import type { Knex } from '@mikro-orm/knex';
 import { insertRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
-import { compareActivity, recordActivity, type Direction, type NumberActivity } from './conversation-fold';
+import { ActivityBatch, recordActivity, type Direction } from './conversation-fold';
 import { phoneMatchKey } from './phone';
 
 /** One message of a phone number's conversation. */
@@ -38,20 +38,14 @@ export interface Activity {
 /** Records messages as their conversations' activity (latest message, unread count), and the clinics' unread counts. */
 export async function noteActivity(trx: Knex | Knex.Transaction, activity: readonly Activity[]): Promise<void> {
   if (activity.length === 0) return;
-  const byPhone = new Map<string, NumberActivity>();
+  const batch = new ActivityBatch();
   const unreadByClinic = new Map<number, number>();
   for (const a of activity) {
-    const c = byPhone.get(a.phone);
-    const latest = { clinicId: a.clinicId, at: a.at, direction: a.direction, ref: a.ref };
-    if (!c) byPhone.set(a.phone, { phone: a.phone, latest, unreadDelta: a.unread });
-    else {
-      if (compareActivity(latest, c.latest!) > 0) c.latest = latest;
-      c.unreadDelta += a.unread;
-    }
+    batch.message(a.phone, a.clinicId, a.at, a.direction, a.ref, a.unread);
     if (a.unread) unreadByClinic.set(a.clinicId, (unreadByClinic.get(a.clinicId) ?? 0) + 1);
   }
   await adjustClinicUnread(trx, unreadByClinic);
-  await recordActivity(trx, [...byPhone.values()]);
+  await recordActivity(trx, batch);
 }
 
 /** Adds each clinic's delta to its unread count. */
@@ -63,7 +57,10 @@ export async function adjustClinicUnread(trx: Knex | Knex.Transaction, deltas: R
 
 /** Adds `delta` to one conversation's unread count. */
 export async function adjustConversationUnread(trx: Knex | Knex.Transaction, phone: string, delta: number): Promise<void> {
-  if (delta !== 0) await recordActivity(trx, [{ phone, latest: null, unreadDelta: delta }]);
+  if (delta === 0) return;
+  const batch = new ActivityBatch();
+  batch.unread(phone, delta);
+  await recordActivity(trx, batch);
 }
 
 /** The phone keys of `phones` that are blocked. */

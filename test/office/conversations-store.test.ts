@@ -11,7 +11,7 @@ import type { ValidInbound } from '../../src/hq/items';
 import { recordEmptyPoll, recordInboundPage } from '../../src/ingest/record-inbound';
 import { insertOfficeMessages } from '../../src/office/send';
 import { listConversations, readThread, unreadCounts, type ConversationSummary } from '../../src/office/conversation-queries';
-import { compareActivity, FOLD_AT, FOLD_ROWS, foldPending, pendingEntries, recordActivity, type NumberActivity } from '../../src/office/conversation-fold';
+import { ActivityBatch, compareActivity, FOLD_AT, FOLD_ROWS, foldPending, pendingEntries, recordActivity } from '../../src/office/conversation-fold';
 import { mulberry32 } from '../../src/hq-mock/prng';
 import { blockNumber, changeReply, markConversationRead, unblockNumber } from '../../src/office/replies';
 import { MonthBucketer } from '../../src/usage/month';
@@ -208,7 +208,11 @@ describe.each(engines.each)('conversations and unread counts on %s', (_name, ope
 
   it('a batch that would bring the pending activity to FOLD_AT entries or FOLD_ROWS rows folds everything', async () => {
     const numbers = Array.from({ length: 120 }, (_, i) => `+1503558${String(i).padStart(4, '0')}`);
-    const batch = (at: number): NumberActivity[] => numbers.map((phone, i) => ({ phone, latest: { clinicId: 1 + (i % 2), at: at + i, direction: 'in', ref: `i-fold-${at + i}` }, unreadDelta: 0 }));
+    const batch = (at: number): ActivityBatch => {
+      const b = new ActivityBatch();
+      numbers.forEach((phone, i) => b.message(phone, 1 + (i % 2), at + i, 'in', `i-fold-${at + i}`, 0));
+      return b;
+    };
     await db.knex.transaction((trx) => recordActivity(trx, batch(T0)));
     expect(await pendingEntries(db.knex)).toBe(120);
     // Stand in for a backlog of FOLD_AT - 200 entries (a row is a batch of that many entries as far as the count goes).
@@ -232,10 +236,11 @@ describe.each(engines.each)('conversations and unread counts on %s', (_name, ope
   it('a batch mixing E.164 numbers of every length with a phone that is not one folds each exactly; a damaged batch stops the fold, named by its id alone', async () => {
     // E.164 numbers are kept as the integer of their digits in a batch, anything else as itself.
     const phones = ['+15035561234', '+445561234567', '+861234567890123', '+4915561', 'legacy-5561'];
-    const batch = (at: number, unreadDelta: number): NumberActivity[] => Array.from({ length: 120 }, (_, i) => ({
-      phone: i < phones.length ? phones[i]! : `+1503561${String(i).padStart(4, '0')}`,
-      latest: { clinicId: 1, at: at + i, direction: i % 3 === 0 ? 'out' : 'in', ref: `i-mixed-${at + i}` }, unreadDelta,
-    }));
+    const batch = (at: number, unreadDelta: number): ActivityBatch => {
+      const b = new ActivityBatch();
+      for (let i = 0; i < 120; i++) b.message(i < phones.length ? phones[i]! : `+1503561${String(i).padStart(4, '0')}`, 1, at + i, i % 3 === 0 ? 'out' : 'in', `i-mixed-${at + i}`, unreadDelta);
+      return b;
+    };
     await db.knex.transaction((trx) => recordActivity(trx, batch(T0, 1)));
     await db.knex.transaction((trx) => recordActivity(trx, batch(T0 - 5000, 2)));
     expect(await pendingEntries(db.knex)).toBe(240);
