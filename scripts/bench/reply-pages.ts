@@ -74,6 +74,7 @@ const WITHOUT_15: readonly string[] = [
   'DROP TABLE unread_counts',
   'DROP TABLE blocked_numbers',
   'DROP INDEX IF EXISTS inbound_from_received',
+  'DROP INDEX IF EXISTS inbound_thread',
   'DROP INDEX IF EXISTS outbound_to_sent',
   // Before #15 a number's replies were found by this one (Migration20261201213500_consent_commlog).
   'CREATE INDEX inbound_from_phone ON inbound_messages (from_phone)',

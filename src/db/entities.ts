@@ -89,8 +89,10 @@ export const InboundMessageSchema = defineEntity({
   indexes: [
     { name: 'inbound_clinic_received_charge', properties: ['clinicId', 'receivedAt', 'chargeMicros'] },
     // The replies of one number, in time order: a conversation's thread (src/office/conversation-queries.ts),
-    // matching them again after a patient change (src/office/rematch.ts).
-    { name: 'inbound_from_received', properties: ['fromPhone', 'receivedAt'] },
+    // matching them again after a patient change (src/office/rematch.ts). On SQLite keyed by the number's
+    // digits as an integer, on PostgreSQL by from_phone (Migration20261202140000_thread_index_by_number,
+    // which creates it; the schema check compares an expression index by name).
+    { name: 'inbound_thread', expression: 'create index inbound_thread on inbound_messages (cast(substr(from_phone, 2) as integer), received_at)' },
   ],
   properties: (p) => ({
     inboundId: p.string().primary(),

@@ -7,7 +7,7 @@
  * - the list walks conversations by (last_at DESC, phone DESC), with the clinic index or the
  *   partial unread index when filtered, joining each row's latest message, its patient and the
  *   number's block by primary key: one statement per page;
- * - a thread walks the number's replies by (from_phone, received_at) and its office texts by
+ * - a thread walks the number's replies by the thread index (thread-index.ts) and its office texts by
  *   (to_phone, sent_at), newest first from the cursor, and merges the two in thread order
  *   (time, 'in' before 'out', then id: compareActivity);
  * - unread counts are the per-clinic counters, never a count of replies.
@@ -19,6 +19,7 @@ import { rowsOf } from '../db/bulk-sql';
 import type { ConversationJson, PatientMatch, ReceivedInThreadJson, SentInThreadJson } from './conversation-document';
 import { compareActivity, type Direction } from './conversation-fold';
 import { phoneMatchKey } from './phone';
+import { fromNumber } from './thread-index';
 
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
@@ -163,8 +164,9 @@ export function receivedOf(r: InboundRow): ReceivedInThread {
 export async function conversationExists(db: Db, phone: string): Promise<boolean> {
   // From the messages themselves (index seeks), so activity not folded yet counts: an office text is
   // the one kind of message with a recipient (receipts' message rows have none).
-  const found = await db.raw(`SELECT 1 AS x FROM inbound_messages WHERE from_phone = ?
-    UNION ALL SELECT 1 AS x FROM outbound_messages WHERE to_phone = ? LIMIT 1`, [phone, phone]);
+  const byNumber = fromNumber(db, phone);
+  const found = await db.raw(`SELECT 1 AS x FROM inbound_messages WHERE ${byNumber.sql}
+    UNION ALL SELECT 1 AS x FROM outbound_messages WHERE to_phone = ? LIMIT 1`, [...byNumber.bindings, phone]);
   return rowsOf(found).length > 0;
 }
 
@@ -172,7 +174,8 @@ export async function readThread(db: Db, phone: string, limit: number, before?: 
   // Rows strictly older than the cursor in thread order ('in' sorts before 'out' at the same time).
   let inCond = '';
   let outCond = '';
-  const inBind: (string | number)[] = [phone];
+  const byNumber = fromNumber(db, phone);
+  const inBind: (string | number)[] = [...byNumber.bindings];
   const outBind: (string | number)[] = [phone];
   if (before) {
     if (before.direction === 'in') {
@@ -190,7 +193,7 @@ export async function readThread(db: Db, phone: string, limit: number, before?: 
   // Sent at once: the connection runs them back to back, with no wait in between.
   const phoneKey = phoneMatchKey(phone);
   const [inRows, outRows, patientRows] = await Promise.all([
-    db.raw(`SELECT ${INBOUND_COLUMNS} FROM inbound_messages WHERE from_phone = ? ${inCond} ORDER BY received_at DESC, inbound_id DESC LIMIT ?`, [...inBind, limit + 1]),
+    db.raw(`SELECT ${INBOUND_COLUMNS} FROM inbound_messages WHERE ${byNumber.sql} ${inCond} ORDER BY received_at DESC, inbound_id DESC LIMIT ?`, [...inBind, limit + 1]),
     db.raw(`SELECT guid, clinic_id, body, sent_at, status, segments, charge_micros, origin, purpose, patient_id, failure_reason
               FROM outbound_messages WHERE to_phone = ? ${outCond} ORDER BY sent_at DESC, guid DESC LIMIT ?`, [...outBind, limit + 1]),
     phoneKey === null ? Promise.resolve([]) : db.raw('SELECT patient_id, name, clinic_id, text_ok FROM patients WHERE phone_key = ? ORDER BY patient_id', [phoneKey]),

@@ -21,6 +21,7 @@ import type { Knex } from '@mikro-orm/knex';
 import { insertRows, rowsOf, selectIn, type SqlValue } from '../db/bulk-sql';
 import { ActivityBatch, recordActivity, type Direction } from './conversation-fold';
 import { phoneMatchKey } from './phone';
+import { fromNumber } from './thread-index';
 
 /** One message of a phone number's conversation. */
 export interface Activity {
@@ -105,6 +106,7 @@ export async function flagsForNewReplies(trx: Knex | Knex.Transaction, replies: 
 
 /** The clinic a number's latest reply arrived at, or null when it never replied: a text answering it goes out from there. */
 export async function latestReplyClinicId(trx: Knex | Knex.Transaction, phone: string): Promise<number | null> {
-  const row = rowsOf<{ clinic_id: number | string }>(await trx.raw('SELECT clinic_id FROM inbound_messages WHERE from_phone = ? ORDER BY received_at DESC LIMIT 1', [phone]))[0];
+  const byNumber = fromNumber(trx, phone);
+  const row = rowsOf<{ clinic_id: number | string }>(await trx.raw(`SELECT clinic_id FROM inbound_messages WHERE ${byNumber.sql} ORDER BY received_at DESC LIMIT 1`, byNumber.bindings))[0];
   return row === undefined ? null : Number(row.clinic_id);
 }

@@ -3,7 +3,7 @@
  * patient was imported, or before a number moved to another patient, was matched to nobody or to
  * the wrong patient, and stays so unless it is matched again. The rule is the one replies are
  * matched by when they arrive (matching.ts); only the replies of the numbers that changed are read
- * (the inbound_from_received index), in the caller's transaction, and each reply that goes to
+ * (the thread index, thread-index.ts), in the caller's transaction, and each reply that goes to
  * another patient gets a commlog row. A reply the office moved by hand is left alone.
  */
 import type { Knex } from '@mikro-orm/knex';
@@ -12,6 +12,7 @@ import { appendCommlog, COMMLOG_KEYS, type CommlogEntry } from '../db/commlog';
 import { patientCandidatesByKey } from './inbound';
 import { matchReply } from './matching';
 import { phoneMatchKey } from './phone';
+import { fromAnyNumber } from './thread-index';
 
 /**
  * The E.164 numbers whose phone key is `key`: replies are stored in E.164 ('+' and digits), and
@@ -38,10 +39,11 @@ interface StoredReply {
 export async function rematchReplies(trx: Knex.Transaction, phoneKeys: Iterable<string | null>, change: string, now: number): Promise<number> {
   const keys = [...new Set([...phoneKeys].filter((k): k is string => k !== null))];
   if (keys.length === 0) return 0;
-  const replies = await selectIn<StoredReply>(trx,
+  const phones = new Set(keys.flatMap(e164sOfKey));
+  const replies = (await selectIn<StoredReply>(trx,
     // A reply the office moved by hand keeps its patient (conversations' patient_set_by_office).
-    'SELECT inbound_id, clinic_id, from_phone, patient_id, match_count FROM inbound_messages WHERE from_phone IN {in} AND NOT patient_set_by_office ORDER BY received_at, inbound_id',
-    keys.flatMap(e164sOfKey));
+    `SELECT inbound_id, clinic_id, from_phone, patient_id, match_count FROM inbound_messages WHERE ${fromAnyNumber(trx)} AND NOT patient_set_by_office ORDER BY received_at, inbound_id`,
+    [...phones])).filter((r) => phones.has(r.from_phone));
   if (replies.length === 0) return 0;
   const candidates = await patientCandidatesByKey(trx, keys);
   const log: CommlogEntry[] = [];

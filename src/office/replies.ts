@@ -16,6 +16,7 @@ import { adjustClinicUnread, adjustConversationUnread } from './conversations';
 import { INBOUND_COLUMNS, receivedOf, type ReceivedInThread } from './conversation-queries';
 import { OfficeError } from './errors';
 import { phoneMatchKey } from './phone';
+import { fromNumber } from './thread-index';
 
 export interface ReplyChange {
   read?: boolean;
@@ -73,9 +74,10 @@ export async function changeReply(knex: Knex, inboundId: string, change: ReplyCh
 
 /** Marks every unread reply of a conversation read (hidden ones too: they are left hidden). Returns how many it marked. */
 export async function markConversationRead(trx: Knex | Knex.Transaction, phone: string): Promise<number> {
+  const byNumber = fromNumber(trx, phone);
   const perClinic = rowsOf<{ clinic_id: number | string; unread: number | string }>(await trx.raw(
-    'SELECT clinic_id, COUNT(*) AS unread FROM inbound_messages WHERE from_phone = ? AND is_read = ? AND hidden = ? GROUP BY clinic_id', [phone, false, false]));
-  await trx.raw('UPDATE inbound_messages SET is_read = ? WHERE from_phone = ? AND is_read = ?', [true, phone, false]);
+    `SELECT clinic_id, COUNT(*) AS unread FROM inbound_messages WHERE ${byNumber.sql} AND is_read = ? AND hidden = ? GROUP BY clinic_id`, [...byNumber.bindings, false, false]));
+  await trx.raw(`UPDATE inbound_messages SET is_read = ? WHERE ${byNumber.sql} AND is_read = ?`, [true, ...byNumber.bindings, false]);
   const deltas = new Map(perClinic.map((r) => [Number(r.clinic_id), -Number(r.unread)]));
   const total = perClinic.reduce((sum, r) => sum + Number(r.unread), 0);
   await adjustConversationUnread(trx, phone, -total);

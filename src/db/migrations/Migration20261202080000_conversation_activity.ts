@@ -21,7 +21,7 @@ export class Migration20261202080000_conversation_activity extends Migration {
       // How many entries the batch holds: what the fold policy sums at every page. Before the batch,
       // so SQLite reads it from the row's first page without walking the batch's overflow pages.
       t.integer('entries').notNullable();
-      // A JSON array of [phone, clinicId, at, direction, ref, unread] (src/office/conversation-fold.ts).
+      // One flat JSON array, six values per number (ActivityBatch in src/office/conversation-fold.ts).
       t.text('batch').notNullable();
     });
     for (const q of [create.toSQL()].flat()) this.addSql(q.sql);

@@ -9,6 +9,7 @@ import { Migration20261201221500_catch_up } from './Migration20261201221500_catc
 import { Migration20261201224000_conversations_one_index } from './Migration20261201224000_conversations_one_index';
 import { Migration20261202040000_conversations_without_rowid } from './Migration20261202040000_conversations_without_rowid';
 import { Migration20261202080000_conversation_activity } from './Migration20261202080000_conversation_activity';
+import { Migration20261202140000_thread_index_by_number } from './Migration20261202140000_thread_index_by_number';
 
 /** Every migration, in order. Listed explicitly so compiled code needs no file globbing. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201224000_conversations_one_index', class: Migration20261201224000_conversations_one_index },
   { name: 'Migration20261202040000_conversations_without_rowid', class: Migration20261202040000_conversations_without_rowid },
   { name: 'Migration20261202080000_conversation_activity', class: Migration20261202080000_conversation_activity },
+  { name: 'Migration20261202140000_thread_index_by_number', class: Migration20261202140000_thread_index_by_number },
 ];
