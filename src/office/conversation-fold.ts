@@ -76,6 +76,9 @@ const FIELDS = 6;
  * work on numbers: parsing, hashing and comparing numbers is what made folding about a third
  * cheaper than with the phone as a string (BENCHMARKS.md, "Recording a page of 1,000 replies").
  */
+/** The largest key phoneKey gives: fifteen nines. */
+const MAX_E164_KEY = 999_999_999_999_999;
+
 function phoneKey(phone: string): number | string {
   // '+', a first digit 1-9, at most 15 digits in all; read digit by digit (a regex, a slice and
   // Number() cost about twice as much, at every message of every page).
@@ -149,8 +152,14 @@ export class ActivityBatch {
 function mergeFlat(into: Map<number | string, MergedEntry>, a: readonly unknown[]): boolean {
   if (a.length % FIELDS !== 0) return false;
   for (let i = 0; i < a.length; i += FIELDS) {
-    const key = a[i], clinicId = a[i + 1], at = a[i + 2], dir = a[i + 3], ref = a[i + 4], unread = a[i + 5];
-    if (!(typeof key === 'number' || typeof key === 'string') || !Number.isSafeInteger(unread)) return false;
+    const stored = a[i], clinicId = a[i + 1], at = a[i + 2], dir = a[i + 3], ref = a[i + 4], unread = a[i + 5];
+    // A number key is an E.164 number's digits (at most 15, no leading zero); a text key is never one
+    // (it would be a second entry for that number, keyed the other way).
+    let key: number | string;
+    if (typeof stored === 'number' && Number.isSafeInteger(stored) && stored >= 1 && stored <= MAX_E164_KEY) key = stored;
+    else if (typeof stored === 'string' && typeof phoneKey(stored) === 'string') key = stored;
+    else return false;
+    if (!Number.isSafeInteger(unread)) return false;
     if (at === null ? clinicId !== null || dir !== null || ref !== null
       : !Number.isSafeInteger(clinicId) || !Number.isSafeInteger(at) || (dir !== 0 && dir !== 1) || typeof ref !== 'string') return false;
     const c = into.get(key);

@@ -50,8 +50,10 @@ export async function changeReply(knex: Knex, inboundId: string, change: ReplyCh
 
     const delta = Number(counts({ is_read: isRead, hidden })) - Number(counts(before));
     if (delta !== 0) {
-      await adjustConversationUnread(trx, before.from_phone, delta);
+      // The clinic's counter first, then the conversation: the order a page of replies locks them in
+      // (noteActivity), so on PostgreSQL the two wait for each other instead of deadlocking.
       await adjustClinicUnread(trx, new Map([[Number(before.clinic_id), delta]]));
+      await adjustConversationUnread(trx, before.from_phone, delta);
     }
     if (moved) {
       await appendCommlog(trx, [{
@@ -80,8 +82,9 @@ export async function markConversationRead(trx: Knex | Knex.Transaction, phone: 
   await trx.raw(`UPDATE inbound_messages SET is_read = ? WHERE ${byNumber.sql} AND is_read = ?`, [true, ...byNumber.bindings, false]);
   const deltas = new Map(perClinic.map((r) => [Number(r.clinic_id), -Number(r.unread)]));
   const total = perClinic.reduce((sum, r) => sum + Number(r.unread), 0);
-  await adjustConversationUnread(trx, phone, -total);
+  // In the order a page of replies locks them (see changeReply).
   await adjustClinicUnread(trx, deltas);
+  await adjustConversationUnread(trx, phone, -total);
   return total;
 }
 

@@ -16,6 +16,8 @@ const engines = databaseEngines('thread');
 afterAll(() => engines.stop());
 
 const PHONES = ['+15035550101', '+15035550102', '+4915561', '+861234567890123'];
+/** Not E.164 (HQ's replies always are), but its digits are the first number's: the index's key alone would mix them up. */
+const LOOKALIKE = '+015035550101';
 
 describe.each(engines.each)('replies by number on %s', (_name, open) => {
   let db: Database;
@@ -25,7 +27,7 @@ describe.each(engines.each)('replies by number on %s', (_name, open) => {
     ({ db, close } = await open());
     let seq = 0;
     const rows = [];
-    for (const phone of PHONES) {
+    for (const phone of [...PHONES, LOOKALIKE]) {
       for (let i = 0; i < 5; i++) {
         seq += 1;
         rows.push({
@@ -49,12 +51,14 @@ describe.each(engines.each)('replies by number on %s', (_name, open) => {
       expect(got).toHaveLength(5);
     }
     const some = [PHONES[0]!, PHONES[3]!, '+15035559999'];
-    const got = (await selectIn<{ inbound_id: string; from_phone: string }>(db.knex, `SELECT inbound_id, from_phone FROM inbound_messages WHERE ${fromAnyNumber(db.knex)} ORDER BY inbound_id`, some))
-      .filter((r) => some.includes(r.from_phone));
+    const rows = await selectIn<{ inbound_id: string; from_phone: string }>(db.knex, `SELECT inbound_id, from_phone FROM inbound_messages WHERE ${fromAnyNumber(db.knex)} ORDER BY inbound_id`, some);
+    // By the index's key alone on SQLite, the look-alike comes too: which is why callers keep only the numbers they asked for.
+    expect(rows.some((r) => r.from_phone === LOOKALIKE)).toBe(db.driver === 'sqlite');
+    const got = rows.filter((r) => some.includes(r.from_phone));
     expect(got.map((r) => r.from_phone).sort()).toEqual([...Array(5).fill(PHONES[0]), ...Array(5).fill(PHONES[3])].sort());
   });
 
-  it('goes through inbound_thread on SQLite, with no sort of its own', async () => {
+  it('goes through inbound_thread on SQLite, in time order from the index (only ties of the last term sorted)', async () => {
     if (db.driver !== 'sqlite') {
       const indexes = rowsOf<{ indexname: string }>(await db.knex.raw("SELECT indexname FROM pg_indexes WHERE tablename = 'inbound_messages' AND indexname = 'inbound_thread'"));
       expect(indexes).toHaveLength(1);
@@ -63,13 +67,13 @@ describe.each(engines.each)('replies by number on %s', (_name, open) => {
     const plan = async (sql: string, bindings: unknown[]) => rowsOf<{ detail: string }>(await db.knex.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as never)).map((r) => r.detail).join(' | ');
     const byNumber = fromNumber(db.knex, PHONES[0]!);
     const thread = await plan(`SELECT inbound_id FROM inbound_messages WHERE ${byNumber.sql} AND received_at <= ? ORDER BY received_at DESC, inbound_id DESC LIMIT 51`, [...byNumber.bindings, 2_000_000]);
-    expect(thread).toMatch(/USING INDEX inbound_thread/);
-    expect(thread).not.toMatch(/SCAN inbound_messages\b(?! USING)/);
+    expect(thread).toMatch(/^SEARCH inbound_messages USING INDEX inbound_thread \(<expr>=\? AND received_at<\?\)/);
+    expect(thread).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
     const latest = await plan(`SELECT clinic_id FROM inbound_messages WHERE ${byNumber.sql} ORDER BY received_at DESC LIMIT 1`, byNumber.bindings);
-    expect(latest).toMatch(/USING INDEX inbound_thread/);
+    expect(latest).toMatch(/^SEARCH inbound_messages USING INDEX inbound_thread \(<expr>=\?\)/);
     expect(latest).not.toMatch(/TEMP B-TREE/);
     const any = await plan(`SELECT inbound_id FROM inbound_messages WHERE ${fromAnyNumber(db.knex).replace('{in}', '(SELECT value FROM json_each(?))')}`, [JSON.stringify(PHONES)]);
-    expect(any).toMatch(/USING INDEX inbound_thread/);
+    expect(any).toMatch(/SEARCH inbound_messages USING INDEX inbound_thread \(<expr>=\?\)/);
   });
 });
 

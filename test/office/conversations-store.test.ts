@@ -251,7 +251,9 @@ describe.each(engines.each)('conversations and unread counts on %s', (_name, ope
     await db.knex.raw("DELETE FROM conversations WHERE phone IN (?, ?, ?, ?, ?) OR phone LIKE '+1503561%'", phones);
 
     // Only this module writes the table: a row it could not have written is named, and nothing of it is folded.
-    for (const damaged of ['{"not": "a batch"}', '[15035561234, 1, 5, 0, "ref"]', '[15035561234, 1, 5, "in", "ref", 1]', 'not json']) {
+    for (const damaged of ['{"not": "a batch"}', '[15035561234, 1, 5, 0, "ref"]', '[15035561234, 1, 5, "in", "ref", 1]', 'not json',
+      // Keys this module never writes: not an E.164 number's digits, or an E.164 number as text.
+      '[-5, 1, 5, 0, "ref", 0]', '[1.5, 1, 5, 0, "ref", 0]', '[1e300, 1, 5, 0, "ref", 0]', '[0, 1, 5, 0, "ref", 0]', '["+15035561234", 1, 5, 0, "ref", 0]']) {
       const [row] = rowsOf<{ id: number | string }>(await db.knex.raw('INSERT INTO conversation_activity (batch, entries) VALUES (?, 1) RETURNING id', [damaged]));
       await expect(foldPending(db.knex)).rejects.toThrow(new RegExp(`^conversation_activity row ${String(row!.id)} is not a batch this connector wrote$`));
       await db.knex.raw('DELETE FROM conversation_activity');
