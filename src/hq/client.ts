@@ -10,6 +10,7 @@
  */
 import { Backoff, monotonicMs, sleep } from '../util/backoff';
 import { HqBackoffError, HqError, HqRateLimitedError, HqRejectedError, HqUnavailableError } from './errors';
+import { BodyTooLargeError, HttpTransport, type HttpAnswer } from './http-transport';
 import { ackAnswerSchema, inboundPageSchema, parserFor, postMessageAnswerSchema, receiptsPageSchema, type PostMessageAnswer } from './schemas';
 import type { HqStream } from '../texting/streams';
 
@@ -97,51 +98,9 @@ export function parseRetryAfter(header: string | null, wallNow: number): number 
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
-/** A body longer than the client reads. */
-class BodyTooLargeError extends Error {
-  override name = 'BodyTooLargeError';
-}
-
-/**
- * Reads a response body as UTF-8 text, at most `maxBytes` of it: a longer one is cancelled (the
- * connection is not kept reading) and rejected. The request's signal, timeout included, cuts a
- * body that trickles in too slowly.
- */
-async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new BodyTooLargeError(`body of ${declared} bytes, more than ${maxBytes}`);
-  }
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const onAbort = (): void => {
-    reader.cancel(signal.reason).catch(() => undefined);
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (;;) {
-      if (signal.aborted) throw signal.reason;
-      const { done, value } = await reader.read();
-      if (signal.aborted) throw signal.reason;
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw new BodyTooLargeError(`body of more than ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-  return Buffer.concat(chunks, total).toString('utf8');
-}
-
 export class HqClient {
   private readonly gates = new Map<string, Backoff>();
+  private readonly transport = new HttpTransport();
   private readonly now: () => number;
 
   private readonly wallNow: () => number;
@@ -233,22 +192,14 @@ export class HqClient {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
 
-    let response: Response;
-    let text: string;
+    let response: HttpAnswer;
     try {
-      response = await fetch(`${this.opts.baseUrl}${path}${query}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.opts.apiKey}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: combined,
-        // A redirect is not followed: the key would go along to wherever it points.
-        redirect: 'error',
-      });
-      text = await readCapped(response, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, combined);
+      // A redirect is not followed (the transport refuses it): the key would go along to wherever it points.
+      response = await this.transport.request(`${this.opts.baseUrl}${path}${query}`, method, {
+        authorization: `Bearer ${this.opts.apiKey}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      }, body === undefined ? undefined : JSON.stringify(body), combined, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err; // shutting down: not HQ's fault
       const timedOut = timeout.aborted;
@@ -260,9 +211,9 @@ export class HqClient {
       throw new HqUnavailableError(`${endpoint}: ${what}; next try in ${waitMs} ms`, endpoint);
     }
 
-    const status = response.status;
+    const { status, text } = response;
     if (status === 429) {
-      const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.wallNow());
+      const retryAfter = parseRetryAfter(response.header('retry-after'), this.wallNow());
       report('rate_limited', status);
       if (retryAfter === null) gate.fail(this.now());
       else gate.holdUntil(this.now() + retryAfter + RETRY_AFTER_MARGIN_MS);
@@ -313,7 +264,8 @@ function errorCode(text: string): string | null {
   }
 }
 
+/** A network error's code (ECONNREFUSED, ECONNRESET, redirect_refused, ...), else its message. */
 function describeNetworkError(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
 }

@@ -9,6 +9,7 @@ import { rowsOf } from '../../src/db/bulk-sql';
 import { openDatabase, type Database } from '../../src/db/orm';
 import { HqClient } from '../../src/hq/client';
 import { HqBackoffError, HqRateLimitedError, HqRejectedError, HqUnavailableError } from '../../src/hq/errors';
+import { HttpTransport } from '../../src/hq/http-transport';
 import { SqlitePageStore } from '../../src/ingest/page-store-sqlite';
 import { recordInboundPage } from '../../src/ingest/record-inbound';
 import { OfficeError } from '../../src/office/errors';
@@ -393,12 +394,13 @@ describe('office send path and outbox', () => {
     let clock = 1_000_000;
     let status = 429;
     const fetched: string[] = [];
-    const fetchStub = jest.spyOn(globalThis, 'fetch').mockImplementation(async (_url, init) => {
-      const text = JSON.parse(String(init?.body)) as { guid: string };
+    // HQ, at the client's transport: the client's own gate, Retry-After and errors are under test.
+    const fetchStub = jest.spyOn(HttpTransport.prototype, 'request').mockImplementation(async (_url, _method, _headers, body) => {
+      const text = JSON.parse(String(body)) as { guid: string };
       fetched.push(text.guid);
       return status === 429
-        ? new Response('{"error":"rate_limited"}', { status: 429, headers: { 'retry-after': '60', 'content-type': 'application/json' } })
-        : new Response(JSON.stringify({ guid: text.guid, segments: 1, status: 'pending', acceptedAt: new Date(T0).toISOString() }), { status: 200, headers: { 'content-type': 'application/json' } });
+        ? { status: 429, header: (name: string) => (name.toLowerCase() === 'retry-after' ? '60' : null), text: '{"error":"rate_limited"}' }
+        : { status: 200, header: () => null, text: JSON.stringify({ guid: text.guid, segments: 1, status: 'pending', acceptedAt: new Date(T0).toISOString() }) };
     });
     try {
       const realHq = new HqClient({ baseUrl: 'http://hq.invalid', apiKey: 'test-key', timeoutMs: 10_000, backoff: { baseMs: 1_000, maxMs: 60_000 }, now: () => clock });
