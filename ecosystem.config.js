@@ -44,10 +44,11 @@ const workers = workerCount();
  *   sets every thread's, so the page writer thread's stays at the 16 MB of its own limit,
  *   src/ingest/page-store-sqlite.ts). Its daemon CPU over a full drain was within the spread of
  *   runs at the same load (+4% on the means of two pairs); halving it again cost 10-24% more.
- * - --liftoff-only: the only WebAssembly in the process is the parser of Node's fetch (undici's
- *   llhttp, used by the HQ client). Its optimizing compile took ~30 MB of malloc'd memory at the
- *   first request, which glibc kept for the life of the process; Liftoff, V8's baseline compiler,
- *   takes ~3 MB, and parsing HTTP headers is no measurable part of a drain.
+ * - --liftoff-only: WebAssembly is compiled by V8's baseline compiler only. It was added for the
+ *   parser of Node's fetch (undici's llhttp), whose optimizing compile took ~30 MB of malloc'd
+ *   memory at the first request, which glibc kept for the life of the process; the HQ client has
+ *   since moved to node:http (src/hq/http-transport.ts), so a drain compiles no WebAssembly at all.
+ *   The flag stays as a cap in case a dependency brings some back; it costs nothing otherwise.
  */
 const DAEMON_NODE_ARGS = ['--max-old-space-size=256', '--max-semi-space-size=8', '--liftoff-only'];
 
