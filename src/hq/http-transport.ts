@@ -6,10 +6,11 @@
  * HTTP parser (WebAssembly) kept about 30 MB of the daemon's peak RSS (BENCHMARKS.md, "Where a
  * drain's time goes" and "Memory"); node:http parses with the runtime's native parser.
  *
- * What the client relies on, kept from fetch: no redirect is followed (the API key would go along
- * to wherever it points: a 3xx is refused like a failed connection); a body is decoded as UTF-8
- * (invalid sequences become U+FFFD, a leading byte-order mark is dropped); the request's signal,
- * the client's timeout included, cuts the exchange wherever it is, a body trickling in too.
+ * What the client relies on, as it had it with fetch: no redirect is followed (the API key would
+ * go along to wherever it points: a 3xx is refused like a failed connection); a body is decoded as
+ * UTF-8 (invalid sequences become U+FFFD; a leading byte-order mark is now dropped, as JSON allows);
+ * the request's signal, the client's timeout included, cuts the exchange wherever it is, a body
+ * trickling in too; a connection that closes before the whole answer is an error, never a short body.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -38,9 +39,17 @@ class AnswerCutError extends Error {
   readonly code = 'answer_cut';
 }
 
+/** How long an idle keep-alive connection is kept: under the 5 s a Node server (and many load balancers) keeps one. */
+const IDLE_TIMEOUT_MS = 4000;
+
 export class HttpTransport {
-  private readonly http = new HttpAgent({ keepAlive: true, scheduling: 'lifo' });
-  private readonly https = new HttpsAgent({ keepAlive: true, scheduling: 'lifo' });
+  /**
+   * Idle connections are closed after IDLE_TIMEOUT_MS (or sooner when HQ's Keep-Alive header asks:
+   * Node honours that hint only below an agent timeout), so a poll rarely writes to a connection
+   * HQ or a load balancer is closing, which would fail as a reset and close the endpoint's gate.
+   */
+  private readonly http = new HttpAgent({ keepAlive: true, timeout: IDLE_TIMEOUT_MS, scheduling: 'lifo' });
+  private readonly https = new HttpsAgent({ keepAlive: true, timeout: IDLE_TIMEOUT_MS, scheduling: 'lifo' });
 
   /** `url` is absolute (http: or https:); `body`, when given, is sent as it is. */
   request(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, signal: AbortSignal, maxBytes: number): Promise<HttpAnswer> {
@@ -66,6 +75,10 @@ export class HttpTransport {
         resolve(answer);
       }, fail));
       req.on('error', fail);
+      // A request can close with neither an answer nor an error: an answer of 101 (an upgrade nobody
+      // asked for) makes Node drop the socket, after which the signal cannot end it either. After a
+      // good answer this comes a tick after 'end', when the promise has settled: then it does nothing.
+      req.on('close', () => fail(new AnswerCutError('the connection closed without an answer')));
       req.end(body);
     });
   }

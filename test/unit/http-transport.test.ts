@@ -83,6 +83,33 @@ describe('HQ HTTP transport', () => {
     await expect(get('/x', 1000)).rejects.toBeInstanceOf(BodyTooLargeError);
   });
 
+  it('fails, never hangs, on an answer of 101 (an upgrade nobody asked for)', async () => {
+    const raw = createServer();
+    raw.on('connection', (socket) => socket.once('data', () => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n')));
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    try {
+      // A signal far off: the failure must come from the close itself, not from the timeout.
+      await expect(transport.request(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/x`, 'GET', {}, undefined, AbortSignal.timeout(30_000), 1000)).rejects.toThrow(/closed without an answer/);
+    } finally {
+      raw.closeAllConnections();
+      await new Promise((r) => raw.close(r));
+    }
+  });
+
+  it('is cut by its signal while the body trickles in', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    handler = (_req, res) => {
+      res.writeHead(200);
+      res.write('{');
+      timers.push(setInterval(() => res.write(' '), 20));
+    };
+    try {
+      await expect(get('/x', 1_000_000, AbortSignal.timeout(200))).rejects.toThrow();
+    } finally {
+      timers.forEach(clearInterval);
+    }
+  });
+
   it('is cut by its signal while the answer is awaited', async () => {
     handler = () => undefined; // never answers
     const controller = new AbortController();
