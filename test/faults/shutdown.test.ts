@@ -215,11 +215,14 @@ describe('shutdown', () => {
       await waitFor('the status server under pm2', async () => (await fetch(`${rig.statusBase}/healthz`)).ok, 60_000, 200);
 
       for (let k = 0; k < 2; k++) {
+        // HQ's count is read before this round's traffic is added, so the wait below is met by that
+        // traffic being drained. Read after it (as before), a fast drain could have finished
+        // everything first, and the wait for more acks could never be met.
         const before = await rig.stats();
+        items += await addTraffic(rig, 300, 100, 8 + k);
         await waitFor('draining', async () => (await rig.stats()).receipts.acked > before.receipts.acked, 60_000, 50);
         await pm2('reload', join(ROOT, 'ecosystem.config.js'));
         reloads++;
-        items += await addTraffic(rig, 300, 100, 8 + k);
         expect(rig.ackedButNotStored()).toEqual([]);
       }
       const after = await listPids();
