@@ -70,15 +70,16 @@ type MergedEntry = [key: number | string, clinicId: number | null, at: number | 
 /** Fields per entry of a stored batch. */
 const FIELDS = 6;
 
-/**
- * The key a number is merged under: an E.164 number as the integer of its digits (at most 15, so
- * exact in a double), anything else as itself. A batch stores it so, and a fold's map and sort
- * work on numbers: parsing, hashing and comparing numbers is what made folding about a third
- * cheaper than with the phone as a string (BENCHMARKS.md, "Recording a page of 1,000 replies").
- */
 /** The largest key phoneKey gives: fifteen nines. */
 const MAX_E164_KEY = 999_999_999_999_999;
 
+/**
+ * The key a number is merged under: an E.164 number as the integer of its digits (at most 15, so
+ * exact in a double), anything else as itself. A batch stores it so, and a fold's map and sort
+ * work on numbers: parsing, hashing and comparing numbers (with one flat array per batch) made a
+ * fold about a fifth cheaper than with the phone as a string (BENCHMARKS.md, "Recording a page
+ * of 1,000 replies").
+ */
 function phoneKey(phone: string): number | string {
   // '+', a first digit 1-9, at most 15 digits in all; read digit by digit (a regex, a slice and
   // Number() cost about twice as much, at every message of every page).
